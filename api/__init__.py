@@ -1,0 +1,1 @@
+"""The ledger's edges: HTTP API, settings, authentication and the command line."""

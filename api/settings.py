@@ -1,0 +1,77 @@
+"""The one settings object: PORTFOLIO_LEDGER_* in, the event store's own environment out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import LedgerError
+
+DEFAULT_DB = "sqlite:///portfolio-ledger.db"
+
+
+class ConfigurationError(LedgerError):
+    """A setting cannot be used as given."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, read from PORTFOLIO_LEDGER_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTFOLIO_LEDGER_", extra="ignore")
+
+    db: str = DEFAULT_DB
+    pool_size: int = 5
+    max_overflow: int = 10
+    signing_key: str | None = None
+    signing_key_file: Path | None = None
+
+    @property
+    def store(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.db.startswith("postgres") else "sqlite"
+
+    def store_env(self) -> dict[str, str]:
+        """The `eventsourcing` library's environment for this database URL."""
+        env = store_env(self.db)
+        if self.store == "postgresql":
+            env["POSTGRES_POOL_SIZE"] = str(self.pool_size)
+            env["POSTGRES_MAX_OVERFLOW"] = str(self.max_overflow)
+        return env
+
+
+def store_env(url: str) -> dict[str, str]:
+    """Map `sqlite:///path` or `postgresql://user:password@host:port/dbname` to library keys."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+            raise ConfigurationError(
+                f"bad database URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        path = Path(unquote(parts.path[1:]))
+        if not path.parent.is_dir() and str(path.parent) != "":
+            raise ConfigurationError(f"bad database URL {url!r}: folder {path.parent} does not exist")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    if parts.scheme in ("postgresql", "postgres"):
+        dbname = unquote(parts.path.lstrip("/"))
+        if not parts.hostname or not dbname or "/" in dbname:
+            raise ConfigurationError(
+                f"bad database URL {url!r}: use postgresql://user:password@host:port/dbname"
+            )
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            raise ConfigurationError(f"bad database URL {url!r}: the port is not a number") from None
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(port),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": "public",
+        }
+    raise ConfigurationError(
+        f"bad database URL {url!r}: the scheme must be sqlite:// or postgresql://"
+    )

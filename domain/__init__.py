@@ -1,0 +1,1 @@
+"""The portfolio board's domain: aggregates, events, rules and the application service."""

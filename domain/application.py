@@ -1,0 +1,299 @@
+"""The one application service: load aggregates, apply the board's commands, save atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    Recording,
+)
+
+from domain.errors import (
+    ConcurrentWrite,
+    DuplicateCode,
+    InvalidInput,
+    PortfolioNotFound,
+    ProjectNotFound,
+    StaleEvidence,
+    StoreUnavailable,
+)
+from domain.health import StatusReport
+from domain.lifecycle import DecisionKind, Status
+from domain.portfolio import Portfolio
+from domain.project import Project
+from domain.transcodings import DateAsISO
+from domain.values import money, not_in_future, text
+
+A = TypeVar("A", bound=Aggregate)
+DECISION_RETRIES = 5
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Where a write landed: the aggregate, its new version, the log position of its last event."""
+
+    id: UUID
+    version: int
+    position: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A board decision as recorded, with what the board knew when it took it."""
+
+    id: UUID
+    portfolio_id: UUID
+    project_id: UUID
+    kind: DecisionKind
+    amount: Decimal | None
+    rationale: str
+    meeting: str | None
+    decided_by: str
+    decided_on: date
+    recorded_at: datetime
+    position: int
+    status_before: Status
+    status_after: Status
+    evidence: dict[str, Any]
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Translate the library's connection failures into the ledger's own error."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable(str(error).splitlines()[0] if str(error) else "the store is unreachable") from None
+
+
+class PortfolioLedger(Application[UUID]):
+    """Records portfolios, projects, status reports and the board's decisions as events."""
+
+    name = "PortfolioLedger"
+    snapshotting_intervals = {Portfolio: 100, Project: 100}
+
+    def __init__(self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today) -> None:
+        with store_errors():
+            super().__init__(env)
+        self.today = today
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # Commands
+
+    def create_portfolio(
+        self,
+        *,
+        name: str,
+        budget: Decimal,
+        currency: str = "USD",
+        reporting_cadence_days: int = 45,
+        objectives: list[dict[str, Any]] | None = None,
+        actor: str,
+    ) -> Recorded:
+        portfolio = Portfolio.open(
+            name=name,
+            budget=budget,
+            currency=currency,
+            reporting_cadence_days=reporting_cadence_days,
+            objectives=objectives,
+            actor=actor,
+        )
+        return self._recorded(portfolio, self._save(portfolio))
+
+    def propose_project(
+        self,
+        *,
+        portfolio_id: UUID,
+        name: str,
+        requested_budget: Decimal,
+        code: str | None = None,
+        sponsor: str | None = None,
+        manager: str | None = None,
+        planned_start: date | None = None,
+        planned_finish: date | None = None,
+        objectives: list[str] | None = None,
+        actor: str,
+    ) -> Recorded:
+        portfolio = self.portfolio(portfolio_id)
+        project = Project.propose(
+            portfolio_id=portfolio_id,
+            name=name,
+            requested_budget=requested_budget,
+            code=code,
+            sponsor=sponsor,
+            manager=manager,
+            planned_start=planned_start,
+            planned_finish=planned_finish,
+            objectives=objectives,
+            known_objectives=portfolio.objective_keys(),
+            actor=actor,
+        )
+        try:
+            return self._recorded(project, self._save(project))
+        except ConcurrentWrite:
+            raise DuplicateCode(project.code or "") from None
+
+    def report_status(
+        self, project_id: UUID, report: StatusReport, *, actor: str, expected_version: int | None = None
+    ) -> Recorded:
+        project = self.project(project_id)
+        check_version(project, expected_version)
+        project.report_status(report, self.today(), actor)
+        return self._recorded(project, self._save(project))
+
+    def complete_project(
+        self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
+    ) -> Recorded:
+        project = self.project(project_id)
+        check_version(project, expected_version)
+        project.complete(summary, actor)
+        return self._recorded(project, self._save(project))
+
+    def decide(
+        self,
+        portfolio_id: UUID,
+        project_id: UUID,
+        kind: DecisionKind,
+        *,
+        rationale: str,
+        actor: str,
+        amount: Decimal | None = None,
+        decided_on: date | None = None,
+        meeting: str | None = None,
+        expected_version: int | None = None,
+    ) -> RecordedDecision:
+        """Record a board decision on the portfolio and the project in one atomic write."""
+        checked_rationale = text(rationale, "rationale", required=True, max_length=4000) or ""
+        checked_meeting = text(meeting, "meeting", max_length=200)
+        if kind is DecisionKind.FUND:
+            if amount is None:
+                raise InvalidInput("amount", "is required to fund a project")
+            amount = money(amount, "amount", positive=True)
+        elif amount is not None:
+            raise InvalidInput("amount", f"applies only to fund, not to {kind.value}")
+        day = not_in_future(decided_on or self.today(), self.today(), "decided_on")
+
+        for _ in range(DECISION_RETRIES):
+            portfolio = self.portfolio(portfolio_id)
+            project = self.project(project_id)
+            if project.portfolio_id != portfolio_id:
+                raise InvalidInput("project_id", f"project {project_id} is not in portfolio {portfolio_id}")
+            check_version(project, expected_version)
+            seen_version = project.version
+            status_before = project.status
+            evidence = {
+                "project_version": seen_version,
+                "status": status_before.value,
+                "health": project.health(portfolio.reporting_cadence_days, self.today()).as_evidence(),
+            }
+            decision_id = uuid4()
+            status_after = project.apply_decision(kind, amount, decision_id, actor)
+            portfolio.record_decision(
+                kind,
+                amount,
+                decision_id=decision_id,
+                project_id=project_id,
+                rationale=checked_rationale,
+                decided_on=day,
+                meeting=checked_meeting,
+                actor=actor,
+                status_before=status_before.value,
+                status_after=status_after.value,
+                evidence=evidence,
+            )
+            try:
+                recordings = self._save(portfolio, project)
+            except ConcurrentWrite:
+                # Lost a race on the portfolio alone: the project's evidence is unchanged,
+                # so deciding again on fresh portfolio state is the same decision.
+                if self.project(project_id).version != seen_version:
+                    raise
+                continue
+            event = next(r for r in recordings if r.domain_event.originator_id == portfolio_id)
+            return RecordedDecision(
+                id=decision_id,
+                portfolio_id=portfolio_id,
+                project_id=project_id,
+                kind=kind,
+                amount=amount,
+                rationale=checked_rationale,
+                meeting=checked_meeting,
+                decided_by=actor,
+                decided_on=day,
+                recorded_at=event.domain_event.timestamp,
+                position=event.notification.id,
+                status_before=status_before,
+                status_after=status_after,
+                evidence=evidence,
+            )
+        raise ConcurrentWrite
+
+    # Reads of one aggregate
+
+    def portfolio(self, portfolio_id: UUID, version: int | None = None) -> Portfolio:
+        return self._get(Portfolio, portfolio_id, version, PortfolioNotFound)
+
+    def project(self, project_id: UUID, version: int | None = None) -> Project:
+        return self._get(Project, project_id, version, ProjectNotFound)
+
+    def save_all(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
+        """Save many aggregates' pending events in one atomic write (bulk import)."""
+        return self._save(*aggregates)
+
+    def _get(
+        self,
+        cls: type[A],
+        ident: UUID,
+        version: int | None,
+        missing: Callable[[UUID], Exception],
+    ) -> A:
+        try:
+            with store_errors():
+                aggregate = self.repository.get(ident, version=version)
+        except AggregateNotFoundError:
+            raise missing(ident) from None
+        if not isinstance(aggregate, cls) or (version is not None and aggregate.version != version):
+            raise missing(ident)
+        return aggregate
+
+    def _save(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
+        try:
+            with store_errors():
+                return self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentWrite from None
+
+    @staticmethod
+    def _recorded(aggregate: Aggregate, recordings: list[Recording[UUID]]) -> Recorded:
+        last = recordings[-1]
+        return Recorded(
+            id=aggregate.id,
+            version=aggregate.version,
+            position=last.notification.id,
+            recorded_at=last.domain_event.timestamp,
+        )
+
+
+def check_version(project: Project, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != project.version:
+        raise StaleEvidence(expected_version, project.version)

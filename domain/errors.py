@@ -1,0 +1,107 @@
+"""One hierarchy for every rule the ledger refuses to break."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from uuid import UUID
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose; nothing was recorded."""
+
+
+class GovernanceError(LedgerError):
+    """A rule of portfolio governance refused the request."""
+
+
+class StoreUnavailable(LedgerError):
+    """The event store could not be reached or is busy; try again."""
+
+
+class NotFound(GovernanceError):
+    """The named thing is not in the ledger."""
+
+    kind = "thing"
+
+    def __init__(self, ident: UUID | str) -> None:
+        self.ident = ident
+        super().__init__(f"no {self.kind} with id {ident}")
+
+
+class PortfolioNotFound(NotFound):
+    kind = "portfolio"
+
+
+class ProjectNotFound(NotFound):
+    kind = "project"
+
+
+class DecisionNotFound(NotFound):
+    kind = "decision"
+
+
+class InvalidInput(GovernanceError):
+    """A value breaks a rule of its own, whatever the state of the ledger."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class Conflict(GovernanceError):
+    """The request is well formed but conflicts with the ledger as it stands."""
+
+
+class TransitionNotAllowed(Conflict):
+    """The project's lifecycle does not allow this step from its current status."""
+
+    def __init__(self, action: str, status: str, allowed: Sequence[str]) -> None:
+        self.action = action
+        self.status = status
+        self.allowed = list(allowed)
+        allowed_text = ", ".join(self.allowed) or "none: the status is final"
+        super().__init__(
+            f"cannot {action} a project that is {status} (allowed now: {allowed_text})"
+        )
+
+
+class BudgetExceeded(Conflict):
+    """Funding would allocate beyond the portfolio's budget envelope."""
+
+    def __init__(self, requested: Decimal, available: Decimal) -> None:
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"funding {requested} exceeds the portfolio's available budget {available}"
+        )
+
+
+class DuplicateCode(Conflict):
+    """A project code is unique within its portfolio."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"the portfolio already has a project with code {code!r}")
+
+
+class ConcurrentWrite(Conflict):
+    """Another write changed the same aggregate first; nothing of this one was kept."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another write changed this record first; reload it and decide again"
+        )
+
+
+class StaleEvidence(GovernanceError):
+    """The project changed since the board looked at it (If-Match no longer holds)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"the project is at version {actual}, not {expected}: "
+            "review its new evidence before deciding"
+        )

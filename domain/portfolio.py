@@ -1,0 +1,157 @@
+"""The Portfolio aggregate: the budget envelope and the board's decisions on its projects."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import BudgetExceeded, InvalidInput
+from domain.lifecycle import DecisionKind
+from domain.values import money, text
+
+ZERO = Decimal("0.00")
+
+
+class Portfolio(Aggregate):
+    """A budget envelope that the board allocates to projects, one decision at a time."""
+
+    class PortfolioCreated(Aggregate.Created):
+        name: str
+        currency: str
+        budget: Decimal
+        reporting_cadence_days: int
+        objectives: list[dict[str, Any]]
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 portfolios had no cadence of their own: the default applied."""
+            state["reporting_cadence_days"] = 45
+
+    class Decision(Aggregate.Event):
+        """A board decision on one of the portfolio's projects."""
+
+        decision_id: UUID
+        project_id: UUID
+        rationale: str
+        decided_on: date
+        meeting: str | None
+        actor: str
+        status_before: str
+        status_after: str
+        evidence: dict[str, Any]
+
+    class ProjectFunded(Decision):
+        amount: Decimal
+
+        def apply(self, aggregate: Any) -> None:
+            key = str(self.project_id)
+            aggregate.allocations[key] = aggregate.allocations.get(key, ZERO) + self.amount
+
+    class ProjectPaused(Decision):
+        pass
+
+    class ProjectResumed(Decision):
+        pass
+
+    class ProjectDiscontinued(Decision):
+        released: Decimal
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.allocations.pop(str(self.project_id), None)
+
+    @event(PortfolioCreated)
+    def __init__(
+        self,
+        name: str,
+        currency: str,
+        budget: Decimal,
+        reporting_cadence_days: int,
+        objectives: list[dict[str, Any]],
+        actor: str,
+    ) -> None:
+        self.name = name
+        self.currency = currency
+        self.budget = budget
+        self.reporting_cadence_days = reporting_cadence_days
+        self.objectives = objectives
+        self.created_by = actor
+        self.allocations: dict[str, Decimal] = {}
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        name: str,
+        budget: Decimal,
+        currency: str = "USD",
+        reporting_cadence_days: int = 45,
+        objectives: list[dict[str, Any]] | None = None,
+        actor: str,
+    ) -> Portfolio:
+        """Check a new portfolio's terms, then create it."""
+        checked_name = text(name, "name", required=True, max_length=200)
+        currency = (currency or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidInput("currency", "must be a three-letter ISO 4217 code")
+        if not 1 <= reporting_cadence_days <= 366:
+            raise InvalidInput("reporting_cadence_days", "must be between 1 and 366")
+        return cls(
+            name=checked_name or "",
+            currency=currency,
+            budget=money(budget, "budget", positive=True),
+            reporting_cadence_days=reporting_cadence_days,
+            objectives=check_objectives(objectives or []),
+            actor=actor,
+        )
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum(self.allocations.values(), ZERO)
+
+    @property
+    def available(self) -> Decimal:
+        return self.budget - self.allocated
+
+    def objective_keys(self) -> set[str]:
+        return {objective["key"] for objective in self.objectives}
+
+    def check_budget(self, amount: Decimal) -> None:
+        if amount > self.available:
+            raise BudgetExceeded(amount, self.available)
+
+    def record_decision(self, kind: DecisionKind, amount: Decimal | None, **decision: Any) -> None:
+        """Record a decision already checked against the project's lifecycle."""
+        if kind is DecisionKind.FUND:
+            assert amount is not None
+            self.check_budget(amount)
+            self.trigger_event(self.ProjectFunded, amount=amount, **decision)
+        elif kind is DecisionKind.PAUSE:
+            self.trigger_event(self.ProjectPaused, **decision)
+        elif kind is DecisionKind.RESUME:
+            self.trigger_event(self.ProjectResumed, **decision)
+        else:
+            released = self.allocations.get(str(decision["project_id"]), ZERO)
+            self.trigger_event(self.ProjectDiscontinued, released=released, **decision)
+
+
+def check_objectives(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strategic objectives: unique keys, titles, non-negative weights."""
+    checked: list[dict[str, Any]] = []
+    for index, objective in enumerate(objectives):
+        field = f"objectives[{index}]"
+        key = text(objective.get("key"), f"{field}.key", required=True, max_length=64)
+        title = text(objective.get("title"), f"{field}.title", required=True, max_length=200)
+        weight = Decimal(objective.get("weight", Decimal(1)))
+        if not weight.is_finite() or weight < 0:
+            raise InvalidInput(f"{field}.weight", "must be a non-negative number")
+        if any(existing["key"] == key for existing in checked):
+            raise InvalidInput(f"{field}.key", f"duplicates the key {key!r}")
+        checked.append({"key": key, "title": title, "weight": weight})
+    return checked

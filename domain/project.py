@@ -1,0 +1,206 @@
+"""The Project aggregate: what was proposed, how it is going, and where it stands."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import Conflict, InvalidInput, TransitionNotAllowed
+from domain.health import Health, StatusReport, assess_health
+from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
+from domain.values import money, text
+
+
+class ReportOutOfOrder(Conflict):
+    """Reports move forward in time: a period may be restated, never back-filled."""
+
+    def __init__(self, period_end: date, last: date) -> None:
+        super().__init__(
+            f"period_end {period_end.isoformat()} is before the last reported period "
+            f"({last.isoformat()})"
+        )
+
+
+class Project(Aggregate):
+    """A project the board may fund, pause, resume or discontinue."""
+
+    class ProjectProposed(Aggregate.Created):
+        portfolio_id: UUID
+        code: str | None
+        name: str
+        sponsor: str | None
+        manager: str | None
+        requested_budget: Decimal
+        planned_start: date | None
+        planned_finish: date | None
+        objectives: list[str]
+        actor: str
+
+    class StatusReported(Aggregate.Event):
+        period_end: date
+        schedule: str
+        cost: str
+        scope: str
+        quality: str | None
+        risk: str | None
+        percent_complete: Decimal | None
+        planned_value: Decimal | None
+        earned_value: Decimal | None
+        actual_cost: Decimal | None
+        summary: str | None
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_report = {
+                key: value
+                for key, value in self.__dict__.items()
+                if key in StatusReport.__dataclass_fields__
+            }
+
+    class DecisionApplied(Aggregate.Event):
+        """The project's side of a board decision recorded on its portfolio."""
+
+        decision_id: UUID
+        kind: str
+        amount: Decimal | None
+        status_before: str
+        status_after: str
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._status = self.status_after
+            if self.amount is not None:
+                aggregate.funded += self.amount
+
+    class ProjectCompleted(Aggregate.Event):
+        summary: str
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._status = Status.COMPLETED.value
+
+    @staticmethod
+    def create_id(portfolio_id: UUID, code: str | None) -> UUID:
+        """A coded project's id follows from its code, so a code is proposed only once."""
+        return uuid5(portfolio_id, code) if code else uuid4()
+
+    @event(ProjectProposed)
+    def __init__(
+        self,
+        portfolio_id: UUID,
+        code: str | None,
+        name: str,
+        sponsor: str | None,
+        manager: str | None,
+        requested_budget: Decimal,
+        planned_start: date | None,
+        planned_finish: date | None,
+        objectives: list[str],
+        actor: str,
+    ) -> None:
+        self.portfolio_id = portfolio_id
+        self.code = code
+        self.name = name
+        self.sponsor = sponsor
+        self.manager = manager
+        self.requested_budget = requested_budget
+        self.planned_start = planned_start
+        self.planned_finish = planned_finish
+        self.objectives = objectives
+        self.proposed_by = actor
+        self._status = Status.PROPOSED.value
+        self.funded = Decimal("0.00")
+        self.last_report: dict[str, Any] | None = None
+
+    @classmethod
+    def propose(
+        cls,
+        *,
+        portfolio_id: UUID,
+        name: str,
+        requested_budget: Decimal,
+        code: str | None = None,
+        sponsor: str | None = None,
+        manager: str | None = None,
+        planned_start: date | None = None,
+        planned_finish: date | None = None,
+        objectives: list[str] | None = None,
+        known_objectives: set[str] | None = None,
+        actor: str,
+    ) -> Project:
+        """Check a proposal, then record it; a project starts as proposed."""
+        if planned_start and planned_finish and planned_finish < planned_start:
+            raise InvalidInput("planned_finish", "is before planned_start")
+        keys = list(dict.fromkeys(objectives or []))
+        unknown = [key for key in keys if known_objectives is not None and key not in known_objectives]
+        if unknown:
+            raise InvalidInput("objectives", f"not objectives of the portfolio: {', '.join(unknown)}")
+        return cls(
+            portfolio_id=portfolio_id,
+            code=text(code, "code", max_length=64),
+            name=text(name, "name", required=True, max_length=300) or "",
+            sponsor=text(sponsor, "sponsor", max_length=200),
+            manager=text(manager, "manager", max_length=200),
+            requested_budget=money(requested_budget, "requested_budget"),
+            planned_start=planned_start,
+            planned_finish=planned_finish,
+            objectives=keys,
+            actor=actor,
+        )
+
+    @property
+    def status(self) -> Status:
+        return Status(self._status)
+
+    @property
+    def report(self) -> StatusReport | None:
+        return None if self.last_report is None else StatusReport.from_event_data(self.last_report)
+
+    def health(self, cadence_days: int, today: date) -> Health:
+        return assess_health(self.report, cadence_days, today)
+
+    def report_status(self, report: StatusReport, today: date, actor: str) -> None:
+        """File a status report; only projects in delivery report."""
+        if not self.status.is_delivering:
+            raise TransitionNotAllowed("report status on", self.status, allowed_kinds(self.status))
+        if report.period_end > today:
+            raise InvalidInput("period_end", f"{report.period_end.isoformat()} is in the future")
+        last = self.report
+        if last is not None and report.period_end < last.period_end:
+            raise ReportOutOfOrder(report.period_end, last.period_end)
+        check_report_figures(report)
+        self.trigger_event(self.StatusReported, **report.as_event_data(), actor=actor)
+
+    def apply_decision(self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str) -> Status:
+        """Move the project as a board decision says; returns the new status."""
+        after = status_after(kind, self.status)
+        self.trigger_event(
+            self.DecisionApplied,
+            decision_id=decision_id,
+            kind=kind.value,
+            amount=amount,
+            status_before=self.status.value,
+            status_after=after.value,
+            actor=actor,
+        )
+        return after
+
+    def complete(self, summary: str, actor: str) -> None:
+        if self.status is not Status.ACTIVE:
+            raise TransitionNotAllowed("complete", self.status, allowed_kinds(self.status))
+        checked = text(summary, "summary", required=True)
+        self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor)
+
+
+def check_report_figures(report: StatusReport) -> None:
+    if report.percent_complete is not None and not 0 <= report.percent_complete <= 100:
+        raise InvalidInput("percent_complete", "must be between 0 and 100")
+    for field in ("planned_value", "earned_value", "actual_cost"):
+        value = getattr(report, field)
+        if value is not None:
+            money(value, field)
+    text(report.summary, "summary", max_length=4000)

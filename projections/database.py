@@ -1,0 +1,107 @@
+"""SQL on the event store's own connection pool: one code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+
+from domain.application import store_errors
+
+Row = dict[str, Any]
+PARAM = re.compile(r"\?")
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def instant(value: datetime) -> str:
+    """A UTC instant as fixed-width text, so text order is time order."""
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+class Sql:
+    """A cursor inside one transaction; statements use `?` placeholders on both stores."""
+
+    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"], tracking: Any) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+        self._tracking = tracking
+
+    def _statement(self, statement: str) -> str:
+        return PARAM.sub("%s", statement) if self.dialect == "postgresql" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Sql:
+        self.cursor.execute(self._statement(statement), tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._statement(statement), [tuple(row) for row in rows])
+
+    def one(self) -> Row | None:
+        row = self.cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def all(self) -> list[Row]:
+        return [dict(row) for row in self.cursor.fetchall()]
+
+    def scalar(self) -> Any:
+        row = self.cursor.fetchone()
+        return None if row is None else next(iter(dict(row).values()))
+
+    def track(self, projection: str, position: int) -> None:
+        """Record how far a projection got, in this transaction: exactly once or not at all."""
+        self._tracking._insert_tracking(self.cursor, Tracking(projection, position))
+
+    def ddl(self, statement: str) -> None:
+        """Run a schema statement, with `BYTES` meaning each store's binary type."""
+        binary = "BYTEA" if self.dialect == "postgresql" else "BLOB"
+        self.cursor.execute(statement.replace("BYTES", binary))
+
+
+class Database:
+    """The ledger's own tables (views, tokens, seals) beside the event store's."""
+
+    def __init__(self, app: Application[Any]) -> None:
+        self.app = app
+        factory: Any = app.factory
+        self.datastore = factory.datastore
+        self.dialect: Literal["sqlite", "postgresql"] = (
+            "postgresql" if type(factory).__module__.endswith("postgres") else "sqlite"
+        )
+        with store_errors():
+            self.tracking = factory.tracking_recorder()
+
+    @property
+    def events_table(self) -> str:
+        return str(self.app.recorder.events_table_name)  # type: ignore[attr-defined]
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Sql]:
+        with store_errors(), self.datastore.transaction(commit=commit) as cursor:
+            yield Sql(cursor, self.dialect, self.tracking)
+
+    def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction(commit=False) as sql:
+            return sql.execute(statement, params).all()
+
+    def read_one(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        with self.transaction(commit=False) as sql:
+            return sql.execute(statement, params).one()
+
+    def tracked(self, projection: str) -> int:
+        with store_errors():
+            return self.tracking.max_tracking_id(projection) or 0
+
+    def head(self) -> int:
+        """The global position of the newest event in the log (0 when empty)."""
+        with store_errors():
+            return self.app.recorder.max_notification_id() or 0
