@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -172,7 +173,7 @@ class Project(Aggregate):
         last = self.report
         if last is not None and report.period_end < last.period_end:
             raise ReportOutOfOrder(report.period_end, last.period_end)
-        check_report_figures(report)
+        report = checked_report(report)
         self.trigger_event(self.StatusReported, **report.as_event_data(), actor=actor)
 
     def apply_decision(self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str) -> Status:
@@ -196,11 +197,13 @@ class Project(Aggregate):
         self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor)
 
 
-def check_report_figures(report: StatusReport) -> None:
+def checked_report(report: StatusReport) -> StatusReport:
+    """The report with its figures checked and money in cents."""
     if report.percent_complete is not None and not 0 <= report.percent_complete <= 100:
         raise InvalidInput("percent_complete", "must be between 0 and 100")
-    for field in ("planned_value", "earned_value", "actual_cost"):
-        value = getattr(report, field)
-        if value is not None:
-            money(value, field)
-    text(report.summary, "summary", max_length=4000)
+    amounts = {
+        field: money(getattr(report, field), field)
+        for field in ("planned_value", "earned_value", "actual_cost")
+        if getattr(report, field) is not None
+    }
+    return replace(report, **amounts, summary=text(report.summary, "summary", max_length=4000))

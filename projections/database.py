@@ -7,9 +7,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 
 from domain.application import store_errors
 
@@ -97,6 +98,17 @@ class Database:
         with self.transaction(commit=False) as sql:
             return sql.execute(statement, params).one()
 
+    @property
+    def tracking_table(self) -> str:
+        return str(getattr(self.tracking, "tracking_table_name", "tracking"))
+
+    def tracked_in(self, sql: Sql, projection: str) -> int:
+        """How far a projection got, read inside the caller's transaction."""
+        return int(sql.execute(
+            f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?",
+            (projection,),
+        ).scalar() or 0)
+
     def tracked(self, projection: str) -> int:
         with store_errors():
             return self.tracking.max_tracking_id(projection) or 0
@@ -105,3 +117,28 @@ class Database:
         """The global position of the newest event in the log (0 when empty)."""
         with store_errors():
             return self.app.recorder.max_notification_id() or 0
+
+    def aggregate_log(self, originator_id: UUID) -> list[Notification]:
+        """One aggregate's events with their global positions, oldest first."""
+        if self.dialect == "postgresql":
+            statement = (
+                f"SELECT notification_id AS id, originator_id, originator_version, topic, state"
+                f" FROM {self.events_table} WHERE originator_id = ? ORDER BY originator_version"
+            )
+            key: Any = originator_id
+        else:
+            statement = (
+                f"SELECT rowid AS id, originator_id, originator_version, topic, state"
+                f" FROM {self.events_table} WHERE originator_id = ? ORDER BY originator_version"
+            )
+            key = originator_id.hex
+        return [
+            Notification(
+                id=row["id"],
+                originator_id=originator_id,
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in self.read(statement, (key,))
+        ]

@@ -1,0 +1,211 @@
+"""Portfolio composition: budget, allocation and the projects in each status and health."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.health import StatusReport, assess_health
+from domain.lifecycle import Status
+from domain.portfolio import Portfolio
+from domain.project import Project
+from projections.database import Row, Sql, instant
+from projections.framework import View
+
+PORTFOLIO_COLUMNS = (
+    "portfolio_id", "valid_from", "recorded_at", "version", "name", "currency", "budget",
+    "cadence_days", "objectives", "created_at", "created_by", "allocated",
+)
+MEMBER_COLUMNS = ("project_id", "valid_from", "portfolio_id", "code", "name", "status", "funded",
+                  "overall")
+HEALTH_BANDS = ("green", "amber", "red", "unknown")
+LATEST_PORTFOLIO = (
+    "SELECT * FROM composition_portfolios WHERE portfolio_id = ? AND valid_from <= ?"
+    " ORDER BY valid_from DESC LIMIT 1"
+)
+LATEST_MEMBER = (
+    "SELECT * FROM composition_member_history WHERE project_id = ? AND valid_from <= ?"
+    " ORDER BY valid_from DESC LIMIT 1"
+)
+END = 2**62
+
+
+def insert(sql: Sql, table: str, columns: tuple[str, ...], row: Row) -> None:
+    sql.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [row[column] for column in columns],
+    )
+
+
+class PortfolioComposition(View):
+    """Answers: what is in the portfolio, what is it funded with, how healthy is it?"""
+
+    name = "composition"
+    tables = ("composition_portfolios", "composition_registry", "composition_members",
+              "composition_member_history")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS composition_registry ("
+        " portfolio_id TEXT PRIMARY KEY, first_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS composition_registry_by_position"
+        " ON composition_registry (first_position)",
+        "CREATE TABLE IF NOT EXISTS composition_portfolios ("
+        + ", ".join(
+            f"{c} {'BIGINT' if c in ('valid_from', 'version', 'cadence_days') else 'TEXT'}"
+            for c in PORTFOLIO_COLUMNS
+        )
+        + ", PRIMARY KEY (portfolio_id, valid_from))",
+        "CREATE TABLE IF NOT EXISTS composition_members ("
+        " project_id TEXT PRIMARY KEY, portfolio_id TEXT NOT NULL, first_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS composition_members_by_portfolio"
+        " ON composition_members (portfolio_id, first_position)",
+        "CREATE TABLE IF NOT EXISTS composition_member_history ("
+        + ", ".join(f"{c} {'BIGINT' if c == 'valid_from' else 'TEXT'}" for c in MEMBER_COLUMNS)
+        + ", PRIMARY KEY (project_id, valid_from))",
+    )
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
+        """Other events leave the composition as it was."""
+
+    @process_event.register
+    def _(self, event: Portfolio.PortfolioCreated, sql: Sql, position: int) -> None:
+        portfolio_id = str(event.originator_id)
+        sql.execute("INSERT INTO composition_registry VALUES (?, ?)", (portfolio_id, position))
+        objectives = [{**o, "weight": str(o["weight"])} for o in event.objectives]
+        row = {
+            "portfolio_id": portfolio_id,
+            "name": event.name,
+            "currency": event.currency,
+            "budget": str(event.budget),
+            "cadence_days": event.reporting_cadence_days,
+            "objectives": json.dumps(objectives),
+            "created_at": instant(event.timestamp),
+            "created_by": event.actor,
+            "allocated": "0.00",
+        }
+        self._portfolio_row(sql, row, event, position)
+
+    @process_event.register
+    def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
+        row = sql.execute(LATEST_PORTFOLIO, (str(event.originator_id), END)).one()
+        assert row is not None
+        allocated = Decimal(row["allocated"])
+        if isinstance(event, Portfolio.ProjectFunded):
+            allocated += event.amount
+        elif isinstance(event, Portfolio.ProjectDiscontinued):
+            allocated -= event.released
+        row["allocated"] = str(allocated)
+        self._portfolio_row(sql, row, event, position)
+
+    @process_event.register
+    def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
+        project_id = str(event.originator_id)
+        sql.execute(
+            "INSERT INTO composition_members VALUES (?, ?, ?)",
+            (project_id, str(event.portfolio_id), position),
+        )
+        row = {
+            "project_id": project_id,
+            "portfolio_id": str(event.portfolio_id),
+            "code": event.code,
+            "name": event.name,
+            "status": Status.PROPOSED.value,
+            "funded": "0.00",
+            "overall": "unknown",
+        }
+        self._member_row(sql, row, position)
+
+    @process_event.register
+    def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
+        row = self._member(sql, event)
+        report = StatusReport.from_event_data(
+            {name: getattr(event, name) for name in StatusReport.__dataclass_fields__}
+        )
+        row["overall"] = str(assess_health(report, 1, report.period_end).overall)
+        self._member_row(sql, row, position)
+
+    @process_event.register
+    def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
+        row = self._member(sql, event)
+        row["status"] = event.status_after
+        if event.amount is not None:
+            row["funded"] = str(Decimal(row["funded"]) + event.amount)
+        self._member_row(sql, row, position)
+
+    @process_event.register
+    def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
+        row = self._member(sql, event)
+        row["status"] = Status.COMPLETED.value
+        self._member_row(sql, row, position)
+
+    @staticmethod
+    def _member(sql: Sql, event: Any) -> Row:
+        row = sql.execute(LATEST_MEMBER, (str(event.originator_id), END)).one()
+        assert row is not None, f"event for unknown project {event.originator_id}"
+        return row
+
+    @staticmethod
+    def _member_row(sql: Sql, row: Row, position: int) -> None:
+        row["valid_from"] = position
+        insert(sql, "composition_member_history", MEMBER_COLUMNS, row)
+
+    @staticmethod
+    def _portfolio_row(sql: Sql, row: Row, event: Any, position: int) -> None:
+        row.update(valid_from=position, recorded_at=instant(event.timestamp),
+                   version=event.originator_version)
+        insert(sql, "composition_portfolios", PORTFOLIO_COLUMNS, row)
+
+    # Reads
+
+    @staticmethod
+    def portfolio(sql: Sql, portfolio_id: str, position: int) -> Row | None:
+        return sql.execute(LATEST_PORTFOLIO, (portfolio_id, position)).one()
+
+    @staticmethod
+    def portfolios(sql: Sql, position: int, *, after: int = 0, limit: int = 100) -> list[Row]:
+        """Portfolios as they stood at a position, oldest first."""
+        return sql.execute(
+            "SELECT h.*, r.first_position FROM composition_registry r"
+            " JOIN composition_portfolios h ON h.portfolio_id = r.portfolio_id AND h.valid_from = ("
+            "  SELECT MAX(valid_from) FROM composition_portfolios"
+            "  WHERE portfolio_id = r.portfolio_id AND valid_from <= ?)"
+            " WHERE r.first_position <= ? AND r.first_position > ?"
+            " ORDER BY r.first_position LIMIT ?",
+            (position, position, after, limit),
+        ).all()
+
+    @staticmethod
+    def members(sql: Sql, portfolio_id: str, position: int) -> list[Row]:
+        """The portfolio's projects as they stood at a position, in the order proposed."""
+        return sql.execute(
+            "SELECT h.* FROM composition_members m"
+            " JOIN composition_member_history h ON h.project_id = m.project_id AND h.valid_from = ("
+            "  SELECT MAX(valid_from) FROM composition_member_history"
+            "  WHERE project_id = m.project_id AND valid_from <= ?)"
+            " WHERE m.portfolio_id = ? AND m.first_position <= ?"
+            " ORDER BY m.first_position",
+            (position, portfolio_id, position),
+        ).all()
+
+
+def summarise(portfolio: Row, members: list[Row]) -> dict[str, Any]:
+    """Budget, allocation and the counts the board reads first."""
+    budget = Decimal(portfolio["budget"])
+    allocated = Decimal(portfolio["allocated"])
+    by_status = {status.value: {"count": 0, "funded": Decimal("0.00")} for status in Status}
+    by_health = dict.fromkeys(HEALTH_BANDS, 0)
+    for member in members:
+        bucket = by_status[member["status"]]
+        bucket["count"] += 1
+        bucket["funded"] += Decimal(member["funded"])
+        if Status(member["status"]).is_delivering:
+            by_health[member["overall"]] += 1
+    return {
+        "budget": budget,
+        "allocated": allocated,
+        "available": budget - allocated,
+        "by_status": by_status,
+        "by_health": by_health,
+    }

@@ -1,0 +1,139 @@
+"""The decision log: who decided what, when, why, and on what evidence."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.portfolio import Portfolio
+from domain.project import Project
+from projections.database import Row, Sql, instant
+from projections.framework import View
+
+COLUMNS = (
+    "decision_id", "position", "portfolio_id", "project_id", "project_code", "project_name",
+    "kind", "amount", "released", "rationale", "meeting", "decided_by", "decided_on",
+    "recorded_at", "status_before", "status_after", "evidence",
+)
+KINDS = {
+    Portfolio.ProjectFunded: "fund",
+    Portfolio.ProjectPaused: "pause",
+    Portfolio.ProjectResumed: "resume",
+    Portfolio.ProjectDiscontinued: "discontinue",
+}
+
+
+def plain(value: Any) -> Any:
+    """Evidence as JSON: decimals and dates as strings, exactly as recorded."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class DecisionLog(View):
+    """Answers: every decision, with its reasons and evidence, filterable and in order."""
+
+    name = "decisions"
+    tables = ("decisions", "decision_projects")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS decision_projects ("
+        " project_id TEXT PRIMARY KEY, code TEXT, name TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS decisions ("
+        + ", ".join(f"{c} {'BIGINT' if c == 'position' else 'TEXT'}" for c in COLUMNS)
+        + ", PRIMARY KEY (decision_id))",
+        "CREATE UNIQUE INDEX IF NOT EXISTS decisions_by_position ON decisions (position)",
+        "CREATE INDEX IF NOT EXISTS decisions_by_portfolio ON decisions (portfolio_id, position)",
+        "CREATE INDEX IF NOT EXISTS decisions_by_project ON decisions (project_id, position)",
+        "CREATE INDEX IF NOT EXISTS decisions_by_actor ON decisions (decided_by, position)",
+    )
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
+        """Other events are not decisions."""
+
+    @process_event.register
+    def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
+        sql.execute(
+            "INSERT INTO decision_projects VALUES (?, ?, ?)",
+            (str(event.originator_id), event.code, event.name),
+        )
+
+    @process_event.register
+    def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
+        project = sql.execute(
+            "SELECT code, name FROM decision_projects WHERE project_id = ?", (str(event.project_id),)
+        ).one() or {"code": None, "name": None}
+        row = {
+            "decision_id": str(event.decision_id),
+            "position": position,
+            "portfolio_id": str(event.originator_id),
+            "project_id": str(event.project_id),
+            "project_code": project["code"],
+            "project_name": project["name"],
+            "kind": KINDS[type(event)],
+            "amount": str(event.amount) if isinstance(event, Portfolio.ProjectFunded) else None,
+            "released": (
+                str(event.released) if isinstance(event, Portfolio.ProjectDiscontinued) else None
+            ),
+            "rationale": event.rationale,
+            "meeting": event.meeting,
+            "decided_by": event.actor,
+            "decided_on": event.decided_on.isoformat(),
+            "recorded_at": instant(event.timestamp),
+            "status_before": event.status_before,
+            "status_after": event.status_after,
+            "evidence": json.dumps(plain(event.evidence)),
+        }
+        sql.execute(
+            f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [row[c] for c in COLUMNS],
+        )
+
+    # Reads
+
+    @staticmethod
+    def decision(sql: Sql, decision_id: str, position: int) -> Row | None:
+        return sql.execute(
+            "SELECT * FROM decisions WHERE decision_id = ? AND position <= ?", (decision_id, position)
+        ).one()
+
+    @staticmethod
+    def decisions(
+        sql: Sql,
+        position: int,
+        *,
+        portfolio_id: str | None = None,
+        project_id: str | None = None,
+        kind: str | None = None,
+        decided_by: str | None = None,
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> list[Row]:
+        """Decisions up to a position, oldest first; dates bound `decided_on`, instants `recorded_at`."""
+        where = ["position <= ?", "position > ?"]
+        params: list[Any] = [position, after]
+        for column, value in (("portfolio_id", portfolio_id), ("project_id", project_id),
+                              ("kind", kind), ("decided_by", decided_by)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        for bound, operator in ((since, ">="), (until, "<=")):
+            if isinstance(bound, datetime):
+                where.append(f"recorded_at {operator} ?")
+                params.append(instant(bound))
+            elif isinstance(bound, date):
+                where.append(f"decided_on {operator} ?")
+                params.append(bound.isoformat())
+        params.append(limit)
+        return sql.execute(
+            f"SELECT * FROM decisions WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", params
+        ).all()

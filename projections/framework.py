@@ -1,0 +1,138 @@
+"""Views of the log and the projector that keeps them current, exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.utils import get_topic
+
+from projections.database import Database, Sql
+
+BATCH_SIZE = 1000
+
+
+class View:
+    """A projection of the log into tables of its own.
+
+    Subclasses register one `process_event` handler per event type they read; the topics
+    they read follow from those registrations.
+    """
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]] = ()
+    schema: ClassVar[tuple[str, ...]] = ()
+    topics: ClassVar[frozenset[str]] = frozenset()
+    reads_all: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        method = cls.__dict__.get("process_event")
+        if isinstance(method, singledispatchmethod):
+            cls.topics = frozenset(
+                get_topic(event_type)
+                for registered in method.dispatcher.registry
+                if registered is not object
+                for event_type in with_subclasses(registered)
+            )
+
+    def create(self, sql: Sql) -> None:
+        for statement in self.schema:
+            sql.ddl(statement)
+
+    def drop(self, sql: Sql) -> None:
+        for table in self.tables:
+            sql.ddl(f"DROP TABLE IF EXISTS {table}")
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
+        """Events a view does not read change nothing in it."""
+
+
+class Projector:
+    """Brings views up to date with the log in batches; each batch is one transaction
+    holding the view rows and the tracking positions, so nothing is lost or applied twice."""
+
+    def __init__(
+        self,
+        database: Database,
+        views: Sequence[View],
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.database = database
+        self.views = {view.name: view for view in views}
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        with database.transaction() as sql:
+            for view in views:
+                view.create(sql)
+
+    def positions(self) -> dict[str, int]:
+        return {name: self.database.tracked(name) for name in self.views}
+
+    def lag(self) -> dict[str, int]:
+        """How many positions each view is behind the head of the log."""
+        head = self.database.head()
+        return {name: head - position for name, position in self.positions().items()}
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply every recorded event the views have not seen; returns the position reached."""
+        with self._lock:
+            positions = self.positions()
+            head = self.database.head()
+            while True:
+                start = min(positions.values(), default=head)
+                notifications = self.database.app.recorder.select_notifications(
+                    start=start, limit=self.batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return start
+                try:
+                    self._apply(notifications, positions)
+                except IntegrityError:
+                    # Another process applied these events first: continue from where it got.
+                    positions = self.positions()
+                    continue
+                if progress is not None:
+                    progress(notifications[-1].id, max(head, notifications[-1].id))
+
+    def _apply(self, notifications: Sequence[Notification], positions: dict[str, int]) -> None:
+        mapper = self.database.app.mapper
+        last = notifications[-1].id
+        with self.database.transaction() as sql:
+            for notification in notifications:
+                readers = [
+                    view
+                    for view in self.views.values()
+                    if (view.reads_all or notification.topic in view.topics)
+                    and positions[view.name] < notification.id
+                ]
+                if readers:
+                    event = mapper.to_domain_event(notification)
+                    for view in readers:
+                        view.process_event(event, sql, notification.id)
+            for name, position in positions.items():
+                if position < last:
+                    sql.track(name, last)
+        for name in positions:
+            positions[name] = max(positions[name], last)
+
+    def rebuild(self, names: Sequence[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop views and replay the whole log into them."""
+        chosen = [self.views[name] for name in (names or list(self.views))]
+        table = self.database.tracking_table
+        with self._lock, self.database.transaction() as sql:
+            for view in chosen:
+                view.drop(sql)
+                view.create(sql)
+                sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (view.name,))
+        return self.catch_up(progress)
+
+
+def with_subclasses(cls: type) -> list[type]:
+    """A registered event class and every class derived from it."""
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in with_subclasses(direct))]

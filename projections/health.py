@@ -1,0 +1,207 @@
+"""Project health: each project's status, funding and latest report, at every position."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.health import StatusReport, assess_health, is_stale
+from domain.portfolio import Portfolio
+from domain.project import Project
+from projections.database import Row, Sql, instant
+from projections.framework import View
+
+HISTORY_COLUMNS = (
+    "project_id", "valid_from", "recorded_at", "version", "portfolio_id", "code", "name",
+    "sponsor", "manager", "requested_budget", "planned_start", "planned_finish", "objectives",
+    "status", "funded", "proposed_at", "proposed_by", "cadence_days", "overall", "schedule",
+    "cost", "scope", "quality", "risk", "cpi", "spi", "percent_complete", "period_end",
+    "planned_value", "earned_value", "actual_cost", "summary", "reported_at", "reported_by",
+)
+REPORT_COLUMNS = (
+    "schedule", "cost", "scope", "quality", "risk", "percent_complete", "period_end",
+    "planned_value", "earned_value", "actual_cost", "summary",
+)
+LATEST = (
+    "SELECT * FROM health_history WHERE project_id = ? AND valid_from <= ?"
+    " ORDER BY valid_from DESC LIMIT 1"
+)
+
+
+def text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class ProjectHealth(View):
+    """Answers: how is each project doing, and how was it doing at any past instant?"""
+
+    name = "health"
+    tables = ("health_history", "health_projects", "health_portfolios")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS health_portfolios ("
+        " portfolio_id TEXT PRIMARY KEY, cadence_days INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS health_projects ("
+        " project_id TEXT PRIMARY KEY, portfolio_id TEXT NOT NULL, first_position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS health_projects_by_portfolio"
+        " ON health_projects (portfolio_id, first_position)",
+        "CREATE INDEX IF NOT EXISTS health_projects_by_position ON health_projects (first_position)",
+        "CREATE TABLE IF NOT EXISTS health_history ("
+        + ", ".join(
+            f"{column} {'BIGINT' if column in ('valid_from', 'version', 'cadence_days') else 'TEXT'}"
+            for column in HISTORY_COLUMNS
+        )
+        + ", PRIMARY KEY (project_id, valid_from))",
+    )
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
+        """Other events leave project health as it was."""
+
+    @process_event.register
+    def _(self, event: Portfolio.PortfolioCreated, sql: Sql, position: int) -> None:
+        sql.execute(
+            "INSERT INTO health_portfolios VALUES (?, ?)",
+            (str(event.originator_id), event.reporting_cadence_days),
+        )
+
+    @process_event.register
+    def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
+        project_id = str(event.originator_id)
+        portfolio_id = str(event.portfolio_id)
+        cadence = sql.execute(
+            "SELECT cadence_days FROM health_portfolios WHERE portfolio_id = ?", (portfolio_id,)
+        ).scalar()
+        sql.execute(
+            "INSERT INTO health_projects VALUES (?, ?, ?)", (project_id, portfolio_id, position)
+        )
+        row: Row = dict.fromkeys(HISTORY_COLUMNS)
+        row.update(
+            project_id=project_id,
+            portfolio_id=portfolio_id,
+            code=event.code,
+            name=event.name,
+            sponsor=event.sponsor,
+            manager=event.manager,
+            requested_budget=text(event.requested_budget),
+            planned_start=text(event.planned_start),
+            planned_finish=text(event.planned_finish),
+            objectives=json.dumps(event.objectives),
+            status="proposed",
+            funded="0.00",
+            proposed_at=instant(event.timestamp),
+            proposed_by=event.actor,
+            cadence_days=cadence or 45,
+            overall="unknown",
+        )
+        self._insert(sql, row, event, position)
+
+    @process_event.register
+    def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
+        row = self._latest(sql, event)
+        report = StatusReport.from_event_data(
+            {column: getattr(event, column) for column in REPORT_COLUMNS}
+        )
+        health = assess_health(report, row["cadence_days"], report.period_end)
+        row.update({column: text(getattr(event, column)) for column in REPORT_COLUMNS})
+        row.update(
+            overall=str(health.overall),
+            cpi=text(health.cpi),
+            spi=text(health.spi),
+            summary=event.summary,
+            reported_at=instant(event.timestamp),
+            reported_by=event.actor,
+        )
+        self._insert(sql, row, event, position)
+
+    @process_event.register
+    def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
+        row = self._latest(sql, event)
+        row["status"] = event.status_after
+        if event.amount is not None:
+            row["funded"] = str(Decimal(row["funded"]) + event.amount)
+        self._insert(sql, row, event, position)
+
+    @process_event.register
+    def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
+        row = self._latest(sql, event)
+        row["status"] = "completed"
+        self._insert(sql, row, event, position)
+
+    @staticmethod
+    def _latest(sql: Sql, event: Any) -> Row:
+        row = sql.execute(LATEST, (str(event.originator_id), 2**62)).one()
+        assert row is not None, f"event for unknown project {event.originator_id}"
+        return row
+
+    @staticmethod
+    def _insert(sql: Sql, row: Row, event: Any, position: int) -> None:
+        row.update(valid_from=position, recorded_at=instant(event.timestamp),
+                   version=event.originator_version)
+        sql.execute(
+            f"INSERT INTO health_history ({', '.join(HISTORY_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
+            [row[column] for column in HISTORY_COLUMNS],
+        )
+
+    # Reads
+
+    @staticmethod
+    def project(sql: Sql, project_id: str, position: int) -> Row | None:
+        """The project's row as it stood at this position, or None if it did not exist yet."""
+        return sql.execute(LATEST, (project_id, position)).one()
+
+    @staticmethod
+    def projects(
+        sql: Sql,
+        position: int,
+        *,
+        portfolio_id: str | None = None,
+        status: str | None = None,
+        overall: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> list[Row]:
+        """Projects as they stood at a position, in the order they were proposed."""
+        where = ["p.first_position <= ?", "p.first_position > ?"]
+        params: list[Any] = [position, position, after]
+        if portfolio_id is not None:
+            where.append("p.portfolio_id = ?")
+            params.append(portfolio_id)
+        if status is not None:
+            where.append("h.status = ?")
+            params.append(status)
+        if overall is not None:
+            where.append("h.overall = ?")
+            params.append(overall)
+        params.append(limit)
+        return sql.execute(
+            "SELECT h.*, p.first_position FROM health_projects p JOIN health_history h"
+            " ON h.project_id = p.project_id AND h.valid_from = ("
+            "  SELECT MAX(valid_from) FROM health_history"
+            "  WHERE project_id = p.project_id AND valid_from <= ?)"
+            f" WHERE {' AND '.join(where)} ORDER BY p.first_position LIMIT ?",
+            params,
+        ).all()
+
+    @staticmethod
+    def reports(sql: Sql, project_id: str, position: int) -> list[Row]:
+        """Every report the project filed up to a position, oldest first (the health trend)."""
+        return sql.execute(
+            "SELECT * FROM health_history WHERE project_id = ? AND valid_from <= ?"
+            " AND reported_at IS NOT NULL AND valid_from IN ("
+            "  SELECT MIN(valid_from) FROM health_history WHERE project_id = ?"
+            "  GROUP BY reported_at)"
+            " ORDER BY valid_from",
+            (project_id, position, project_id),
+        ).all()
+
+
+def stale(row: Row, today: date) -> bool:
+    """Whether the row's last report is older than its portfolio's cadence on `today`."""
+    if row.get("period_end") is None:
+        return False
+    return is_stale(date.fromisoformat(row["period_end"]), int(row["cadence_days"]), today)
+

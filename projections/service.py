@@ -1,0 +1,297 @@
+"""The ledger service: commands go to the application, questions to the projections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.application import PortfolioLedger, RecordedDecision
+from domain.errors import DecisionNotFound, PortfolioNotFound, ProjectNotFound
+from domain.health import StatusReport
+from domain.lifecycle import DecisionKind
+from projections.composition import PortfolioComposition, summarise
+from projections.database import Database, Row, Sql, parse_instant
+from projections.decisions import DecisionLog
+from projections.framework import Projector
+from projections.health import ProjectHealth, stale
+from projections.timeline import Moment, Timeline
+
+MAX_LIMIT = 1000
+Page = dict[str, Any]
+
+
+def moment_fields(moment: Moment) -> dict[str, Any]:
+    return {"as_of": moment.as_of, "position": moment.position}
+
+
+def page(items: list[dict[str, Any]], rows: list[Row], limit: int, key: str) -> Page:
+    cursor = str(rows[-1][key]) if len(rows) == limit and rows else None
+    return {"items": items, "next_cursor": cursor}
+
+
+def portfolio_public(row: Row) -> dict[str, Any]:
+    budget, allocated = Decimal(row["budget"]), Decimal(row["allocated"])
+    return {
+        "id": row["portfolio_id"],
+        "name": row["name"],
+        "currency": row["currency"],
+        "budget": budget,
+        "allocated": allocated,
+        "available": budget - allocated,
+        "reporting_cadence_days": row["cadence_days"],
+        "objectives": json.loads(row["objectives"]),
+        "created_at": parse_instant(row["created_at"]),
+        "created_by": row["created_by"],
+        "version": row["version"],
+    }
+
+
+def project_public(row: Row, today: date) -> dict[str, Any]:
+    return {
+        "id": row["project_id"],
+        "portfolio_id": row["portfolio_id"],
+        "code": row["code"],
+        "name": row["name"],
+        "sponsor": row["sponsor"],
+        "manager": row["manager"],
+        "status": row["status"],
+        "funded": Decimal(row["funded"]),
+        "requested_budget": Decimal(row["requested_budget"]),
+        "planned_start": row["planned_start"],
+        "planned_finish": row["planned_finish"],
+        "objectives": json.loads(row["objectives"]),
+        "health": row["overall"],
+        "stale": stale(row, today),
+        "last_period_end": row["period_end"],
+        "proposed_at": parse_instant(row["proposed_at"]),
+        "proposed_by": row["proposed_by"],
+        "version": row["version"],
+    }
+
+
+def health_public(row: Row, today: date) -> dict[str, Any]:
+    fields = ("overall", "schedule", "cost", "scope", "quality", "risk", "cpi", "spi",
+              "percent_complete", "period_end", "planned_value", "earned_value", "actual_cost",
+              "summary")
+    return {
+        "project_id": row["project_id"],
+        **{field: row[field] for field in fields},
+        "stale": stale(row, today),
+        "reported_at": parse_instant(row["reported_at"]) if row["reported_at"] else None,
+        "reported_by": row["reported_by"],
+    }
+
+
+def decision_public(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["decision_id"],
+        "portfolio_id": row["portfolio_id"],
+        "project_id": row["project_id"],
+        "project_code": row["project_code"],
+        "project_name": row["project_name"],
+        "kind": row["kind"],
+        "amount": row["amount"],
+        "released": row["released"],
+        "rationale": row["rationale"],
+        "meeting": row["meeting"],
+        "decided_by": row["decided_by"],
+        "decided_on": row["decided_on"],
+        "recorded_at": parse_instant(row["recorded_at"]),
+        "position": row["position"],
+        "status_before": row["status_before"],
+        "status_after": row["status_after"],
+        "evidence": json.loads(row["evidence"]),
+    }
+
+
+def cursor_position(cursor: str | None) -> int:
+    return int(cursor) if cursor else 0
+
+
+class LedgerService:
+    """The ledger as its users see it, on one store, for the API and the command line alike."""
+
+    def __init__(self, env: dict[str, str], today: Callable[[], date] | None = None) -> None:
+        self.app = PortfolioLedger(env, **({"today": today} if today else {}))
+        self.database = Database(self.app)
+        self.projector = Projector(
+            self.database, [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog()]
+        )
+
+    def close(self) -> None:
+        self.app.close()
+
+    def catch_up(self) -> int:
+        return self.projector.catch_up()
+
+    # Commands: record, bring the views up to date, answer from the views (read your writes).
+
+    def create_portfolio(self, *, actor: str, **terms: Any) -> dict[str, Any]:
+        recorded = self.app.create_portfolio(actor=actor, **terms)
+        self.catch_up()
+        return self.portfolio(recorded.id)
+
+    def propose_project(self, *, actor: str, **proposal: Any) -> dict[str, Any]:
+        recorded = self.app.propose_project(actor=actor, **proposal)
+        self.catch_up()
+        return self.project(recorded.id)
+
+    def report_status(self, project_id: UUID, report: StatusReport, *, actor: str,
+                      expected_version: int | None = None) -> dict[str, Any]:
+        recorded = self.app.report_status(project_id, report, actor=actor,
+                                          expected_version=expected_version)
+        self.catch_up()
+        return {**self.project_health(project_id), "version": recorded.version,
+                "recorded_at": recorded.recorded_at, "position": recorded.position}
+
+    def complete_project(self, project_id: UUID, summary: str, *, actor: str,
+                         expected_version: int | None = None) -> dict[str, Any]:
+        self.app.complete_project(project_id, summary, actor=actor,
+                                  expected_version=expected_version)
+        self.catch_up()
+        return self.project(project_id)
+
+    def decide(self, portfolio_id: UUID, project_id: UUID, kind: DecisionKind, *, actor: str,
+               **decision: Any) -> dict[str, Any]:
+        recorded: RecordedDecision = self.app.decide(portfolio_id, project_id, kind, actor=actor,
+                                                     **decision)
+        self.catch_up()
+        return self.decision(recorded.id)
+
+    # Questions
+
+    @contextmanager
+    def _reading(self, view: str, as_of: datetime | None) -> Iterator[tuple[Sql, Moment]]:
+        with self.database.transaction(commit=False) as sql:
+            reached = self.database.tracked_in(sql, view)
+            yield sql, Timeline.moment(sql, as_of, reached)
+
+    def portfolio(self, portfolio_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        with self._reading("composition", as_of) as (sql, moment):
+            row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
+        if row is None:
+            raise PortfolioNotFound(portfolio_id)
+        return {**portfolio_public(row), **moment_fields(moment)}
+
+    def portfolios(self, as_of: datetime | None = None, cursor: str | None = None,
+                   limit: int = 100) -> Page:
+        with self._reading("composition", as_of) as (sql, moment):
+            rows = PortfolioComposition.portfolios(
+                sql, moment.position, after=cursor_position(cursor), limit=limit)
+        return {**page([portfolio_public(r) for r in rows], rows, limit, "first_position"),
+                **moment_fields(moment)}
+
+    def composition(self, portfolio_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        with self._reading("composition", as_of) as (sql, moment):
+            row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
+            if row is None:
+                raise PortfolioNotFound(portfolio_id)
+            members = PortfolioComposition.members(sql, str(portfolio_id), moment.position)
+        return {
+            "portfolio_id": str(portfolio_id),
+            **moment_fields(moment),
+            **summarise(row, members),
+            "projects": [
+                {"id": m["project_id"], "code": m["code"], "name": m["name"],
+                 "status": m["status"], "funded": Decimal(m["funded"]), "health": m["overall"]}
+                for m in members
+            ],
+        }
+
+    def project(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        with self._reading("health", as_of) as (sql, moment):
+            row = ProjectHealth.project(sql, str(project_id), moment.position)
+        if row is None:
+            raise ProjectNotFound(project_id)
+        return {**project_public(row, moment.as_of.date()), **moment_fields(moment)}
+
+    def projects(self, *, portfolio_id: UUID | None = None, status: str | None = None,
+                 health: str | None = None, as_of: datetime | None = None,
+                 cursor: str | None = None, limit: int = 100) -> Page:
+        with self._reading("health", as_of) as (sql, moment):
+            rows = ProjectHealth.projects(
+                sql, moment.position, portfolio_id=str(portfolio_id) if portfolio_id else None,
+                status=status, overall=health, after=cursor_position(cursor), limit=limit)
+        today = moment.as_of.date()
+        return {**page([project_public(r, today) for r in rows], rows, limit, "first_position"),
+                **moment_fields(moment)}
+
+    def project_health(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        with self._reading("health", as_of) as (sql, moment):
+            row = ProjectHealth.project(sql, str(project_id), moment.position)
+        if row is None:
+            raise ProjectNotFound(project_id)
+        return {**health_public(row, moment.as_of.date()), **moment_fields(moment)}
+
+    def project_reports(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        """The project's reports over time: its health trend."""
+        with self._reading("health", as_of) as (sql, moment):
+            rows = ProjectHealth.reports(sql, str(project_id), moment.position)
+        return {"items": [health_public(r, moment.as_of.date()) for r in rows],
+                **moment_fields(moment)}
+
+    def decision(self, decision_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        with self._reading("decisions", as_of) as (sql, moment):
+            row = DecisionLog.decision(sql, str(decision_id), moment.position)
+        if row is None:
+            raise DecisionNotFound(decision_id)
+        return decision_public(row)
+
+    def decision_log(self, *, as_of: datetime | None = None, cursor: str | None = None,
+                     limit: int = 100, **filters: Any) -> Page:
+        with self._reading("decisions", as_of) as (sql, moment):
+            rows = DecisionLog.decisions(sql, moment.position, after=cursor_position(cursor),
+                                         limit=limit, **filters)
+        return {**page([decision_public(r) for r in rows], rows, limit, "position"),
+                **moment_fields(moment)}
+
+    def history(self, project_id: UUID) -> list[dict[str, Any]]:
+        """Every event of one project, oldest first, as recorded."""
+        notifications = self.database.aggregate_log(project_id)
+        if not notifications:
+            raise ProjectNotFound(project_id)
+        return [event_public(self.app, n) for n in notifications]
+
+    def events(self, after: int = 0, limit: int = 100) -> Page:
+        notifications = self.app.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False)
+        items = [event_public(self.app, n) for n in notifications]
+        cursor = str(notifications[-1].id) if len(notifications) == limit else None
+        return {"items": items, "next_cursor": cursor}
+
+    def lag(self) -> dict[str, int]:
+        return self.projector.lag()
+
+
+def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
+    """A stored event as an auditor reads it: position, type, who, when, and its data."""
+    event = app.mapper.to_domain_event(notification)
+    data = {k: v for k, v in vars(event).items()
+            if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")}
+    return {
+        "position": notification.id,
+        "originator_id": str(notification.originator_id),
+        "version": notification.originator_version,
+        "type": type(event).__name__,
+        "recorded_at": event.timestamp,
+        "actor": data.pop("actor", None),
+        "data": jsonable(data),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Event data as JSON values: money and dates as strings, exactly as recorded."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value

@@ -1,0 +1,63 @@
+"""When each event was recorded: turns an `as_of` instant into a position in the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import singledispatchmethod
+
+from domain.project import Project
+from projections.database import Sql, instant, parse_instant
+from projections.framework import View
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The instant a read answers for, and the last position it reflects."""
+
+    as_of: datetime
+    position: int
+
+
+class Timeline(View):
+    """Every event's recording time, never decreasing along the log.
+
+    A decision writes its portfolio's event and its project's event together; both get the
+    same instant, so no `as_of` ever falls between the two halves of one decision.
+    """
+
+    name = "timeline"
+    reads_all = True
+    tables = ("timeline",)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS timeline ("
+        " position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS timeline_by_instant ON timeline (recorded_at, position)",
+    )
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
+        previous = sql.execute(
+            "SELECT recorded_at FROM timeline ORDER BY position DESC LIMIT 1"
+        ).scalar()
+        own = instant(event.timestamp)  # type: ignore[attr-defined]
+        if previous is not None and (previous > own or isinstance(event, Project.DecisionApplied)):
+            own = previous
+        sql.execute("INSERT INTO timeline VALUES (?, ?)", (position, own))
+
+    @staticmethod
+    def moment(sql: Sql, as_of: datetime | None, reached: int) -> Moment:
+        """Resolve an instant (None: now) to the last position recorded by then."""
+        if as_of is None:
+            return Moment(datetime.now(UTC), reached)
+        position = sql.execute(
+            "SELECT position FROM timeline WHERE recorded_at <= ?"
+            " ORDER BY recorded_at DESC, position DESC LIMIT 1",
+            (instant(as_of),),
+        ).scalar()
+        return Moment(as_of.astimezone(UTC), min(position or 0, reached))
+
+    @staticmethod
+    def recorded_at(sql: Sql, position: int) -> datetime | None:
+        text = sql.execute("SELECT recorded_at FROM timeline WHERE position = ?", (position,)).scalar()
+        return None if text is None else parse_instant(text)
