@@ -71,6 +71,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": "public",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
         }
     raise ConfigurationError(
         f"bad database URL {url!r}: the scheme must be sqlite:// or postgresql://"

@@ -80,7 +80,8 @@ def store_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as error:
-        raise StoreUnavailable(str(error).splitlines()[0] if str(error) else "the store is unreachable") from None
+        detail = str(error).splitlines()[0] if str(error) else "no answer"
+        raise StoreUnavailable(f"the event store is unreachable: {detail}") from None
 
 
 class PortfolioLedger(Application[UUID]):

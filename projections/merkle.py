@@ -140,7 +140,11 @@ def consistency_proof(first: int, second: int, get_node: GetNode) -> list[bytes]
 def verify_inclusion(
     leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:
-    """Check ``leaf_hash`` is leaf ``index`` of the tree (size, root) (RFC 9162 2.1.3.2)."""
+    """Check ``leaf_hash`` is leaf ``index`` of the tree (size, root) (RFC 9162 2.1.3.2).
+
+    The proof is checked against the shape of a tree of ``size`` leaves, so ``size`` and ``root``
+    must come from one trusted tree head.
+    """
     if not (0 <= index < size and _is_hash(leaf_hash) and _is_hash(root)):
         return False
     if not all(_is_hash(sibling) for sibling in proof):
@@ -168,6 +172,7 @@ def verify_consistency(
     The RFC covers 0 < first < second. Equal sizes need an empty proof and equal roots. The empty
     tree is a prefix of every tree, so first == 0 needs an empty proof and first_root == EMPTY_ROOT
     (and second_root == EMPTY_ROOT when second == 0 too); second_root is otherwise unconstrained.
+    Each size and its root must come from one trusted tree head.
     """
     if not (0 <= first <= second and _is_hash(first_root) and _is_hash(second_root)):
         return False

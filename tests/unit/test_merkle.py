@@ -137,7 +137,7 @@ def test_root_of_empty_tree_is_hash_of_nothing() -> None:
 def test_leaf_hashes_match_known_answers() -> None:
     expected = [bytes.fromhex(h) for h in VECTORS["leaf_hashes_hex"]]
     assert len(expected) == len(CT_INPUTS) == 8
-    assert CT_LEAVES == expected
+    assert expected == CT_LEAVES
 
 
 def test_node_hash_prefixes_one_to_both_children() -> None:
@@ -378,6 +378,20 @@ def test_a_consistency_proof_fails_between_any_other_tree_heads() -> None:
                     )
 
 
+def test_a_root_presented_as_a_tree_of_twice_its_size_or_more_fails() -> None:
+    roots = [TREE.root(size) for size in range(33)]
+    for size in range(1, 33):
+        for index in range(size):
+            leaf, proof = LEAVES[index], TREE.inclusion_proof(index, size)
+            for claimed in range(2 * size, 4 * size + 1):
+                assert not verify_inclusion(leaf, index, claimed, proof, roots[size])
+    for second in range(2, 33):
+        for first in range(1, second):
+            proof = TREE.consistency_proof(first, second)
+            for claimed in range(2 * second, 4 * second + 1):
+                assert not verify_consistency(first, claimed, roots[first], roots[second], proof)
+
+
 def _truncated_and_extended(proof: list[bytes], extra: bytes) -> list[list[bytes]]:
     variants = [[*proof, extra], [extra, *proof]]
     if proof:
@@ -419,12 +433,20 @@ NOT_BYTES = cast(bytes, "not a hash")
         pytest.param(LEAVES[5], -1, 13, GOOD_PROOF, GOOD_ROOT, id="negative-index"),
         pytest.param(LEAVES[0], 0, 0, [], EMPTY_ROOT, id="empty-tree"),
         pytest.param(LEAVES[5], 5, 13, [], GOOD_ROOT, id="empty-proof"),
-        pytest.param(LEAVES[5], 5, 13, [*GOOD_PROOF[:-1], GOOD_PROOF[-1][:31]], GOOD_ROOT,
-                     id="short-element"),
-        pytest.param(LEAVES[5], 5, 13, [*GOOD_PROOF[:-1], GOOD_PROOF[-1] + b"\0"], GOOD_ROOT,
-                     id="long-element"),
-        pytest.param(LEAVES[5], 5, 13, [*GOOD_PROOF[:-1], NOT_BYTES], GOOD_ROOT,
-                     id="element-not-bytes"),
+        pytest.param(
+            LEAVES[5], 5, 13, [*GOOD_PROOF[:-1], GOOD_PROOF[-1][:31]], GOOD_ROOT, id="short-element"
+        ),
+        pytest.param(
+            LEAVES[5],
+            5,
+            13,
+            [*GOOD_PROOF[:-1], GOOD_PROOF[-1] + b"\0"],
+            GOOD_ROOT,
+            id="long-element",
+        ),
+        pytest.param(
+            LEAVES[5], 5, 13, [*GOOD_PROOF[:-1], NOT_BYTES], GOOD_ROOT, id="element-not-bytes"
+        ),
         pytest.param(LEAVES[5][:31], 5, 13, GOOD_PROOF, GOOD_ROOT, id="short-leaf"),
         pytest.param(NOT_BYTES, 5, 13, GOOD_PROOF, GOOD_ROOT, id="leaf-not-bytes"),
         pytest.param(LEAVES[5], 5, 13, GOOD_PROOF, GOOD_ROOT + b"\0", id="long-root"),
@@ -530,9 +552,7 @@ def test_frontier_appends_return_exactly_the_perfect_subtrees_they_complete() ->
             assert node == ref_mth(DATA[index << level : (index + 1) << level])
             assert (level, index) not in stored
             stored[level, index] = node
-    every_complete = {
-        (level, index) for level in range(8) for index in range(200 >> level)
-    }
+    every_complete = {(level, index) for level in range(8) for index in range(200 >> level)}
     assert set(stored) == every_complete
 
 

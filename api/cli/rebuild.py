@@ -1,0 +1,33 @@
+"""`rebuild`: drop projections and replay the whole log into them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from api.cli.common import Progress, add_db_option, fail, open_ledger
+
+
+def register(verbs: Any) -> None:
+    command = verbs.add_parser("rebuild", help="drop and rebuild projections from the event log")
+    command.add_argument("--projection", metavar="NAME", action="append",
+                         help="only this projection (repeatable); default: all")
+    add_db_option(command)
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    service = open_ledger(args)
+    try:
+        names = args.projection or list(service.projector.views)
+        unknown = [name for name in names if name not in service.projector.views]
+        if unknown:
+            known = ", ".join(service.projector.views)
+            return fail(f"unknown projection {unknown[0]!r} (known: {known})")
+        progress = Progress("rebuilding")
+        position = service.projector.rebuild(names, progress=progress)
+        progress.finish()
+        print(f"rebuilt {', '.join(names)} up to position {position}")
+    finally:
+        service.close()
+    return 0
