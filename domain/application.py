@@ -90,7 +90,9 @@ class PortfolioLedger(Application[UUID]):
     name = "PortfolioLedger"
     snapshotting_intervals = {Portfolio: 100, Project: 100}
 
-    def __init__(self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
+    ) -> None:
         with store_errors():
             super().__init__(env)
         self.today = today
@@ -155,7 +157,12 @@ class PortfolioLedger(Application[UUID]):
             raise DuplicateCode(project.code or "") from None
 
     def report_status(
-        self, project_id: UUID, report: StatusReport, *, actor: str, expected_version: int | None = None
+        self,
+        project_id: UUID,
+        report: StatusReport,
+        *,
+        actor: str,
+        expected_version: int | None = None,
     ) -> Recorded:
         project = self.project(project_id)
         check_version(project, expected_version)
@@ -198,14 +205,18 @@ class PortfolioLedger(Application[UUID]):
             portfolio = self.portfolio(portfolio_id)
             project = self.project(project_id)
             if project.portfolio_id != portfolio_id:
-                raise InvalidInput("project_id", f"project {project_id} is not in portfolio {portfolio_id}")
+                raise InvalidInput(
+                    "project_id", f"project {project_id} is not in portfolio {portfolio_id}"
+                )
             check_version(project, expected_version)
             seen_version = project.version
             status_before = project.status
             evidence = {
                 "project_version": seen_version,
                 "status": status_before.value,
-                "health": project.health(portfolio.reporting_cadence_days, self.today()).as_evidence(),
+                "health": project.health(
+                    portfolio.reporting_cadence_days, self.today()
+                ).as_evidence(),
             }
             decision_id = uuid4()
             status_after = project.apply_decision(kind, amount, decision_id, actor)
@@ -241,7 +252,7 @@ class PortfolioLedger(Application[UUID]):
                 meeting=checked_meeting,
                 decided_by=actor,
                 decided_on=day,
-                recorded_at=event.domain_event.timestamp,
+                recorded_at=recorded_at(event),
                 position=event.notification.id,
                 status_before=status_before,
                 status_after=status_after,
@@ -270,7 +281,7 @@ class PortfolioLedger(Application[UUID]):
     ) -> A:
         try:
             with store_errors():
-                aggregate = self.repository.get(ident, version=version)
+                aggregate: Aggregate = self.repository.get(ident, version=version)
         except AggregateNotFoundError:
             raise missing(ident) from None
         if not isinstance(aggregate, cls) or (version is not None and aggregate.version != version):
@@ -291,8 +302,14 @@ class PortfolioLedger(Application[UUID]):
             id=aggregate.id,
             version=aggregate.version,
             position=last.notification.id,
-            recorded_at=last.domain_event.timestamp,
+            recorded_at=recorded_at(last),
         )
+
+
+def recorded_at(recording: Recording[UUID]) -> datetime:
+    """The instant the event was recorded (its timestamp, UTC)."""
+    timestamp: datetime = recording.domain_event.timestamp  # type: ignore[attr-defined]
+    return timestamp
 
 
 def check_version(project: Project, expected_version: int | None) -> None:

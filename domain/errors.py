@@ -90,9 +90,7 @@ class ConcurrentWrite(Conflict):
     """Another write changed the same aggregate first; nothing of this one was kept."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "another write changed this record first; reload it and decide again"
-        )
+        super().__init__("another write changed this record first; reload it and decide again")
 
 
 class StaleEvidence(GovernanceError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -91,6 +91,11 @@ def performance_index(earned: Decimal | None, base: Decimal | None) -> Decimal |
     return earned / base
 
 
+def shown(index: Decimal | None) -> Decimal | None:
+    """Rounded down for display, so a shown index never crosses the threshold it was rated on."""
+    return None if index is None else index.quantize(INDEX_PLACES, rounding=ROUND_FLOOR)
+
+
 def index_rating(index: Decimal | None) -> Rating:
     if index is None or index >= AMBER_INDEX:
         return Rating.GREEN
@@ -112,8 +117,11 @@ def assess_health(report: StatusReport | None, cadence_days: int, today: date) -
         return UNKNOWN
     cpi = performance_index(report.earned_value, report.actual_cost)
     spi = performance_index(report.earned_value, report.planned_value)
-    reported = [r for r in (report.schedule, report.cost, report.scope, report.quality,
-                            report.risk) if r is not None]
+    reported = [
+        r
+        for r in (report.schedule, report.cost, report.scope, report.quality, report.risk)
+        if r is not None
+    ]
     overall = worst([*reported, index_rating(cpi), index_rating(spi)])
     return Health(
         overall=overall,
@@ -122,8 +130,8 @@ def assess_health(report: StatusReport | None, cadence_days: int, today: date) -
         scope=report.scope,
         quality=report.quality,
         risk=report.risk,
-        cpi=None if cpi is None else cpi.quantize(INDEX_PLACES),
-        spi=None if spi is None else spi.quantize(INDEX_PLACES),
+        cpi=shown(cpi),
+        spi=shown(spi),
         percent_complete=report.percent_complete,
         period_end=report.period_end,
         stale=is_stale(report.period_end, cadence_days, today),

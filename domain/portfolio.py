@@ -98,7 +98,7 @@ class Portfolio(Aggregate):
         """Check a new portfolio's terms, then create it."""
         checked_name = text(name, "name", required=True, max_length=200)
         currency = (currency or "").strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
+        if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
             raise InvalidInput("currency", "must be a three-letter ISO 4217 code")
         if not 1 <= reporting_cadence_days <= 366:
             raise InvalidInput("reporting_cadence_days", "must be between 1 and 366")
@@ -148,7 +148,10 @@ def check_objectives(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
         field = f"objectives[{index}]"
         key = text(objective.get("key"), f"{field}.key", required=True, max_length=64)
         title = text(objective.get("title"), f"{field}.title", required=True, max_length=200)
-        weight = Decimal(objective.get("weight", Decimal(1)))
+        try:
+            weight = Decimal(str(objective.get("weight", 1)))
+        except (ArithmeticError, ValueError, TypeError):
+            raise InvalidInput(f"{field}.weight", "must be a non-negative number") from None
         if not weight.is_finite() or weight < 0:
             raise InvalidInput(f"{field}.weight", "must be a non-negative number")
         if any(existing["key"] == key for existing in checked):

@@ -137,9 +137,13 @@ class Project(Aggregate):
         if planned_start and planned_finish and planned_finish < planned_start:
             raise InvalidInput("planned_finish", "is before planned_start")
         keys = list(dict.fromkeys(objectives or []))
-        unknown = [key for key in keys if known_objectives is not None and key not in known_objectives]
+        unknown = [
+            key for key in keys if known_objectives is not None and key not in known_objectives
+        ]
         if unknown:
-            raise InvalidInput("objectives", f"not objectives of the portfolio: {', '.join(unknown)}")
+            raise InvalidInput(
+                "objectives", f"not objectives of the portfolio: {', '.join(unknown)}"
+            )
         return cls(
             portfolio_id=portfolio_id,
             code=text(code, "code", max_length=64),
@@ -176,7 +180,9 @@ class Project(Aggregate):
         report = checked_report(report)
         self.trigger_event(self.StatusReported, **report.as_event_data(), actor=actor)
 
-    def apply_decision(self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str) -> Status:
+    def apply_decision(
+        self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str
+    ) -> Status:
         """Move the project as a board decision says; returns the new status."""
         after = status_after(kind, self.status)
         self.trigger_event(
@@ -201,7 +207,7 @@ def checked_report(report: StatusReport) -> StatusReport:
     """The report with its figures checked and money in cents."""
     if report.percent_complete is not None and not 0 <= report.percent_complete <= 100:
         raise InvalidInput("percent_complete", "must be between 0 and 100")
-    amounts = {
+    amounts: dict[str, Any] = {
         field: money(getattr(report, field), field)
         for field in ("planned_value", "earned_value", "actual_cost")
         if getattr(report, field) is not None

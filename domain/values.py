@@ -24,7 +24,9 @@ def money(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
     return value.quantize(CENT)
 
 
-def text(value: str | None, field: str, *, required: bool = False, max_length: int = 2000) -> str | None:
+def text(
+    value: str | None, field: str, *, required: bool = False, max_length: int = 2000
+) -> str | None:
     """Trimmed text; blank counts as missing."""
     stripped = (value or "").strip()
     if not stripped:
@@ -38,5 +40,7 @@ def text(value: str | None, field: str, *, required: bool = False, max_length: i
 
 def not_in_future(value: date, today: date, field: str) -> date:
     if value > today:
-        raise InvalidInput(field, f"{value.isoformat()} is in the future (today is {today.isoformat()})")
+        raise InvalidInput(
+            field, f"{value.isoformat()} is in the future (today is {today.isoformat()})"
+        )
     return value

@@ -23,7 +23,9 @@ BOARD = "board:chair"
 
 def open_portfolio(budget: str = "1000000.00", **terms: Any) -> Portfolio:
     """Given a portfolio whose creation is already saved."""
-    portfolio = Portfolio.open(name="Digital services", budget=Decimal(budget), actor=BOARD, **terms)
+    portfolio = Portfolio.open(
+        name="Digital services", budget=Decimal(budget), actor=BOARD, **terms
+    )
     portfolio.collect_events()
     return portfolio
 
@@ -165,6 +167,7 @@ def test_discontinuing_a_proposed_project_releases_nothing() -> None:
     decide(portfolio, project, DISCONTINUE)
 
     [event] = portfolio.collect_events()
+    assert isinstance(event, Portfolio.ProjectDiscontinued)
     assert event.released == Decimal("0.00")
     assert portfolio.available == Decimal("1000.00")
 
@@ -277,8 +280,8 @@ def test_a_three_letter_currency_code_is_accepted_in_upper_case(
 
 @pytest.mark.parametrize(
     "bad_currency",
-    ["", "US", "EURO", "U$D", "12A", "ÄÖÜ", "ЕВР"],
-    ids=["blank", "two-letters", "four-letters", "symbol", "digits", "umlauts", "cyrillic"],
+    ["", "US", "EURO", "U$D", "12A", "ÄÖÜ", "ÉUR"],
+    ids=["blank", "two-letters", "four-letters", "symbol", "digits", "umlauts", "accented"],
 )
 def test_a_currency_that_is_not_a_three_letter_iso_code_is_invalid(bad_currency: str) -> None:
     with pytest.raises(InvalidInput) as invalid:
@@ -395,11 +398,14 @@ def test_fund_events_carry_exact_decimals() -> None:
     decide(portfolio, project, FUND, "0.20")
 
     events = portfolio.collect_events()
-    assert [e.amount for e in events] == [Decimal("0.10"), Decimal("0.20")]
-    assert all(type(e.amount) is Decimal for e in events)
+    funds = [e for e in events if isinstance(e, Portfolio.ProjectFunded)]
+    assert len(funds) == len(events)
+    assert [e.amount for e in funds] == [Decimal("0.10"), Decimal("0.20")]
+    assert all(type(e.amount) is Decimal for e in funds)
     assert portfolio.allocated == Decimal("0.30")
     assert type(portfolio.allocated) is Decimal
-    assert [e.amount for e in project.collect_events()] == [Decimal("0.10"), Decimal("0.20")]
+    applied = [e for e in project.collect_events() if isinstance(e, Project.DecisionApplied)]
+    assert [e.amount for e in applied] == [Decimal("0.10"), Decimal("0.20")]
     assert project.funded == Decimal("0.30")
 
 
@@ -407,6 +413,7 @@ def test_a_created_portfolio_event_carries_its_budget_in_cents() -> None:
     portfolio = Portfolio.open(name="P", budget=Decimal("1250000"), actor=BOARD)
 
     [created] = portfolio.collect_events()
+    assert isinstance(created, Portfolio.PortfolioCreated)
 
     assert created.budget == Decimal("1250000.00")
     assert str(created.budget) == "1250000.00"
@@ -445,7 +452,9 @@ def test_an_amount_is_kept_exactly_in_cents(value: str, exact: str) -> None:
     assert str(checked) == exact
 
 
-@pytest.mark.parametrize("blank", [None, "", "   ", "\t\n"], ids=["none", "empty", "spaces", "tabs"])
+@pytest.mark.parametrize(
+    "blank", [None, "", "   ", "\t\n"], ids=["none", "empty", "spaces", "tabs"]
+)
 def test_a_required_text_that_is_blank_is_invalid_naming_its_field(blank: str | None) -> None:
     with pytest.raises(InvalidInput) as invalid:
         text(blank, "rationale", required=True)
