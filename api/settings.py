@@ -51,7 +51,9 @@ def store_env(url: str) -> dict[str, str]:
             )
         path = Path(unquote(parts.path[1:]))
         if not path.parent.is_dir() and str(path.parent) != "":
-            raise ConfigurationError(f"bad database URL {url!r}: folder {path.parent} does not exist")
+            raise ConfigurationError(
+                f"bad database URL {url!r}: folder {path.parent} does not exist"
+            )
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     if parts.scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))
@@ -62,7 +64,9 @@ def store_env(url: str) -> dict[str, str]:
         try:
             port = parts.port or 5432
         except ValueError:
-            raise ConfigurationError(f"bad database URL {url!r}: the port is not a number") from None
+            raise ConfigurationError(
+                f"bad database URL {url!r}: the port is not a number"
+            ) from None
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,

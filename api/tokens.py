@@ -70,7 +70,9 @@ class TokenStore:
     def create(self, name: str, role: Role | str) -> str:
         """Make a token and return its secret; only its hash is kept."""
         if not NAME.match(name or ""):
-            raise InvalidInput("name", "use 1-64 letters, digits and . _ : @ -, starting alphanumeric")
+            raise InvalidInput(
+                "name", "use 1-64 letters, digits and . _ : @ -, starting alphanumeric"
+            )
         try:
             checked_role = Role(role)
         except ValueError:

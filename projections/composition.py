@@ -15,11 +15,29 @@ from projections.database import Row, Sql, instant
 from projections.framework import View
 
 PORTFOLIO_COLUMNS = (
-    "portfolio_id", "valid_from", "recorded_at", "version", "name", "currency", "budget",
-    "cadence_days", "objectives", "created_at", "created_by", "allocated",
+    "portfolio_id",
+    "valid_from",
+    "recorded_at",
+    "version",
+    "name",
+    "currency",
+    "budget",
+    "cadence_days",
+    "objectives",
+    "created_at",
+    "created_by",
+    "allocated",
 )
-MEMBER_COLUMNS = ("project_id", "valid_from", "portfolio_id", "code", "name", "status", "funded",
-                  "overall")
+MEMBER_COLUMNS = (
+    "project_id",
+    "valid_from",
+    "portfolio_id",
+    "code",
+    "name",
+    "status",
+    "funded",
+    "overall",
+)
 HEALTH_BANDS = ("green", "amber", "red", "unknown")
 LATEST_PORTFOLIO = (
     "SELECT * FROM composition_portfolios WHERE portfolio_id = ? AND valid_from <= ?"
@@ -43,8 +61,12 @@ class PortfolioComposition(View):
     """Answers: what is in the portfolio, what is it funded with, how healthy is it?"""
 
     name = "composition"
-    tables = ("composition_portfolios", "composition_registry", "composition_members",
-              "composition_member_history")
+    tables = (
+        "composition_portfolios",
+        "composition_registry",
+        "composition_members",
+        "composition_member_history",
+    )
     schema = (
         "CREATE TABLE IF NOT EXISTS composition_registry ("
         " portfolio_id TEXT PRIMARY KEY, first_position BIGINT NOT NULL)",
@@ -153,8 +175,11 @@ class PortfolioComposition(View):
 
     @staticmethod
     def _portfolio_row(sql: Sql, row: Row, event: Any, position: int) -> None:
-        row.update(valid_from=position, recorded_at=instant(event.timestamp),
-                   version=event.originator_version)
+        row.update(
+            valid_from=position,
+            recorded_at=instant(event.timestamp),
+            version=event.originator_version,
+        )
         insert(sql, "composition_portfolios", PORTFOLIO_COLUMNS, row)
 
     # Reads
@@ -194,18 +219,20 @@ def summarise(portfolio: Row, members: list[Row]) -> dict[str, Any]:
     """Budget, allocation and the counts the board reads first."""
     budget = Decimal(portfolio["budget"])
     allocated = Decimal(portfolio["allocated"])
-    by_status = {status.value: {"count": 0, "funded": Decimal("0.00")} for status in Status}
+    counts = dict.fromkeys((status.value for status in Status), 0)
+    funded = dict.fromkeys((status.value for status in Status), Decimal("0.00"))
     by_health = dict.fromkeys(HEALTH_BANDS, 0)
     for member in members:
-        bucket = by_status[member["status"]]
-        bucket["count"] += 1
-        bucket["funded"] += Decimal(member["funded"])
+        counts[member["status"]] += 1
+        funded[member["status"]] += Decimal(member["funded"])
         if Status(member["status"]).is_delivering:
             by_health[member["overall"]] += 1
     return {
         "budget": budget,
         "allocated": allocated,
         "available": budget - allocated,
-        "by_status": by_status,
+        "by_status": {
+            status: {"count": counts[status], "funded": funded[status]} for status in counts
+        },
         "by_health": by_health,
     }

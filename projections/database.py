@@ -17,6 +17,7 @@ from domain.application import store_errors
 Row = dict[str, Any]
 PARAM = re.compile(r"\?")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
 
 
 def instant(value: datetime) -> str:
@@ -31,10 +32,13 @@ def parse_instant(text: str) -> datetime:
 class Sql:
     """A cursor inside one transaction; statements use `?` placeholders on both stores."""
 
-    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"], tracking: Any) -> None:
+    def __init__(
+        self, cursor: Any, dialect: Literal["sqlite", "postgresql"], tracking: Any
+    ) -> None:
         self.cursor = cursor
         self.dialect = dialect
         self._tracking = tracking
+        self._schema_locked = False
 
     def _statement(self, statement: str) -> str:
         return PARAM.sub("%s", statement) if self.dialect == "postgresql" else statement
@@ -64,6 +68,10 @@ class Sql:
 
     def ddl(self, statement: str) -> None:
         """Run a schema statement, with `BYTES` meaning each store's binary type."""
+        if self.dialect == "postgresql" and not self._schema_locked:
+            # Processes starting together would collide creating the same table "if not exists".
+            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            self._schema_locked = True
         binary = "BYTEA" if self.dialect == "postgresql" else "BLOB"
         self.cursor.execute(statement.replace("BYTES", binary))
 
@@ -104,10 +112,28 @@ class Database:
 
     def tracked_in(self, sql: Sql, projection: str) -> int:
         """How far a projection got, read inside the caller's transaction."""
-        return int(sql.execute(
-            f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?",
-            (projection,),
-        ).scalar() or 0)
+        return int(
+            sql.execute(
+                f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?",
+                (projection,),
+            ).scalar()
+            or 0
+        )
+
+    def claim(self, sql: Sql, projections: Sequence[str]) -> dict[str, int]:
+        """How far projections got, locked until the transaction ends."""
+        table = self.tracking_table
+        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
+        if self.dialect == "sqlite":
+            # Write before reading: a busy database is then waited for instead of refused.
+            sql.execute(f"UPDATE {table} SET notification_id = notification_id WHERE 0")
+        rows = sql.execute(
+            f"SELECT application_name, notification_id FROM {table}"
+            f" WHERE application_name IN ({', '.join('?' * len(projections))}){lock}",
+            projections,
+        ).all()
+        found = {row["application_name"]: int(row["notification_id"]) for row in rows}
+        return {projection: found.get(projection, 0) for projection in projections}
 
     def tracked(self, projection: str) -> int:
         with store_errors():

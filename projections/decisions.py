@@ -12,11 +12,26 @@ from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
 from projections.framework import View
+from projections.timeline import Timeline
 
 COLUMNS = (
-    "decision_id", "position", "portfolio_id", "project_id", "project_code", "project_name",
-    "kind", "amount", "released", "rationale", "meeting", "decided_by", "decided_on",
-    "recorded_at", "status_before", "status_after", "evidence",
+    "decision_id",
+    "position",
+    "portfolio_id",
+    "project_id",
+    "project_code",
+    "project_name",
+    "kind",
+    "amount",
+    "released",
+    "rationale",
+    "meeting",
+    "decided_by",
+    "decided_on",
+    "recorded_at",
+    "status_before",
+    "status_after",
+    "evidence",
 )
 KINDS = {
     Portfolio.ProjectFunded: "fund",
@@ -68,8 +83,11 @@ class DecisionLog(View):
     @process_event.register
     def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
         project = sql.execute(
-            "SELECT code, name FROM decision_projects WHERE project_id = ?", (str(event.project_id),)
+            "SELECT code, name FROM decision_projects WHERE project_id = ?",
+            (str(event.project_id),),
         ).one() or {"code": None, "name": None}
+        # When the log took it, as the timeline says: an as_of read at that instant includes it.
+        recorded_at = Timeline.recorded_at(sql, position) or event.timestamp
         row = {
             "decision_id": str(event.decision_id),
             "position": position,
@@ -86,13 +104,14 @@ class DecisionLog(View):
             "meeting": event.meeting,
             "decided_by": event.actor,
             "decided_on": event.decided_on.isoformat(),
-            "recorded_at": instant(event.timestamp),
+            "recorded_at": instant(recorded_at),
             "status_before": event.status_before,
             "status_after": event.status_after,
             "evidence": json.dumps(plain(event.evidence)),
         }
+        placeholders = ", ".join("?" * len(COLUMNS))
         sql.execute(
-            f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({placeholders})",
             [row[c] for c in COLUMNS],
         )
 
@@ -101,7 +120,8 @@ class DecisionLog(View):
     @staticmethod
     def decision(sql: Sql, decision_id: str, position: int) -> Row | None:
         return sql.execute(
-            "SELECT * FROM decisions WHERE decision_id = ? AND position <= ?", (decision_id, position)
+            "SELECT * FROM decisions WHERE decision_id = ? AND position <= ?",
+            (decision_id, position),
         ).one()
 
     @staticmethod
@@ -118,11 +138,18 @@ class DecisionLog(View):
         after: int = 0,
         limit: int = 100,
     ) -> list[Row]:
-        """Decisions up to a position, oldest first; dates bound `decided_on`, instants `recorded_at`."""
+        """Decisions up to a position, oldest first.
+
+        `since`/`until` given as dates bound `decided_on`; given as instants, `recorded_at`.
+        """
         where = ["position <= ?", "position > ?"]
         params: list[Any] = [position, after]
-        for column, value in (("portfolio_id", portfolio_id), ("project_id", project_id),
-                              ("kind", kind), ("decided_by", decided_by)):
+        for column, value in (
+            ("portfolio_id", portfolio_id),
+            ("project_id", project_id),
+            ("kind", kind),
+            ("decided_by", decided_by),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)

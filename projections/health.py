@@ -15,15 +15,54 @@ from projections.database import Row, Sql, instant
 from projections.framework import View
 
 HISTORY_COLUMNS = (
-    "project_id", "valid_from", "recorded_at", "version", "portfolio_id", "code", "name",
-    "sponsor", "manager", "requested_budget", "planned_start", "planned_finish", "objectives",
-    "status", "funded", "proposed_at", "proposed_by", "cadence_days", "overall", "schedule",
-    "cost", "scope", "quality", "risk", "cpi", "spi", "percent_complete", "period_end",
-    "planned_value", "earned_value", "actual_cost", "summary", "reported_at", "reported_by",
+    "project_id",
+    "valid_from",
+    "recorded_at",
+    "version",
+    "portfolio_id",
+    "code",
+    "name",
+    "sponsor",
+    "manager",
+    "requested_budget",
+    "planned_start",
+    "planned_finish",
+    "objectives",
+    "status",
+    "funded",
+    "proposed_at",
+    "proposed_by",
+    "cadence_days",
+    "overall",
+    "schedule",
+    "cost",
+    "scope",
+    "quality",
+    "risk",
+    "cpi",
+    "spi",
+    "percent_complete",
+    "period_end",
+    "planned_value",
+    "earned_value",
+    "actual_cost",
+    "summary",
+    "reported_at",
+    "reported_by",
 )
+INTEGER_COLUMNS = ("valid_from", "version", "cadence_days")
 REPORT_COLUMNS = (
-    "schedule", "cost", "scope", "quality", "risk", "percent_complete", "period_end",
-    "planned_value", "earned_value", "actual_cost", "summary",
+    "schedule",
+    "cost",
+    "scope",
+    "quality",
+    "risk",
+    "percent_complete",
+    "period_end",
+    "planned_value",
+    "earned_value",
+    "actual_cost",
+    "summary",
 )
 LATEST = (
     "SELECT * FROM health_history WHERE project_id = ? AND valid_from <= ?"
@@ -47,10 +86,11 @@ class ProjectHealth(View):
         " project_id TEXT PRIMARY KEY, portfolio_id TEXT NOT NULL, first_position BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS health_projects_by_portfolio"
         " ON health_projects (portfolio_id, first_position)",
-        "CREATE INDEX IF NOT EXISTS health_projects_by_position ON health_projects (first_position)",
+        "CREATE INDEX IF NOT EXISTS health_projects_by_position"
+        " ON health_projects (first_position)",
         "CREATE TABLE IF NOT EXISTS health_history ("
         + ", ".join(
-            f"{column} {'BIGINT' if column in ('valid_from', 'version', 'cadence_days') else 'TEXT'}"
+            f"{column} {'BIGINT' if column in INTEGER_COLUMNS else 'TEXT'}"
             for column in HISTORY_COLUMNS
         )
         + ", PRIMARY KEY (project_id, valid_from))",
@@ -138,8 +178,11 @@ class ProjectHealth(View):
 
     @staticmethod
     def _insert(sql: Sql, row: Row, event: Any, position: int) -> None:
-        row.update(valid_from=position, recorded_at=instant(event.timestamp),
-                   version=event.originator_version)
+        row.update(
+            valid_from=position,
+            recorded_at=instant(event.timestamp),
+            version=event.originator_version,
+        )
         sql.execute(
             f"INSERT INTO health_history ({', '.join(HISTORY_COLUMNS)})"
             f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
@@ -204,4 +247,3 @@ def stale(row: Row, today: date) -> bool:
     if row.get("period_end") is None:
         return False
     return is_stale(date.fromisoformat(row["period_end"]), int(row["cadence_days"]), today)
-

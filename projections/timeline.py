@@ -59,5 +59,7 @@ class Timeline(View):
 
     @staticmethod
     def recorded_at(sql: Sql, position: int) -> datetime | None:
-        text = sql.execute("SELECT recorded_at FROM timeline WHERE position = ?", (position,)).scalar()
+        text = sql.execute(
+            "SELECT recorded_at FROM timeline WHERE position = ?", (position,)
+        ).scalar()
         return None if text is None else parse_instant(text)

@@ -10,8 +10,12 @@ from api.cli.common import Progress, add_db_option, fail, open_ledger
 
 def register(verbs: Any) -> None:
     command = verbs.add_parser("rebuild", help="drop and rebuild projections from the event log")
-    command.add_argument("--projection", metavar="NAME", action="append",
-                         help="only this projection (repeatable); default: all")
+    command.add_argument(
+        "--projection",
+        metavar="NAME",
+        action="append",
+        help="only this projection (repeatable); default: all",
+    )
     add_db_option(command)
     command.set_defaults(run=run)
 

@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     chosen.store_env()  # a bad URL fails here, in one line, before the server starts
     os.environ["PORTFOLIO_LEDGER_DB"] = chosen.db
     print(f"Portfolio Ledger on http://{args.host}:{args.port}/  (API docs: /docs)", flush=True)
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level="warning")
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning"
+    )
     return 0

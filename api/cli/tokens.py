@@ -38,7 +38,9 @@ def run_list(args: argparse.Namespace) -> int:
     service = open_ledger(args)
     try:
         for token in TokenStore(service.database).list():
-            state = f"revoked {token.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if token.revoked_at else "active"
+            state = (
+                f"revoked {token.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if token.revoked_at else "active"
+            )
             print(f"{token.name}\t{token.role}\t{token.created_at:%Y-%m-%dT%H:%M:%SZ}\t{state}")
     finally:
         service.close()

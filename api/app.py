@@ -1,0 +1,68 @@
+"""The HTTP API: one ledger service per process, its routers, and problem documents for errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from api import errors
+from api.idempotency import IdempotencyStore
+from api.routes import audit, decisions, operations, portfolios, projects
+from api.settings import Settings
+from api.tokens import TokenStore
+from projections.service import LedgerService
+
+DESCRIPTION = (
+    "An event-sourced, tamper-evident ledger of a portfolio board's decisions. "
+    "Authenticate with `Authorization: Bearer <token>` (tokens come from "
+    "`portfolio-ledger tokens create`). Errors are RFC 9457 problem documents."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API on the store the settings name (PORTFOLIO_LEDGER_DB by default)."""
+    chosen = settings or Settings()
+    env = chosen.store_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = LedgerService(env)
+        try:
+            service.catch_up()
+            app.state.settings = chosen
+            app.state.service = service
+            app.state.tokens = TokenStore(service.database)
+            app.state.idempotency = IdempotencyStore(service.database)
+            yield
+        finally:
+            service.close()
+
+    app = FastAPIOffline(
+        title="Portfolio Ledger", version="1", description=DESCRIPTION, lifespan=lifespan
+    )
+    errors.install(app)
+    for module in (portfolios, projects, decisions, audit, operations):
+        app.include_router(module.router)
+    app.openapi = problem_documents(app)  # type: ignore[method-assign]
+    return app
+
+
+def problem_documents(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """OpenAPI that names error bodies `application/problem+json`, as they are sent."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operation in (op for path in schema["paths"].values() for op in path.values()):
+                for code, answer in operation.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if code[0] in "45" and "application/json" in content:
+                        answer["content"] = {errors.MEDIA_TYPE: content["application/json"]}
+        return app.openapi_schema or generate()
+
+    return openapi

@@ -1,0 +1,134 @@
+"""What routes depend on: the ledger, the authenticated principal, roles, and common parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BeforeValidator
+
+from api.tokens import Principal, Role, TokenStore
+from domain.errors import InvalidInput
+from projections.service import MAX_LIMIT, LedgerService
+
+STRONG_ETAG = re.compile(r'^"(\d{1,18})"$')
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+UNKNOWN = object()
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token made with `portfolio-ledger tokens create NAME --role ROLE`.",
+)
+
+
+def ledger(request: Request) -> LedgerService:
+    service: LedgerService = request.app.state.service
+    return service
+
+
+LedgerDep = Annotated[LedgerService, Depends(ledger)]
+
+
+def authenticated(request: Request) -> Principal | None:
+    """The principal behind the request's bearer token, looked up once per request."""
+    if getattr(request.state, "principal", UNKNOWN) is UNKNOWN:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        tokens: TokenStore = request.app.state.tokens
+        found = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        request.state.principal = found
+    principal: Principal | None = request.state.principal
+    return principal
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(401, "send Authorization: Bearer <token>", headers=CHALLENGE)
+    found = authenticated(request)
+    if found is None:
+        raise HTTPException(401, "the token is unknown or has been revoked", headers=CHALLENGE)
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting these roles (and admin, who may do everything), else 403."""
+    allowed = {Role.ADMIN, *roles}
+    names = ", ".join(role.value for role in Role if role in allowed)
+
+    def admitted(who: PrincipalDep) -> Principal:
+        if who.role not in allowed:
+            raise HTTPException(403, f"the {who.role.value} role may not do this (needs {names})")
+        return who
+
+    return admitted
+
+
+ViewerDep = Annotated[Principal, Depends(require(*Role))]
+AuditorDep = Annotated[Principal, Depends(require(Role.AUDITOR))]
+ManagerDep = Annotated[Principal, Depends(require(Role.MANAGER))]
+BoardDep = Annotated[Principal, Depends(require(Role.BOARD))]
+ManagerOrBoardDep = Annotated[Principal, Depends(require(Role.MANAGER, Role.BOARD))]
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The project\'s ETag as read, e.g. `"7"`: refused with 412 if the project '
+            "has changed since. `*` matches any version. A weak (`W/`) or malformed tag is a 422.",
+        ),
+    ] = None,
+) -> int | None:
+    """The project version an If-Match header insists on (None: no precondition)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = STRONG_ETAG.match(if_match.strip())
+    if found is None:
+        reason = ("weak tags never match: send the strong ETag as returned, e.g. \"7\""
+                  if if_match.strip().startswith("W/") else 'must be one ETag such as "7"')
+        raise InvalidInput("header.If-Match", reason)
+    return int(found.group(1))
+
+
+ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
+
+
+def date_or_instant(value: Any) -> Any:
+    """`2026-03-31` bounds the board's date; an RFC 3339 instant bounds the recording time."""
+    if not isinstance(value, str):
+        return value
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs a zone, e.g. 2026-03-31T17:00:00Z")
+    return moment
+
+
+AsOfQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="Answer as the ledger stood at this instant (RFC 3339, with a zone)."),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+CursorQuery = Annotated[
+    str | None, Query(pattern=r"^\d{1,18}$", description="`next_cursor` of the previous page.")
+]
+DateOrInstantQuery = Annotated[
+    datetime | date | None,
+    BeforeValidator(date_or_instant),
+    Query(description="A date bounds `decided_on`; an RFC 3339 instant bounds `recorded_at`."),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

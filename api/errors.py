@@ -1,0 +1,185 @@
+"""Every error the API answers with, as an RFC 9457 problem document, mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from api.idempotency import KeyInFlight, KeyReused
+from api.schemas import ProblemDetails, money_text
+from domain.errors import (
+    BudgetExceeded,
+    ConcurrentWrite,
+    Conflict,
+    DuplicateCode,
+    GovernanceError,
+    InvalidInput,
+    LedgerError,
+    NotFound,
+    StaleEvidence,
+    StoreUnavailable,
+    TransitionNotAllowed,
+)
+
+PROBLEMS = "https://portfolio-ledger.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+LOCATIONS = ("body.", "query.", "path.", "header.")
+INDEX = re.compile(r"\[(\d+)\]")
+log = logging.getLogger("portfolio_ledger.api")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """How one kind of error is told to a client."""
+
+    status: int
+    slug: str
+    title: str
+
+
+# Most specific first: the first class an error is an instance of decides its answer.
+PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
+    (TransitionNotAllowed, Problem(409, "transition-not-allowed",
+                                   "The project's lifecycle does not allow this now")),
+    (BudgetExceeded, Problem(409, "budget-exceeded",
+                             "Funding exceeds the portfolio's available budget")),
+    (DuplicateCode, Problem(409, "duplicate-code", "The portfolio already has this project code")),
+    (ConcurrentWrite, Problem(409, "concurrent-write", "Another write changed this record first")),
+    (KeyReused, Problem(409, "idempotency-key-reused",
+                        "This Idempotency-Key was used for a different request")),
+    (KeyInFlight, Problem(409, "idempotency-key-in-flight",
+                          "A request with this Idempotency-Key is still being processed")),
+    (Conflict, Problem(409, "conflict", "The request conflicts with the ledger as it stands")),
+    (StaleEvidence, Problem(412, "stale-evidence", "The project changed since you read it")),
+    (NotFound, Problem(404, "not-found", "Not found")),
+    (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),
+    (GovernanceError, Problem(422, "refused", "A governance rule refused the request")),
+    (StoreUnavailable, Problem(503, "store-unavailable", "The event store is unreachable")),
+    (LedgerError, Problem(500, "ledger-error", "The ledger could not answer")),
+)
+MALFORMED_JSON = Problem(400, "malformed-json", "The body is not valid JSON")
+INVALID_FIELDS = Problem(422, "invalid-input", "A field is invalid")
+NO_SUCH_PATH = Problem(404, "not-found", "Not found")
+
+RESPONSES: dict[int, str] = {
+    400: "The body is not valid JSON.",
+    401: "No token, or an unknown or revoked one.",
+    403: "The token's role may not do this.",
+    404: "No such resource (an unknown or malformed id).",
+    409: "Conflicts with the ledger as it stands (a transition not allowed, budget exceeded, "
+    "a lost race, a reused Idempotency-Key).",
+    412: "If-Match no longer matches the project's version.",
+    422: "A field is invalid; `errors` names each one.",
+    503: "The store is unreachable; try again.",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each error code it can answer with, as a problem document."""
+    return {code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in codes}
+
+
+def problem(
+    request: Request,
+    kind: Problem,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    about_blank: bool = False,
+    **extras: Any,
+) -> JSONResponse:
+    body = {
+        "type": "about:blank" if about_blank else PROBLEMS + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extras,
+    }
+    return JSONResponse(body, status_code=kind.status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def field_path(field: str) -> str:
+    """A domain field (`objectives[0].key`) as a path into the request (`body.objectives.0.key`)."""
+    dotted = INDEX.sub(r".\1", field)
+    return dotted if dotted.startswith(LOCATIONS) else f"body.{dotted}"
+
+
+def members(error: Exception) -> dict[str, Any]:
+    """The problem members an error adds to type, title, status and detail."""
+    match error:
+        case TransitionNotAllowed():
+            return {"current_status": str(error.status), "action": error.action,
+                    "allowed": [str(kind) for kind in error.allowed]}
+        case BudgetExceeded():
+            return {"available": money_text(error.available),
+                    "requested": money_text(error.requested)}
+        case StaleEvidence():
+            return {"current_version": error.actual, "expected_version": error.expected}
+        case InvalidInput():
+            return {"errors": [{"field": field_path(error.field), "message": error.message}]}
+        case DuplicateCode():
+            return {"code": error.code}
+        case NotFound():
+            return {"id": str(error.ident)}
+    return {}
+
+
+async def ledger_error(request: Request, error: Exception) -> JSONResponse:
+    kind = next(kind for cls, kind in PROBLEM_KINDS if isinstance(error, cls))
+    if kind.status >= 500:
+        log.warning("%s %s: %s", request.method, request.url.path, error)
+    headers = {"Retry-After": "1"} if isinstance(error, StoreUnavailable | KeyInFlight) else None
+    return problem(request, kind, str(error), headers=headers, **members(error))
+
+
+async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    found = list(error.errors())
+    broken_json = next((e for e in found if e.get("type") == "json_invalid"), None)
+    if broken_json is not None:
+        reason = (broken_json.get("ctx") or {}).get("error", "not JSON")
+        position = broken_json["loc"][-1]
+        return problem(request, MALFORMED_JSON, f"{reason} at character {position}")
+    in_path = [e for e in found if e["loc"] and e["loc"][0] == "path"]
+    if in_path:
+        names = ", ".join(str(e["loc"][-1]) for e in in_path)
+        return problem(request, NO_SUCH_PATH,
+                       f"nothing at {request.url.path}: {names} is not a valid id")
+    fields = [{"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
+              for e in found]
+    named = ", ".join(dict.fromkeys(f["field"] for f in fields))
+    return problem(request, INVALID_FIELDS, f"invalid: {named}", errors=fields)
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    phrase = HTTPStatus(error.status_code).phrase
+    detail = error.detail if isinstance(error.detail, str) and error.detail != phrase else phrase
+    kind = Problem(error.status_code, "", phrase)
+    return problem(request, kind, detail, headers=error.headers, about_blank=True)
+
+
+async def unexpected(request: Request, error: Exception) -> JSONResponse:
+    """The last resort: a problem document, the details in the server's log, never to the client."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    kind = Problem(500, "", HTTPStatus.INTERNAL_SERVER_ERROR.phrase)
+    return problem(request, kind, "the server could not answer; the error is logged",
+                   about_blank=True)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error with a problem document."""
+    app.add_exception_handler(LedgerError, ledger_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

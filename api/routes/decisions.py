@@ -1,0 +1,76 @@
+"""The board's decisions: fund, pause, resume, discontinue, and the log of them all."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.deps import (
+    AsOfQuery,
+    BoardDep,
+    CursorQuery,
+    DateOrInstantQuery,
+    ExpectedVersionDep,
+    LedgerDep,
+    LimitQuery,
+    ViewerDep,
+)
+from api.errors import problems
+from api.idempotency import LedgerRoute
+from api.schemas import DecisionCreate, DecisionPage, DecisionPublic
+from domain.lifecycle import DecisionKind
+
+router = APIRouter(prefix="/v1", tags=["decisions"], route_class=LedgerRoute)
+
+
+@router.post("/portfolios/{portfolio_id}/decisions", status_code=201,
+             response_model=DecisionPublic,
+             responses=problems(400, 401, 403, 404, 409, 412, 422, 503))
+def record_decision(
+    portfolio_id: UUID,
+    decision: DecisionCreate,
+    ledger: LedgerDep,
+    board: BoardDep,
+    expected_version: ExpectedVersionDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Record a board decision on one of the portfolio's projects, with its rationale (board)."""
+    terms = decision.model_dump(exclude={"project_id", "kind"})
+    recorded = ledger.decide(portfolio_id, decision.project_id, decision.kind, actor=board.name,
+                             expected_version=expected_version, **terms)
+    response.headers["Location"] = f"/v1/decisions/{recorded['id']}"
+    return recorded
+
+
+@router.get("/decisions", response_model=DecisionPage, responses=problems(401, 403, 422, 503))
+def list_decisions(
+    ledger: LedgerDep,
+    _: ViewerDep,
+    portfolio_id: UUID | None = None,
+    project_id: UUID | None = None,
+    kind: DecisionKind | None = None,
+    decided_by: str | None = None,
+    since: DateOrInstantQuery = None,
+    until: DateOrInstantQuery = None,
+    as_of: AsOfQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> dict[str, Any]:
+    """The decision log, oldest first; a date bounds `decided_on`, an instant `recorded_at`."""
+    return ledger.decision_log(
+        as_of=as_of, cursor=cursor, limit=limit,
+        portfolio_id=str(portfolio_id) if portfolio_id else None,
+        project_id=str(project_id) if project_id else None,
+        kind=kind.value if kind else None, decided_by=decided_by, since=since, until=until,
+    )
+
+
+@router.get("/decisions/{decision_id}", response_model=DecisionPublic,
+            responses=problems(401, 403, 404, 422, 503))
+def get_decision(
+    decision_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+) -> dict[str, Any]:
+    """One decision: who, when, why, and the evidence in front of the board."""
+    return ledger.decision(decision_id, as_of=as_of)

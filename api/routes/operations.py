@@ -1,0 +1,19 @@
+"""Operations: is the API up, which store does it use, and are its views current?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import LedgerDep
+from api.errors import problems
+from api.schemas import ServiceHealth
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+
+@router.get("/healthz", response_model=ServiceHealth, responses=problems(503))
+def healthz(ledger: LedgerDep) -> dict[str, Any]:
+    """Liveness and readiness: the store answers; `projection_lag`: events not yet in the views."""
+    return ledger.status()

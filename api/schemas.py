@@ -1,0 +1,367 @@
+"""Request and response bodies, named by role: `...Create` comes in, `...Public` goes out.
+
+Money is exact end to end: request bodies are parsed with every JSON number as a `Decimal`
+(never a binary float), and responses give money as a decimal string with two places.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from starlette.requests import Request
+
+from domain.health import StatusReport
+from domain.lifecycle import DecisionKind, Status
+from domain.values import CENT
+
+T = TypeVar("T")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ExactJSONRequest(Request):
+    """A request whose JSON numbers become `Decimal`, so 0.1 stays 0.1."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(
+                await self.body(), parse_float=Decimal, parse_constant=refuse_constant
+            )
+        return self._json
+
+
+def refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def exact_number(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("a binary float is never exact: send a JSON number or a decimal string")
+    return value
+
+
+def iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date such as 2026-03-31")
+    if not isinstance(value, str | date):
+        raise ValueError("must be an ISO 8601 date string such as 2026-03-31")
+    return value
+
+
+def money_text(value: Decimal) -> str:
+    """Money as the API shows it: a decimal string with two places."""
+    return str(value.quantize(CENT))
+
+
+MoneyIn = Annotated[
+    Decimal,
+    BeforeValidator(exact_number),
+    Field(description="A JSON number or a decimal string; kept exact.", examples=["1250000.00"]),
+]
+NumberIn = Annotated[Decimal, BeforeValidator(exact_number)]
+DateIn = Annotated[date, BeforeValidator(iso_date)]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(money_text, return_type=str),
+    Field(description="A decimal string with two places.", examples=["1250000.00"]),
+]
+DecimalText = Annotated[Decimal, PlainSerializer(str, return_type=str)]
+Rating = Literal["green", "amber", "red"]
+Overall = Literal["green", "amber", "red", "unknown"]
+
+
+class RequestBody(BaseModel):
+    """Request bodies name every field they accept; anything else (an `actor`) is a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectiveCreate(RequestBody):
+    key: str
+    title: str
+    weight: NumberIn = Decimal(1)
+
+
+class PortfolioCreate(RequestBody):
+    """A new portfolio: a budget envelope with a reporting cadence and strategic objectives."""
+
+    name: str
+    budget: MoneyIn
+    currency: str = "USD"
+    reporting_cadence_days: int = 45
+    objectives: list[ObjectiveCreate] = []
+
+
+class ProjectCreate(RequestBody):
+    """A project proposed to a portfolio; it starts as `proposed`."""
+
+    portfolio_id: UUID
+    name: str
+    code: str | None = None
+    sponsor: str | None = None
+    manager: str | None = None
+    requested_budget: MoneyIn
+    planned_start: DateIn | None = None
+    planned_finish: DateIn | None = None
+    objectives: list[str] = []
+
+
+class StatusReportCreate(RequestBody):
+    """One period's status report from the project manager."""
+
+    period_end: DateIn
+    schedule: Rating
+    cost: Rating
+    scope: Rating
+    quality: Rating | None = None
+    risk: Rating | None = None
+    percent_complete: NumberIn | None = None
+    planned_value: MoneyIn | None = None
+    earned_value: MoneyIn | None = None
+    actual_cost: MoneyIn | None = None
+    summary: str | None = None
+
+    def report(self) -> StatusReport:
+        return StatusReport.from_event_data(self.model_dump())
+
+
+class CompletionCreate(RequestBody):
+    """The close-out of an active project."""
+
+    summary: str
+
+
+class DecisionCreate(RequestBody):
+    """A board decision on one of the portfolio's projects; the actor is the token's principal."""
+
+    project_id: UUID
+    kind: DecisionKind
+    amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
+    rationale: str
+    decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
+    meeting: str | None = None
+
+
+class AsOf(BaseModel):
+    """What the ledger had recorded up to `as_of`; `position` is the last event reflected."""
+
+    as_of: datetime
+    position: int
+
+
+class ObjectivePublic(BaseModel):
+    key: str
+    title: str
+    weight: DecimalText
+
+
+class PortfolioItem(BaseModel):
+    """A portfolio as listed."""
+
+    id: UUID
+    name: str
+    currency: str
+    budget: Money
+    allocated: Money
+    available: Money
+    reporting_cadence_days: int
+    objectives: list[ObjectivePublic]
+    created_at: datetime
+    created_by: str
+    version: int
+
+
+class PortfolioPublic(PortfolioItem, AsOf):
+    """A portfolio as the ledger had it at `as_of`."""
+
+
+class ProjectItem(BaseModel):
+    """A project as listed: its status, funding and overall health."""
+
+    id: UUID
+    portfolio_id: UUID
+    code: str | None
+    name: str
+    sponsor: str | None
+    manager: str | None
+    status: Status
+    funded: Money
+    requested_budget: Money
+    planned_start: date | None
+    planned_finish: date | None
+    objectives: list[str]
+    health: Overall
+    stale: bool
+    last_period_end: date | None
+    proposed_at: datetime
+    proposed_by: str
+    version: int
+
+
+class ProjectPublic(ProjectItem, AsOf):
+    """A project as the ledger had it at `as_of`; `version` is its ETag."""
+
+
+class HealthItem(BaseModel):
+    """A project's health from one status report (or `unknown` before the first)."""
+
+    project_id: UUID
+    overall: Overall
+    schedule: Rating | None
+    cost: Rating | None
+    scope: Rating | None
+    quality: Rating | None
+    risk: Rating | None
+    cpi: DecimalText | None
+    spi: DecimalText | None
+    percent_complete: DecimalText | None
+    period_end: date | None
+    planned_value: Money | None
+    earned_value: Money | None
+    actual_cost: Money | None
+    summary: str | None
+    stale: bool
+    reported_at: datetime | None
+    reported_by: str | None
+
+
+class HealthPublic(HealthItem, AsOf):
+    """A project's health as the ledger had it at `as_of`."""
+
+
+class StatusReportPublic(HealthPublic):
+    """A report as recorded: the project's health now, its new version and where it landed."""
+
+    version: int
+    recorded_at: datetime
+
+
+class StatusTotal(BaseModel):
+    count: int
+    funded: Money
+
+
+class CompositionProject(BaseModel):
+    id: UUID
+    code: str | None
+    name: str
+    status: Status
+    funded: Money
+    health: Overall
+
+
+class CompositionPublic(AsOf):
+    """What the portfolio holds: `allocated + available == budget`, by status and by health."""
+
+    portfolio_id: UUID
+    budget: Money
+    allocated: Money
+    available: Money
+    by_status: dict[Status, StatusTotal]
+    by_health: dict[Overall, int]
+    projects: list[CompositionProject]
+
+
+class DecisionItem(BaseModel):
+    """A recorded board decision: who, when, why, and the evidence the board had."""
+
+    id: UUID
+    portfolio_id: UUID
+    project_id: UUID
+    project_code: str | None
+    project_name: str | None
+    kind: DecisionKind
+    amount: Money | None
+    released: Money | None = Field(description="Discontinue only: the funding given back.")
+    rationale: str
+    meeting: str | None
+    decided_by: str
+    decided_on: date
+    recorded_at: datetime
+    position: int
+    status_before: Status
+    status_after: Status
+    evidence: dict[str, Any]
+
+
+class DecisionPublic(DecisionItem):
+    """A decision as read on its own; `position` is where it stands in the log."""
+
+    as_of: datetime
+
+
+class EventPublic(BaseModel):
+    """A stored event as an auditor reads it."""
+
+    position: int
+    originator_id: UUID
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class PortfolioPage(Page[PortfolioItem], AsOf):
+    """Portfolios in the order they were created."""
+
+
+class ProjectPage(Page[ProjectItem], AsOf):
+    """Projects in the order they were proposed."""
+
+
+class DecisionPage(Page[DecisionItem], AsOf):
+    """Decisions, oldest first."""
+
+
+class HealthTrend(Page[HealthItem], AsOf):
+    """A project's reports, oldest first: its health over time."""
+
+
+class HistoryPage(Page[EventPublic]):
+    """A project's events, oldest first, as recorded."""
+
+
+class ServiceHealth(BaseModel):
+    """Whether the API can reach its store, and how far its views trail the log."""
+
+    status: Literal["ok"]
+    store: Literal["sqlite", "postgresql"]
+    projection_lag: int
+    projections: dict[str, int]
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["body.amount"])
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document; some problems add members of their own."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["https://portfolio-ledger.dev/problems/budget-exceeded"])
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = Field(None, description="422: each invalid field.")
+    current_status: Status | None = Field(None, description="409 transition-not-allowed.")
+    allowed: list[DecisionKind] | None = Field(
+        None, description="409 transition-not-allowed: the decisions allowed now."
+    )
+    available: str | None = Field(None, description="409 budget-exceeded: the available budget.")
+    requested: str | None = Field(None, description="409 budget-exceeded: the amount asked.")
+    current_version: int | None = Field(None, description="412: the project's version now.")
