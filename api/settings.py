@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     db: str = DEFAULT_DB
     pool_size: int = 5
     max_overflow: int = 10
+    connect_timeout: int = 5
     signing_key: str | None = None
     signing_key_file: Path | None = None
 
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
         if self.store == "postgresql":
             env["POSTGRES_POOL_SIZE"] = str(self.pool_size)
             env["POSTGRES_MAX_OVERFLOW"] = str(self.max_overflow)
+            env["POSTGRES_CONNECT_TIMEOUT"] = str(self.connect_timeout)
         return env
 
 
@@ -47,7 +49,8 @@ def store_env(url: str) -> dict[str, str]:
     if parts.scheme == "sqlite":
         if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
             raise ConfigurationError(
-                f"bad database URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+                f"bad database URL {url!r}: "
+                "use sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
         path = Path(unquote(parts.path[1:]))
         if not path.parent.is_dir() and str(path.parent) != "":
