@@ -32,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as other command-line tools do.
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":

@@ -1,19 +1,58 @@
-"""`demo`: a deterministic demo ledger (placeholder until the demo lands)."""
+"""`demo`: a deterministic, realistic demo ledger, a token per role, and optionally the server."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from api.cli.common import add_db_option, fail
+from api.cli import serve
+from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_ledger, settings
+from api.demo import build_demo, demo_tokens
+from api.tokens import TokenStore
+from domain.application import utc_today
 
 
 def register(verbs: Any) -> None:
     command = verbs.add_parser("demo", help="build a realistic demo ledger and print tokens")
     command.add_argument("--serve", action="store_true", help="then serve it")
+    command.add_argument("--host", default="127.0.0.1", help="with --serve (default 127.0.0.1)")
+    command.add_argument("--port", type=int, default=8000, help="with --serve (default 8000)")
     add_db_option(command)
+    add_actor_option(command)
     command.set_defaults(run=run)
 
 
+def shown(url: str) -> str:
+    """The database URL without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def run(args: argparse.Namespace) -> int:
-    return fail("demo: not yet", 2)
+    where = shown(settings(args).db)
+    service = open_ledger(args)
+    try:
+        summary = build_demo(service, actor(args), utc_today())
+        if summary.built:
+            progress = Progress("updating views")
+            service.projector.catch_up(progress)
+            progress.finish()
+            print(f"Demo ledger recorded in {where}: {summary.line()}.")
+        else:
+            print(f"The demo ledger is already in {where}: nothing recorded again.")
+        tokens = demo_tokens(TokenStore(service.database))
+    finally:
+        service.close()
+    print('\nDemo tokens, shown once (send as "Authorization: Bearer <token>"):')
+    for role, name, secret in tokens:
+        print(f"  {role.value:<8} {name:<18} {secret}")
+    url = f"http://{args.host}:{args.port}/docs"
+    if not args.serve:
+        print(f"\nServe it with `portfolio-ledger serve` (or `demo --serve`), then open {url}")
+        return 0
+    print(f"\nOpen {url} and press Authorize with a token.", flush=True)
+    return serve.run(args)

@@ -1,22 +1,60 @@
-"""`import`: portfolios, projects and reports from a CSV export (placeholder)."""
+"""`import`: portfolios, projects and reports from a CSV export, through a mapping file.
+
+Exit 0 when the import was recorded (with `--on-error skip`, bad rows are named and left out),
+1 when bad rows made `--on-error stop` reject it (nothing recorded), 2 when it could not run:
+an unreadable file or mapping, a column the mapping names missing from the header, or a
+database that cannot be used.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from api.cli.common import add_actor_option, add_db_option, fail
+from api.cli.common import Progress, actor, add_actor_option, add_db_option, fail, open_ledger
+from api.importing import CannotImport, import_rows, load_mapping, read_rows
+from api.settings import ConfigurationError
+from domain.errors import StoreUnavailable
 
 
 def register(verbs: Any) -> None:
     command = verbs.add_parser("import", help="import a CSV export through a mapping file")
-    command.add_argument("file")
-    command.add_argument("--mapping", required=True)
-    command.add_argument("--on-error", choices=("skip", "stop"), default="stop")
+    command.add_argument("file", help="the CSV file (header on line 1)")
+    command.add_argument("--mapping", required=True, metavar="MAPPING.toml",
+                         help="which column holds what (see examples/)")
+    command.add_argument("--on-error", choices=("skip", "stop"), default="stop",
+                         help="stop: record nothing if any row is bad (default); "
+                         "skip: record the good rows")
     add_db_option(command)
     add_actor_option(command)
     command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return fail("import: not yet", 2)
+    path = Path(args.file)
+    try:
+        mapping = load_mapping(Path(args.mapping))
+        rows, bad_rows = read_rows(path, mapping)
+        service = open_ledger(args)
+    except (CannotImport, ConfigurationError, StoreUnavailable) as error:
+        return fail(str(error), 2)
+    try:
+        importing = Progress("importing")
+        summary = import_rows(service, rows, bad_rows, mapping, source=path.name,
+                              actor=actor(args), on_error=args.on_error, progress=importing)
+        importing.finish()
+        for rejected in summary.rejected:
+            print(f"{args.file}:{rejected.line}: {rejected.message}", file=sys.stderr)
+        if not summary.recorded:
+            bad = len({rejected.line for rejected in summary.rejected})
+            return fail(f"import rejected: {bad:,} bad rows, nothing recorded "
+                        "(--on-error skip records the good rows)")
+        projecting = Progress("updating views")
+        service.projector.catch_up(projecting)
+        projecting.finish()
+        print(f"imported {path.name}: {summary.line()}")
+    finally:
+        service.close()
+    return 0

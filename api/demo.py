@@ -1,0 +1,496 @@
+"""A deterministic demo ledger: portfolios, projects, a year of reports and board decisions.
+
+`demo_commands` writes the story as plain commands (the same seed gives the same story);
+`build_demo` records them through the domain's own methods in chunked writes. Both scale:
+more portfolios, more projects per portfolio, more months give a bigger ledger of the same shape.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from api.importing.bulk import CHUNK_EVENTS, Batch, draft_decision
+from api.tokens import Role, TokenExists, TokenStore
+from domain.health import Rating, StatusReport
+from domain.lifecycle import DecisionKind, Status
+from domain.portfolio import Portfolio
+from domain.project import Project
+from projections.service import LedgerService
+
+DEMO_SEED = 2026
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A kind of portfolio a board might run, with its objectives and typical projects."""
+
+    name: str
+    prefix: str
+    objectives: tuple[tuple[str, str, int], ...]
+    projects: tuple[str, ...]
+
+
+THEMES = (
+    Theme("Digital Services", "DS", (
+        ("citizen-experience", "Make services easy to use online", 3),
+        ("cost-to-serve", "Reduce the cost to serve", 2),
+        ("legacy-exit", "Retire legacy systems", 1),
+    ), (
+        "Citizen Account Portal", "Online Permit Applications", "Digital Identity Verification",
+        "Payments Platform Modernisation", "Service Requests Mobile App",
+        "Case Management Replacement", "Appointment Booking Service",
+        "Content Management Migration", "Contact Centre Chatbot",
+        "Accessibility Remediation", "Open Data Portal Refresh", "Supplier E-Invoicing",
+    )),
+    Theme("Infrastructure Renewal", "IR", (
+        ("resilience", "Keep critical services running", 3),
+        ("cloud-first", "Move to cloud by default", 2),
+        ("sustainability", "Cut energy use", 1),
+    ), (
+        "Data Centre Exit to Cloud", "Wide Area Network Refresh", "Laptop Fleet Replacement",
+        "Unified Communications Rollout", "Backup and Recovery Modernisation",
+        "Mainframe Decommissioning", "Regional Office Wi-Fi", "Server Operating System Upgrade",
+        "Storage Consolidation", "Print Services Rationalisation", "Telephony SIP Migration",
+        "Monitoring and Observability Platform",
+    )),
+    Theme("Cyber Security", "CS", (
+        ("threat-reduction", "Reduce exposure to cyber threats", 3),
+        ("compliance", "Meet regulatory obligations", 2),
+        ("identity", "One identity for every user", 1),
+    ), (
+        "Zero Trust Network Access", "Security Operations Centre Uplift",
+        "Privileged Access Management", "Multi-Factor Authentication Rollout",
+        "Vulnerability Management Programme", "Email Security Gateway Replacement",
+        "Identity Governance and Administration", "Endpoint Detection and Response",
+        "Data Loss Prevention", "Security Awareness Platform", "Third-Party Risk Management",
+        "Incident Response Playbooks",
+    )),
+    Theme("Data & Analytics", "DA", (
+        ("insight", "Decisions based on evidence", 3),
+        ("data-quality", "Trusted data", 2),
+        ("reuse", "Collect once, use many times", 1),
+    ), (
+        "Enterprise Data Warehouse Migration", "Master Data Management",
+        "Self-Service Reporting Rollout", "Data Quality Programme", "Records Retention Automation",
+        "Geospatial Analytics Platform", "Fraud Analytics Pilot", "Data Catalogue and Lineage",
+        "Board Performance Dashboard", "Machine Learning Operations Platform",
+        "Statistical Release Automation", "Customer Insight Platform",
+    )),
+)
+SPONSORS = ("Amelia Hart", "Rajesh Iyer", "Claire Dubois", "Samuel Mensah", "Hannah Kowalski",
+            "Marcus Lindqvist", "Fatima Al-Sayed", "George Whitfield")
+MANAGERS = ("Ana Sousa", "Ben Carter", "Chloe Nguyen", "David Osei", "Elena Petrova", "Farid Khan",
+            "Grace O'Neill", "Hiro Tanaka", "Isabel Moreno", "Jonas Weber", "Kemi Adeyemi",
+            "Liam Byrne", "Maya Cohen", "Noah Fischer", "Olivia Brown", "Pavel Novak")
+# Each project's story, by its position in the portfolio.
+PROFILES = ("healthy", "slipping", "healthy", "recovering", "completing", "healthy", "failing",
+            "stale", "healthy", "rejected", "completing", "pending")
+RATIONALES = {
+    "fund": (
+        "Business case approved at gate 1; funding released for delivery.",
+        "Strong fit with the portfolio's objectives; approved as proposed.",
+        "Approved: the regulatory deadline makes this a priority this year.",
+        "Approved with the condition that benefits are reported quarterly.",
+    ),
+    "top-up": (
+        "Gate 2 passed: stage 2 funding released.",
+        "Pilot met its success criteria; funding for national rollout released.",
+    ),
+    "pause": (
+        "Paused: schedule and cost indices below 0.8; the supplier must bring a recovery plan "
+        "to the next board.",
+        "Paused after the milestone review failed; team reduced while the plan is reworked.",
+    ),
+    "resume": (
+        "Recovery plan accepted; resumed under monthly board oversight.",
+        "Re-plan approved with a revised baseline; resumed.",
+    ),
+    "discontinue": (
+        "Discontinued: the recovery plan is not credible; remaining funds return to the "
+        "portfolio.",
+        "Discontinued: the business case no longer holds after the re-plan.",
+    ),
+    "reject": (
+        "Not approved: overlaps an existing service; the sponsor will merge the scope.",
+        "Declined: the benefits case is too weak against the portfolio envelope.",
+    ),
+}
+SUMMARIES = {
+    Rating.GREEN: ("On track; the period's milestones were met.",
+                   "Increment delivered; user research continues.",
+                   "Steady progress; no new risks raised."),
+    Rating.AMBER: ("Behind plan on integration testing; recovery within tolerance.",
+                   "Supplier resourcing gap; mitigation agreed with the sponsor.",
+                   "Costs trending above plan; change requests under review."),
+    Rating.RED: ("Key milestone missed; re-plan under way.",
+                 "Costs well above plan; the forecast at completion exceeds the budget.",
+                 "Supplier delivery failed acceptance; remediation required."),
+}
+
+
+# Commands: the story, in the order the ledger records it.
+
+
+@dataclass(frozen=True)
+class OpenPortfolio:
+    name: str
+    budget: Decimal
+    objectives: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ProposeProject:
+    portfolio: str
+    code: str
+    name: str
+    sponsor: str
+    manager: str
+    requested_budget: Decimal
+    planned_start: date
+    planned_finish: date
+    objectives: list[str]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    code: str
+    report: StatusReport
+
+
+@dataclass(frozen=True)
+class Decide:
+    portfolio: str
+    code: str
+    kind: DecisionKind
+    rationale: str
+    decided_on: date
+    meeting: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CompleteProject:
+    code: str
+    summary: str
+
+
+Command = OpenPortfolio | ProposeProject | FileReport | Decide | CompleteProject
+
+
+def month_start(day: date, months: int) -> date:
+    """The first day of the month `months` after `day`'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def rating(index: float) -> Rating:
+    return Rating.GREEN if index >= 0.95 else Rating.AMBER if index >= 0.85 else Rating.RED
+
+
+@dataclass
+class Story:
+    """One project's plan and how far it has got."""
+
+    portfolio: str
+    code: str
+    profile: str
+    requested: Decimal
+    duration: int
+    proposed: int
+    first_funding: Decimal
+    status: Status = Status.PROPOSED
+    months_in_delivery: int = 0
+    spi: float = 1.0
+    cpi: float = 1.0
+    topped_up: bool = False
+    paused_at: int | None = None
+    last_overall: Rating = Rating.GREEN
+
+
+class DemoStory:
+    """The whole demo as commands, month by month, from a seed."""
+
+    def __init__(self, today: date, *, portfolios: int = 4, projects: int = 12, months: int = 12,
+                 seed: int = DEMO_SEED) -> None:
+        self.rng = random.Random(seed)
+        self.first = month_start(today, -months)
+        self.months = months
+        self.portfolios: list[tuple[Theme, str, str]] = []
+        for index in range(portfolios):
+            theme, edition = THEMES[index % len(THEMES)], index // len(THEMES) + 1
+            name = theme.name if edition == 1 else f"{theme.name} {edition}"
+            prefix = theme.prefix if edition == 1 else f"{theme.prefix}{edition}"
+            self.portfolios.append((theme, name, prefix))
+        self.projects_per_portfolio = projects
+
+    def pick(self, options: tuple[str, ...]) -> str:
+        return options[self.rng.randrange(len(options))]
+
+    def commands(self) -> Iterator[Command]:
+        stories: list[Story] = []
+        proposals: list[ProposeProject] = []
+        for theme, name, prefix in self.portfolios:
+            own = [self.plan(theme, name, prefix, index, proposals)
+                   for index in range(self.projects_per_portfolio)]
+            stories.extend(own)
+            budget = sum((story.requested for story in own), Decimal(0)) * Decimal("1.1")
+            yield OpenPortfolio(
+                name=name,
+                budget=(budget / 100_000).to_integral_value() * 100_000 + 100_000,
+                objectives=[{"key": key, "title": title, "weight": weight}
+                            for key, title, weight in theme.objectives],
+            )
+        for month in range(self.months):
+            start = month_start(self.first, month)
+            end = month_start(self.first, month + 1) - timedelta(days=1)
+            yield from (p for p in proposals if p.planned_start == start)
+            meeting = f"Board {start:%Y-%m}"
+            for story in stories:
+                yield from self.decide(story, month, start + timedelta(days=9), meeting)
+            for story in stories:
+                yield from self.report(story, month, end)
+
+    def plan(self, theme: Theme, portfolio: str, prefix: str, index: int,
+             proposals: list[ProposeProject]) -> Story:
+        profile = PROFILES[index % len(PROFILES)]
+        requested = Decimal(self.rng.randrange(8, 120) * 50_000)
+        proposed = 0 if index < 6 else self.rng.randrange(max(1, self.months // 3))
+        if profile == "pending":
+            proposed = self.months - 1
+        elif profile == "rejected":
+            proposed = min(self.months - 1, 1 + self.rng.randrange(max(1, self.months // 2)))
+        duration = self.rng.randint(6, 9) if profile == "completing" else self.rng.randint(12, 24)
+        staged = profile in ("healthy", "slipping") and duration >= 12
+        first_funding = requested * Decimal("0.6") if staged else requested
+        story = Story(portfolio, f"{prefix}-{101 + index}", profile, requested, duration, proposed,
+                      first_funding)
+        title = theme.projects[index % len(theme.projects)]
+        phase = index // len(theme.projects)
+        start = month_start(self.first, proposed)
+        keys = [key for key, _, _ in theme.objectives]
+        proposals.append(ProposeProject(
+            portfolio=portfolio,
+            code=story.code,
+            name=title if phase == 0 else f"{title}, phase {phase + 1}",
+            sponsor=self.pick(SPONSORS),
+            manager=self.pick(MANAGERS),
+            requested_budget=requested,
+            planned_start=start,
+            planned_finish=month_start(start, duration) - timedelta(days=1),
+            objectives=self.rng.sample(keys, self.rng.randint(1, 2)),
+        ))
+        return story
+
+    def decide(self, story: Story, month: int, day: date, meeting: str) -> Iterator[Decide]:
+        def decision(kind: DecisionKind, reasons: str, amount: Decimal | None = None) -> Decide:
+            return Decide(story.portfolio, story.code, kind, self.pick(RATIONALES[reasons]), day,
+                          meeting, amount)
+
+        if story.status is Status.PROPOSED and month == story.proposed:
+            if story.profile not in ("rejected", "pending"):
+                story.status = Status.ACTIVE
+                yield decision(DecisionKind.FUND, "fund", story.first_funding)
+        elif (story.status is Status.PROPOSED and story.profile == "rejected"
+              and month > story.proposed):
+            story.status = Status.DISCONTINUED
+            yield decision(DecisionKind.DISCONTINUE, "reject")
+        elif (story.status is Status.ACTIVE and not story.topped_up
+              and story.first_funding < story.requested and story.months_in_delivery >= 6
+              and story.last_overall is not Rating.RED):
+            story.topped_up = True
+            yield decision(DecisionKind.FUND, "top-up", story.requested - story.first_funding)
+        elif (story.status is Status.ACTIVE and story.paused_at is None
+              and story.last_overall is Rating.RED
+              and (story.profile in ("recovering", "failing")
+                   or (story.profile == "slipping" and month >= self.months - 2))):
+            story.status, story.paused_at = Status.PAUSED, month
+            yield decision(DecisionKind.PAUSE, "pause")
+        elif story.status is Status.PAUSED and month - (story.paused_at or 0) >= 2:
+            if story.profile == "recovering":
+                story.status = Status.ACTIVE
+                yield decision(DecisionKind.RESUME, "resume")
+            else:
+                story.status = Status.DISCONTINUED
+                yield decision(DecisionKind.DISCONTINUE, "discontinue")
+
+    def report(self, story: Story, month: int, period_end: date) -> Iterator[Command]:
+        if not story.status.is_delivering:
+            return
+        if story.profile == "stale" and month >= self.months - 3:
+            return
+        if story.status is Status.ACTIVE:
+            story.months_in_delivery += 1
+            self.drift(story)
+        elapsed = story.months_in_delivery
+        done = story.profile == "completing" and elapsed >= story.duration
+        if done:
+            story.spi, story.cpi = 1.0, max(story.cpi, 0.96)
+        planned = story.requested * Decimal(min(1.0, elapsed / story.duration))
+        earned = planned * Decimal(story.spi)
+        actual = earned / Decimal(story.cpi)
+        schedule, cost = rating(story.spi), rating(story.cpi)
+        worst = max((schedule, cost), key=[Rating.GREEN, Rating.AMBER, Rating.RED].index)
+        story.last_overall = worst
+        troubled = story.profile in ("recovering", "failing")
+        yield FileReport(story.code, StatusReport(
+            period_end=period_end,
+            schedule=schedule,
+            cost=cost,
+            scope=Rating.AMBER if troubled and worst is not Rating.GREEN else Rating.GREEN,
+            quality=Rating.AMBER if self.rng.random() < 0.1 else Rating.GREEN,
+            risk=worst,
+            percent_complete=min(Decimal(100), earned / story.requested * 100).quantize(
+                Decimal("0.1")),
+            planned_value=planned.quantize(CENT, ROUND_HALF_EVEN),
+            earned_value=earned.quantize(CENT, ROUND_HALF_EVEN),
+            actual_cost=actual.quantize(CENT, ROUND_HALF_EVEN),
+            summary=("Work paused by the board; a core team is preparing the recovery plan."
+                     if story.status is Status.PAUSED else self.pick(SUMMARIES[worst])),
+        ))
+        if done:
+            story.status = Status.COMPLETED
+            yield CompleteProject(story.code, "Delivered and handed over to service operations; "
+                                  "benefits tracking moves to business as usual.")
+
+    def drift(self, story: Story) -> None:
+        """Performance indices move month by month, as the project's story says."""
+        noise = self.rng.uniform(-0.03, 0.03)
+        if story.profile == "slipping":
+            elapsed = story.months_in_delivery
+            story.spi = 1.0 - 0.03 * elapsed + noise
+            story.cpi = 1.0 - 0.015 * elapsed + noise / 2
+        elif story.profile in ("recovering", "failing"):
+            step = -0.07 if story.paused_at is None else 0.06
+            story.spi = min(1.0, max(0.6, story.spi + step + noise))
+            story.cpi = min(1.0, max(0.65, story.cpi + step / 2 + noise / 2))
+        else:
+            story.spi, story.cpi = 1.0 + noise, 1.0 + self.rng.uniform(-0.04, 0.03)
+
+
+def demo_commands(today: date, *, portfolios: int = 4, projects: int = 12, months: int = 12,
+                  seed: int = DEMO_SEED) -> Iterator[Command]:
+    """The demo's story as commands, oldest first; dates end with the month before `today`."""
+    return DemoStory(today, portfolios=portfolios, projects=projects, months=months,
+                     seed=seed).commands()
+
+
+@dataclass
+class DemoSummary:
+    """What building the demo recorded (nothing when it was already there)."""
+
+    built: bool = False
+    portfolios: int = 0
+    projects: int = 0
+    reports: int = 0
+    decisions: int = 0
+    completions: int = 0
+    events: int = 0
+
+    def line(self) -> str:
+        return (f"{self.portfolios:,} portfolios, {self.projects:,} projects, "
+                f"{self.reports:,} status reports, {self.decisions:,} decisions, "
+                f"{self.completions:,} completions ({self.events:,} events)")
+
+
+class DemoWriter:
+    """Applies demo commands to aggregates in memory and saves them in chunks."""
+
+    def __init__(self, service: LedgerService, actor: str, today: date,
+                 chunk_events: int = CHUNK_EVENTS) -> None:
+        self.actor = actor
+        self.today = today
+        self.batch = Batch(service.app, chunk_events)
+        self.portfolios: dict[str, Portfolio] = {}
+        self.projects: dict[str, Project] = {}
+        self.summary = DemoSummary(built=True)
+        self.meeting: str | None = None
+
+    def apply(self, command: Command) -> None:
+        if isinstance(command, OpenPortfolio):
+            portfolio = Portfolio.open(name=command.name, budget=command.budget,
+                                       objectives=command.objectives, actor=self.actor)
+            self.portfolios[command.name] = portfolio
+            self.batch.open(portfolio)
+            self.summary.portfolios += 1
+        elif isinstance(command, ProposeProject):
+            owner = self.portfolios[command.portfolio]
+            terms = {k: v for k, v in vars(command).items() if k != "portfolio"}
+            project = Project.propose(portfolio_id=owner.id, actor=self.actor,
+                                      known_objectives=owner.objective_keys(), **terms)
+            self.projects[command.code] = project
+            self.batch.add(project)
+            self.summary.projects += 1
+        elif isinstance(command, FileReport):
+            project = self.projects[command.code]
+            project.report_status(command.report, self.today, self.actor)
+            self.batch.add(project)
+            self.summary.reports += 1
+        elif isinstance(command, Decide):
+            if command.meeting != self.meeting:
+                # One meeting per write at most, so the decision log reads in meeting order.
+                self.batch.flush()
+                self.meeting = command.meeting
+            owner, project = self.portfolios[command.portfolio], self.projects[command.code]
+            draft_decision(owner, project, command.kind, amount=command.amount,
+                           rationale=command.rationale, actor=self.actor,
+                           decided_on=command.decided_on, today=self.today,
+                           meeting=command.meeting).record(owner)
+            self.batch.add(project, owner)
+            self.summary.decisions += 1
+        else:
+            project = self.projects[command.code]
+            project.complete(command.summary, self.actor)
+            self.batch.add(project)
+            self.summary.completions += 1
+
+    def finish(self) -> DemoSummary:
+        self.batch.flush()
+        self.summary.events = self.batch.events
+        return self.summary
+
+
+def demo_present(service: LedgerService, name: str = THEMES[0].name) -> bool:
+    """Whether the demo's first portfolio is already in the ledger."""
+    cursor = None
+    while True:
+        listing = service.portfolios(cursor=cursor, limit=1000)
+        if any(item["name"] == name for item in listing["items"]):
+            return True
+        cursor = listing["next_cursor"]
+        if cursor is None:
+            return False
+
+
+def build_demo(service: LedgerService, actor: str, today: date, *, portfolios: int = 4,
+               projects: int = 12, months: int = 12, seed: int = DEMO_SEED,
+               chunk_events: int = CHUNK_EVENTS) -> DemoSummary:
+    """Record the demo ledger once; a ledger that already has it is left as it is."""
+    service.catch_up()
+    if demo_present(service):
+        return DemoSummary()
+    writer = DemoWriter(service, actor, today, chunk_events)
+    for command in demo_commands(today, portfolios=portfolios, projects=projects, months=months,
+                                 seed=seed):
+        writer.apply(command)
+    return writer.finish()
+
+
+def demo_tokens(tokens: TokenStore) -> list[tuple[Role, str, str]]:
+    """A fresh token per role (role, name, secret): demo-<role>, or demo-<role>-N on a re-run."""
+    made = []
+    for role in Role:
+        suffix = 1
+        while True:
+            name = f"demo-{role.value}" + ("" if suffix == 1 else f"-{suffix}")
+            try:
+                made.append((role, name, tokens.create(name, role)))
+                break
+            except TokenExists:
+                suffix += 1
+    return made

@@ -1,0 +1,262 @@
+"""Rows of a CSV export, read through a mapping: each good row a proposal, each bad one a line."""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+from api.importing.mapping import REPORT_COLUMNS, CannotImport, Mapping
+from domain.health import Rating, StatusReport
+from domain.lifecycle import Status
+
+CENT = Decimal("0.01")
+RATING_WORDS = {"green": Rating.GREEN, "amber": Rating.AMBER, "yellow": Rating.AMBER,
+                "red": Rating.RED}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of the file was not imported."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One good row: a project as proposed, where it stands, and maybe a status report."""
+
+    line: int
+    portfolio: str
+    code: str
+    name: str
+    requested_budget: Decimal
+    planned_start: date | None
+    planned_finish: date | None
+    sponsor: str | None
+    manager: str | None
+    status: Status | None
+    funded: Decimal | None
+    report: StatusReport | None
+
+
+class Cells:
+    """One CSV record seen through the mapping: values by field, problems collected."""
+
+    def __init__(self, mapping: Mapping, record: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.record = record
+        self.problems: list[str] = []
+
+    def value(self, key: str) -> str | None:
+        column = self.mapping.column(key)
+        raw = self.record.get(column, "") if column else ""
+        stripped = html.unescape(raw).strip()
+        return stripped or None
+
+    def problem(self, key: str, message: str) -> None:
+        column = self.mapping.column(key)
+        self.problems.append(f"{key} ({column}): {message}" if column else f"{key}: {message}")
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self.value(key)
+        if value is None and required:
+            self.problem(key, "is missing")
+        return value
+
+    def number(self, key: str) -> Decimal | None:
+        value = self.value(key)
+        if value is None:
+            return None
+        try:
+            parsed = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            parsed = Decimal("NaN")
+        if not parsed.is_finite():
+            self.problem(key, f"{value!r} is not a number")
+            return None
+        return parsed * self.mapping.scaled(key)
+
+    def money(self, key: str, *, required: bool = False) -> Decimal | None:
+        """An amount in currency units, scaled, to the cent (half to even)."""
+        if required and self.value(key) is None:
+            self.problem(key, "is missing")
+            return None
+        amount = self.number(key)
+        return None if amount is None else amount.quantize(CENT, ROUND_HALF_EVEN)
+
+    def day(self, key: str) -> date | None:
+        value = self.value(key)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            self.problem(key, f"{value!r} is not a date (use YYYY-MM-DD)")
+            return None
+
+    def rating(self, key: str) -> Rating | None:
+        value = self.value(key)
+        if value is None:
+            return None
+        rating = RATING_WORDS.get(value.lower())
+        if rating is None:
+            self.problem(key, f"{value!r} is not a rating (green, amber or red)")
+        return rating
+
+    def status(self) -> Status | None:
+        value = self.value("status")
+        if value is None:
+            return None
+        try:
+            return Status(value.lower())
+        except ValueError:
+            self.problem("status", f"{value!r} is not one of {', '.join(Status)}")
+            return None
+
+
+def read_rows(path: Path, mapping: Mapping) -> tuple[list[ImportRow], list[RowError]]:
+    """Every row of the file, read and checked on its own; the header is line 1."""
+    rows: list[ImportRow] = []
+    errors: list[RowError] = []
+    for line, record in records(path, mapping):
+        cells = Cells(mapping, record)
+        row = parse_row(line, cells)
+        if cells.problems or row is None:
+            errors.append(RowError(line, "; ".join(cells.problems)))
+        else:
+            rows.append(row)
+    return rows, errors
+
+
+def records(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
+    """(first physical line, cells by column) for each non-blank record."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, None)
+            if header is None:
+                raise CannotImport(f"{path}: the file is empty (a header line is needed)")
+            header = [name.strip() for name in header]
+            missing = [f"{column!r} (for {key})" for key, column in mapping.columns.items()
+                       if column not in header]
+            if missing:
+                raise CannotImport(f"{path}: no column {', '.join(missing)} in the header")
+            previous = reader.line_num
+            for cells in reader:
+                line, previous = previous + 1, reader.line_num
+                if not any(cell.strip() for cell in cells):
+                    continue
+                yield line, dict(zip(header, cells, strict=False))
+    except OSError as error:
+        raise CannotImport(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise CannotImport(f"{path} is not UTF-8 text: {error.reason}") from None
+    except csv.Error as error:
+        raise CannotImport(f"{path}: not a readable CSV file: {error}") from None
+
+
+def parse_row(line: int, cells: Cells) -> ImportRow | None:
+    portfolio = cells.text("portfolio", required=True)
+    code = cells.text("code", required=True)
+    name = cells.text("name", required=True)
+    requested = cells.money("requested_budget", required=True)
+    planned_start = cells.day("planned_start")
+    days = cells.number("planned_duration_days")
+    if days is not None and days < 0:
+        cells.problem("planned_duration_days", "must not be negative")
+        days = None
+    planned_finish = cells.day("planned_finish")
+    if planned_finish is None and planned_start is not None and days is not None:
+        # Without a planned_finish column, the finish is the start plus the planned duration.
+        planned_finish = planned_start + timedelta(days=int(days.to_integral_value(ROUND_HALF_UP)))
+    funded = cells.money("funded")
+    if funded is not None and funded < 0:
+        cells.problem("funded", "must not be negative")
+    status = cells.status()
+    report = parse_report(cells, requested, days)
+    if portfolio is None or code is None or name is None or requested is None:
+        return None
+    return ImportRow(
+        line=line,
+        portfolio=portfolio,
+        code=code,
+        name=name,
+        requested_budget=requested,
+        planned_start=planned_start,
+        planned_finish=planned_finish,
+        sponsor=cells.text("sponsor"),
+        manager=cells.text("manager"),
+        status=status,
+        funded=funded,
+        report=report,
+    )
+
+
+def parse_report(
+    cells: Cells, requested: Decimal | None, days: Decimal | None
+) -> StatusReport | None:
+    """The row's status report, if it gives any report figure; ratings may be derived."""
+    if all(cells.value(key) is None for key in REPORT_COLUMNS):
+        return None
+    mapping = cells.mapping
+    period_end = (cells.day("period_end") if cells.value("period_end")
+                  else mapping.default_period_end)
+    if period_end is None:
+        cells.problem("period_end", "is missing (map a column or set [defaults] period_end)")
+    schedule = (cells.rating("schedule") if cells.value("schedule")
+                else derived_schedule(cells, days))
+    cost = cells.rating("cost") if cells.value("cost") else derived_cost(cells, requested)
+    scope = cells.rating("scope") or Rating.GREEN
+    quality, risk = cells.rating("quality"), cells.rating("risk")
+    percent = cells.number("percent_complete")
+    earned_value = cells.money("earned_value")
+    planned_value = cells.money("planned_value")
+    actual_cost = cells.money("actual_cost")
+    if period_end is None or schedule is None or cost is None:
+        return None
+    return StatusReport(
+        period_end=period_end,
+        schedule=schedule,
+        cost=cost,
+        scope=scope,
+        quality=quality,
+        risk=risk,
+        percent_complete=percent,
+        planned_value=planned_value,
+        earned_value=earned_value,
+        actual_cost=actual_cost,
+        summary=cells.text("summary"),
+    )
+
+
+def derived_schedule(cells: Cells, days: Decimal | None) -> Rating | None:
+    """Schedule slip over planned duration, rated by the mapping's thresholds."""
+    slip = cells.number("schedule_slip_days")
+    if slip is None or days is None:
+        if None in (cells.value("schedule_slip_days"), cells.value("planned_duration_days")):
+            cells.problem("schedule", "no rating, and no schedule_slip_days over "
+                          "planned_duration_days to rate")
+        return None
+    return cells.mapping.thresholds.rate(slip, days)
+
+
+def derived_cost(cells: Cells, requested: Decimal | None) -> Rating | None:
+    """The size of the cost variance over the requested budget, rated by the thresholds."""
+    variance = cells.number("cost_variance")
+    if variance is None:
+        if cells.value("cost_variance") is None:
+            cells.problem("cost", "no rating, and no cost_variance to rate")
+        return None
+    if requested is None:
+        return None
+    return cells.mapping.thresholds.rate(abs(variance), requested)

@@ -1,0 +1,367 @@
+"""Spreadsheet import on real SQLite and PostgreSQL stores: the federal dataset and broken files."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.importing import CannotImport, ImportSummary, import_file, load_mapping
+from api.settings import store_env
+from projections.service import LedgerService
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPING = ROOT / "examples" / "us-federal-it-2013.toml"
+DATASET = ROOT.parent / "shared" / "datasets" / "us-federal-it-projects-2013.csv"  # as conftest
+ACTOR = "cli:importer"
+HEADER = "Portfolio,Code,Name,Budget,Start,Status,Funded,Period,Schedule,Cost\n"
+SMALL_MAPPING = """
+[columns]
+portfolio = "Portfolio"
+code = "Code"
+name = "Name"
+requested_budget = "Budget"
+planned_start = "Start"
+status = "Status"
+funded = "Funded"
+period_end = "Period"
+schedule = "Schedule"
+cost = "Cost"
+"""
+
+
+@pytest.fixture
+def service(store_url: str) -> Iterator[LedgerService]:
+    ledger = LedgerService(store_env(store_url))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@pytest.fixture
+def sqlite_service(sqlite_url: str) -> Iterator[LedgerService]:
+    ledger = LedgerService(store_env(sqlite_url))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@dataclass(frozen=True)
+class Imported:
+    service: LedgerService
+    summary: ImportSummary
+
+
+def import_federal(url: str) -> Imported:
+    service = LedgerService(store_env(url))
+    summary = import_file(service, DATASET, load_mapping(MAPPING), actor=ACTOR)
+    service.catch_up()
+    return Imported(service, summary)
+
+
+@pytest.fixture(scope="module")
+def federal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
+    """The federal dataset imported once into SQLite, for the tests that read it."""
+    imported = import_federal(f"sqlite:///{tmp_path_factory.mktemp('federal') / 'ledger.db'}")
+    try:
+        yield imported
+    finally:
+        imported.service.close()
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def small_import(service: LedgerService, folder: Path, body: str, *, mapping: str = SMALL_MAPPING,
+                 on_error: Any = "stop") -> ImportSummary:
+    data = write(folder, "projects.csv", HEADER + body)
+    terms = load_mapping(write(folder, "mapping.toml", mapping))
+    summary = import_file(service, data, terms, actor=ACTOR, on_error=on_error)
+    service.catch_up()
+    return summary
+
+
+def everything(service: LedgerService, **filters: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        listing = service.projects(cursor=cursor, limit=1000, **filters)
+        items.extend(listing["items"])
+        cursor = listing["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def by_code(service: LedgerService) -> dict[str, dict[str, Any]]:
+    return {project["code"]: project for project in everything(service)}
+
+
+def lines(summary: ImportSummary) -> list[int]:
+    return [error.line for error in summary.rejected]
+
+
+# The real dataset
+
+
+def federal_records() -> list[dict[str, str]]:
+    with DATASET.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def check_every_agency_project_and_report_imported_once(imported: Imported) -> None:
+    service, summary = imported.service, imported.summary
+    records = federal_records()
+    agencies = {record["Agency_Name"] for record in records}
+    projects = {(record["Agency_Name"], record["Project_ID"]) for record in records}
+    assert (len(records), len(agencies), len(projects)) == (1547, 26, 1547)
+
+    assert summary.rejected == []
+    assert (summary.portfolios, summary.projects, summary.reports, summary.decisions) == (
+        26, 1547, 1547, 1547)
+    assert summary.events == 26 + 4 * 1547  # opened; proposed, funded (twice), reported
+    assert service.database.head() == summary.events
+    portfolios = service.portfolios(limit=1000)["items"]
+    assert sorted(p["name"] for p in portfolios) == sorted(agencies)
+    imported_projects = everything(service)
+    assert len(imported_projects) == 1547
+    assert all(p["status"] == "active" and p["last_period_end"] == "2013-06-30"
+               for p in imported_projects)
+    planned = {r["Project_ID"]: Decimal(r["PlannedCost"]) * 1000000 for r in records}
+    assert all(p["funded"] == planned[p["code"]].quantize(Decimal("0.01"))
+               for p in imported_projects)
+    for portfolio in portfolios:
+        composition = service.composition(portfolio["id"])
+        assert composition["allocated"] + composition["available"] == composition["budget"]
+        assert sum(composition["by_health"].values()) == len(composition["projects"])
+
+    again = import_file(service, DATASET, load_mapping(MAPPING), actor=ACTOR)
+    assert (again.events, again.portfolios, again.projects, again.reports) == (0, 0, 0, 0)
+    assert service.database.head() == summary.events
+
+
+def test_the_federal_dataset_imports_every_agency_project_and_report_once(
+    federal: Imported,
+) -> None:
+    check_every_agency_project_and_report_imported_once(federal)
+
+
+def test_the_federal_dataset_imports_once_on_postgresql(postgres_url: str) -> None:
+    imported = import_federal(postgres_url)
+    try:
+        check_every_agency_project_and_report_imported_once(imported)
+    finally:
+        imported.service.close()
+
+
+def test_federal_projects_are_rated_by_the_dashboards_bands(federal: Imported) -> None:
+    service = federal.service
+    projects = by_code(service)
+
+    # 657: no variance, no delay; 661: cost variance 0.3641 of 1.8205 (20%): amber
+    assert service.project_health(projects["657"]["id"])["overall"] == "green"
+    cost_amber = service.project_health(projects["661"]["id"])
+    assert (cost_amber["cost"], cost_amber["schedule"]) == ("amber", "green")
+    # 191: 731 days late on a zero-day plan; 2661: 302 days early but cost variance 100%
+    assert service.project_health(projects["191"]["id"])["schedule"] == "red"
+    early = service.project_health(projects["2661"]["id"])
+    assert (early["schedule"], early["cost"]) == ("green", "red")
+    assert projects["657"]["planned_finish"] == "2012-03-31"  # 2011-10-01 + 182 days
+    names = {project["name"] for project in projects.values()}
+    assert "FY11-Q1 O&M" in names
+    assert not any("&amp;" in name for name in names)
+
+
+def test_import_decisions_name_the_file_line_and_the_importer(federal: Imported) -> None:
+    first = federal.service.decision_log(limit=1)["items"][0]
+
+    assert first["kind"] == "fund"
+    assert first["rationale"] == "imported from us-federal-it-projects-2013.csv, line 2"
+    assert first["decided_by"] == ACTOR
+    assert first["project_code"] == "657"
+    assert first["evidence"]["status"] == "proposed"
+
+
+# Small files
+
+
+def test_rows_repeating_a_code_append_reports_in_period_order(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    body = (
+        "Ops,P1,Billing,1000,,active,,2025-03-31,green,green\n"
+        "Ops,P1,Billing,1000,,active,,2025-01-31,red,red\n"
+        "Ops,P1,Billing,1000,,active,,2025-02-28,amber,green\n"
+    )
+    summary = small_import(service, tmp_path, body)
+
+    project = by_code(service)["P1"]
+    reports = service.project_reports(project["id"])["items"]
+    assert [r["period_end"] for r in reports] == ["2025-01-31", "2025-02-28", "2025-03-31"]
+    assert (summary.projects, summary.reports, summary.decisions) == (1, 3, 1)
+    assert project["health"] == "green"
+
+
+def test_a_later_file_adds_only_the_new_periods(service: LedgerService, tmp_path: Path) -> None:
+    small_import(service, tmp_path, "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n")
+    head = service.database.head()
+
+    summary = small_import(service, tmp_path, (
+        "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n"
+        "Ops,P1,Billing,1000,,active,,2025-02-28,red,green\n"
+    ))
+
+    assert (summary.reports, summary.projects, summary.decisions) == (1, 0, 0)
+    assert service.database.head() == head + 1
+    assert by_code(service)["P1"]["health"] == "red"
+
+
+def test_statuses_in_the_file_become_board_decisions(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    body = (
+        "Ops,P1,Idea,100,,proposed,,,,\n"
+        "Ops,P2,Running,200,,active,150,,,\n"
+        "Ops,P3,On hold,300,,paused,,2025-01-31,amber,red\n"
+        "Ops,P4,Stopped,400,,discontinued,,,,\n"
+        "Ops,P5,Done,500,,completed,,2025-01-31,green,green\n"
+    )
+    summary = small_import(service, tmp_path, body)
+
+    projects = by_code(service)
+    assert {code: p["status"] for code, p in projects.items()} == {
+        "P1": "proposed", "P2": "active", "P3": "paused", "P4": "discontinued",
+        "P5": "completed"}
+    assert {code: p["funded"] for code, p in projects.items()} == {
+        "P1": 0, "P2": 150, "P3": 300, "P4": 0, "P5": 500}
+    kinds = [d["kind"] for d in service.decision_log()["items"]]
+    assert kinds == ["fund", "fund", "pause", "discontinue", "fund"]
+    assert summary.completions == 1
+    composition = service.composition(projects["P1"]["portfolio_id"])
+    assert composition["budget"] == Decimal("1500.00")  # what the projects requested
+    assert composition["allocated"] == Decimal("950.00")
+
+
+def test_a_changed_status_on_reimport_records_only_that_decision(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    small_import(service, tmp_path, "Ops,P1,Billing,1000,,active,,,,\n")
+
+    summary = small_import(service, tmp_path, "Ops,P1,Billing,1000,,paused,,,,\n")
+
+    assert (summary.decisions, summary.events) == (1, 2)
+    assert [d["kind"] for d in service.decision_log()["items"]] == ["fund", "pause"]
+
+
+def test_bad_rows_stop_the_whole_import_and_are_named_by_line(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    body = (
+        "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n"
+        "Ops,P2,Payroll,lots,,active,,2025-01-31,green,green\n"
+        "Ops,P3,Ledger,1000,2025-13-01,active,,2025-01-31,green,green\n"
+        'Ops,P4,"Multi\nline",1000,,active,,2025-01-31,purple,green\n'
+        "Ops,,No code,1000,,active,,,,\n"
+        "Ops,P6,Archive,1000,,dormant,,,,\n"
+    )
+
+    summary = small_import(service, tmp_path, body)
+
+    assert not summary.recorded
+    assert lines(summary) == [3, 4, 5, 7, 8]
+    messages = [error.message for error in summary.rejected]
+    assert "requested_budget (Budget): 'lots' is not a number" in messages[0]
+    assert "planned_start (Start): '2025-13-01' is not a date" in messages[1]
+    assert "'purple' is not a rating" in messages[2]
+    assert "code (Code): is missing" in messages[3]
+    assert "'dormant' is not one of" in messages[4]
+    assert service.database.head() == 0
+
+
+def test_skipping_bad_rows_records_the_good_ones(service: LedgerService, tmp_path: Path) -> None:
+    body = (
+        "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n"
+        "Ops,P2,Payroll,lots,,active,,2025-01-31,green,green\n"
+        "Ops,P1,Billing,1000,,active,,2025-02-30,green,green\n"
+        "Ops,P3,Ledger,1000,,active,,2025-01-31,green,amber\n"
+    )
+
+    summary = small_import(service, tmp_path, body, on_error="skip")
+
+    assert summary.recorded
+    assert lines(summary) == [3, 4]
+    assert sorted(by_code(service)) == ["P1", "P3"]
+    assert summary.reports == 2
+
+
+def test_a_domain_refusal_is_a_bad_row(service: LedgerService, tmp_path: Path) -> None:
+    mapping = SMALL_MAPPING + '\n[portfolio_budgets]\n"Ops" = "1500"\n'
+    body = (
+        "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n"
+        "Ops,P2,Payroll,1000,,active,,2025-01-31,green,green\n"
+    )
+
+    stopped = small_import(service, tmp_path, body, mapping=mapping)
+    assert lines(stopped) == [3]
+    assert "exceeds the portfolio's available budget 500.00" in stopped.rejected[0].message
+    assert service.database.head() == 0
+
+    skipped = small_import(service, tmp_path, body, mapping=mapping, on_error="skip")
+    assert lines(skipped) == [3]
+    assert by_code(service).keys() == {"P1"}
+
+
+def test_a_report_on_a_proposed_project_is_refused(service: LedgerService, tmp_path: Path) -> None:
+    summary = small_import(service, tmp_path, "Ops,P1,Idea,100,,proposed,,2025-01-31,green,green\n")
+
+    assert lines(summary) == [2]
+    assert "cannot report status on a project that is proposed" in summary.rejected[0].message
+
+
+def test_a_missing_column_means_the_import_cannot_run(sqlite_service: LedgerService,
+                                                      tmp_path: Path) -> None:
+    mapping = SMALL_MAPPING + 'sponsor = "Sponsor"\n'
+    with pytest.raises(CannotImport, match="'Sponsor' \\(for sponsor\\)"):
+        small_import(sqlite_service, tmp_path, "Ops,P1,Billing,1000,,active,,,,\n",
+                     mapping=mapping)
+    assert sqlite_service.database.head() == 0
+
+
+@pytest.mark.parametrize(
+    ("mapping", "problem"),
+    [
+        ("[columns\n", "not valid TOML"),
+        ('[columns]\nportfolio = "A"\n', "must name code, name, requested_budget"),
+        (SMALL_MAPPING + 'colour = "C"\n', "colour: not a known field"),
+        (SMALL_MAPPING + "[thresholds]\namber = 0.5\nred = 0.2\n", "0 < amber < red"),
+        (SMALL_MAPPING + '[defaults]\nstatus = "dormant"\n', "'dormant' is not one of"),
+    ],
+)
+def test_a_bad_mapping_means_the_import_cannot_run(tmp_path: Path, mapping: str,
+                                                   problem: str) -> None:
+    with pytest.raises(CannotImport, match=problem):
+        load_mapping(write(tmp_path, "mapping.toml", mapping))
+
+
+def test_a_portfolio_whose_rows_are_all_refused_is_not_opened(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    body = (
+        "Ops,P1,Billing,1000,,active,,2025-01-31,green,green\n"
+        "Labs,P2,Idea,100,,proposed,,2025-01-31,green,green\n"
+    )
+
+    summary = small_import(service, tmp_path, body, on_error="skip")
+
+    assert lines(summary) == [3]
+    assert [p["name"] for p in service.portfolios()["items"]] == ["Ops"]
+    assert summary.portfolios == 1
