@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from api import errors
+from api import errors, web
 from api.idempotency import IdempotencyStore
 from api.routes import audit, decisions, operations, portfolios, projects
 from api.settings import Settings
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.openapi = problem_documents(app)  # type: ignore[method-assign]
     return app
 

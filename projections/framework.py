@@ -27,6 +27,7 @@ class View:
     schema: ClassVar[tuple[str, ...]] = ()
     topics: ClassVar[frozenset[str]] = frozenset()
     reads_all: ClassVar[bool] = False
+    raw: ClassVar[bool] = False  # reads stored notifications undecoded, in batches
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -50,6 +51,9 @@ class View:
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
         """Events a view does not read change nothing in it."""
+
+    def process_notifications(self, notifications: Sequence[Notification], sql: Sql) -> None:
+        """A raw view reads each batch's stored notifications it has not seen, undecoded."""
 
 
 class Projector:
@@ -93,8 +97,12 @@ class Projector:
                 try:
                     self._apply(notifications, positions)
                 except IntegrityError:
-                    # Another process applied these events first: continue from where it got.
-                    positions = self.positions()
+                    # Another process applied these events first, or a rebuild reset the views:
+                    # continue from where they stand now. An error that moved nothing is real.
+                    moved = self.positions()
+                    if moved == positions:
+                        raise
+                    positions = moved
                     continue
                 if progress is not None:
                     progress(notifications[-1].id, max(head, notifications[-1].id))
@@ -103,6 +111,13 @@ class Projector:
         mapper = self.database.app.mapper
         last = notifications[-1].id
         with self.database.transaction() as sql:
+            if self.database.claim(sql, list(positions)) != positions:
+                raise IntegrityError("the views moved since this batch was read")
+            for view in self.views.values():
+                if view.raw:
+                    unseen = [n for n in notifications if n.id > positions[view.name]]
+                    if unseen:
+                        view.process_notifications(unseen, sql)
             for notification in notifications:
                 readers = [
                     view
@@ -126,13 +141,16 @@ class Projector:
         chosen = [self.views[name] for name in (names or list(self.views))]
         table = self.database.tracking_table
         with self._lock, self.database.transaction() as sql:
+            # Positions first: a projector mid-batch holds them, so the drop waits for its commit.
+            for view in chosen:
+                sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (view.name,))
             for view in chosen:
                 view.drop(sql)
                 view.create(sql)
-                sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (view.name,))
         return self.catch_up(progress)
 
 
 def with_subclasses(cls: type) -> list[type]:
     """A registered event class and every class derived from it."""
-    return [cls, *(sub for direct in cls.__subclasses__() for sub in with_subclasses(direct))]
+    subclasses: list[type] = cls.__subclasses__()
+    return [cls, *(sub for direct in subclasses for sub in with_subclasses(direct))]

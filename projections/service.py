@@ -19,6 +19,7 @@ from projections.database import Database, Row, Sql, parse_instant
 from projections.decisions import DecisionLog
 from projections.framework import Projector
 from projections.health import ProjectHealth, stale
+from projections.seal import Seal
 from projections.timeline import Moment, Timeline
 
 MAX_LIMIT = 1000
@@ -120,7 +121,8 @@ class LedgerService:
         self.app = PortfolioLedger(env, **({"today": today} if today else {}))
         self.database = Database(self.app)
         self.projector = Projector(
-            self.database, [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog()]
+            self.database,
+            [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog(), Seal()],
         )
 
     def close(self) -> None:
@@ -240,7 +242,7 @@ class LedgerService:
             row = DecisionLog.decision(sql, str(decision_id), moment.position)
         if row is None:
             raise DecisionNotFound(decision_id)
-        return decision_public(row)
+        return {**decision_public(row), "as_of": moment.as_of}
 
     def decision_log(self, *, as_of: datetime | None = None, cursor: str | None = None,
                      limit: int = 100, **filters: Any) -> Page:
@@ -267,6 +269,13 @@ class LedgerService:
     def lag(self) -> dict[str, int]:
         return self.projector.lag()
 
+    def status(self) -> dict[str, Any]:
+        """Whether the store answers, which one it is, and how far the views trail the log."""
+        self.database.read("SELECT 1")  # one attempt, no retries: a store that is down fails fast
+        lag = self.lag()
+        return {"status": "ok", "store": self.database.dialect,
+                "projection_lag": max(lag.values(), default=0), "projections": lag}
+
 
 def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
     """A stored event as an auditor reads it: position, type, who, when, and its data."""
@@ -278,7 +287,7 @@ def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
         "originator_id": str(notification.originator_id),
         "version": notification.originator_version,
         "type": type(event).__name__,
-        "recorded_at": event.timestamp,
+        "recorded_at": event.timestamp,  # type: ignore[attr-defined]
         "actor": data.pop("actor", None),
         "data": jsonable(data),
     }

@@ -1,28 +1,250 @@
-"""`verify`, `verify-proof`, `export`, `report`: the auditor's verbs (placeholders until sealing)."""
+"""`verify`, `verify-proof`, `export`, `report`, `keys`: the auditor's verbs.
+
+`verify` and `verify-proof` exit 0 when the log, bundle or proof checks out, 1 when it does not,
+2 when it could not be checked (no store, an unreadable file, nothing to check against).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
 
-from api.cli.common import add_db_option, fail
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from api.audit_bundle import CannotCheck, check_bundle, check_proof
+from api.cli.common import add_db_option, fail, open_ledger, settings
+from api.report import FORMATS, gather, render
+from api.signing import generate, head_signer
+from domain.errors import LedgerError
+from projections.audit import Filters, Head, bundle_lines, public_key_from_text, seal_up, verify
+from projections.service import LedgerService
+
+INTACT, TAMPERED, UNCHECKED = 0, 1, 2
 
 
 def register(verbs: Any) -> None:
-    verify = verbs.add_parser("verify", help="check the log (or a bundle) against its seal")
-    verify.add_argument("--bundle", metavar="FILE")
-    verify.add_argument("--head", metavar="SIZE:ROOT")
+    check = verbs.add_parser("verify", help="check the log (or a bundle) against its seal")
+    check.add_argument("--bundle", metavar="FILE", type=Path,
+                       help="check this audit bundle offline instead of the database")
+    check.add_argument("--head", metavar="SIZE:ROOT", help="a tree head you kept: the log "
+                       "(or bundle) must extend it")
+    add_key_option(check)
+    check.add_argument("--json", action="store_true", help="print the full result as JSON")
+    add_db_option(check)
+    check.set_defaults(run=run_verify)
+
     proof = verbs.add_parser("verify-proof", help="check an inclusion or consistency proof")
-    proof.add_argument("proof", metavar="FILE")
-    export = verbs.add_parser("export", help="write the audit bundle")
-    export.add_argument("--out", required=True, metavar="FILE")
+    proof.add_argument("proof", metavar="FILE", type=Path,
+                       help="a proof as GET /v1/audit/proofs/... returns it, optionally as "
+                       '{"proof": ..., "head": {tree_size, root_hash, ...}}')
+    proof.add_argument("--head", metavar="SIZE:ROOT", help="the head to check against "
+                       "(default: the document's head)")
+    add_key_option(proof)
+    proof.set_defaults(run=run_verify_proof)
+
+    export = verbs.add_parser("export", help="write the audit bundle (NDJSON)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the bundle; - for stdout")
+    add_scope_options(export)
+    add_db_option(export)
+    export.set_defaults(run=run_export)
+
     report = verbs.add_parser("report", help="the decisions review for a compliance reviewer")
     report.add_argument("subject", choices=("decisions",))
-    report.add_argument("--format", choices=("md", "csv", "html"), default="md")
-    for command in (verify, proof, export, report):
-        add_db_option(command)
-        command.set_defaults(run=not_yet)
+    report.add_argument("--format", choices=FORMATS, default="md")
+    report.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
+    add_scope_options(report)
+    add_db_option(report)
+    report.set_defaults(run=run_report)
+
+    keys = verbs.add_parser("keys", help="make the Ed25519 key that signs tree heads")
+    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
+    new_key = actions.add_parser("generate", help="write a new private key (PEM) to a file")
+    new_key.add_argument("--out", required=True, metavar="FILE", type=Path)
+    new_key.set_defaults(run=run_generate)
 
 
-def not_yet(args: argparse.Namespace) -> int:
-    return fail(f"{args.verb}: not yet", 2)
+def add_key_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--key", metavar="KEY", help="the ledger's public key (a PEM file, or "
+                         "base64 as GET /v1/audit/key gives it): heads must be signed by it")
+
+
+def add_scope_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--portfolio", metavar="ID", type=UUID,
+                         help="only this portfolio and its projects")
+    for bound in ("since", "until"):
+        command.add_argument(f"--{bound}", metavar="WHEN", type=date_or_instant,
+                             help="a date (YYYY-MM-DD) or an RFC 3339 instant with a zone")
+
+
+def date_or_instant(text: str) -> date | datetime:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither YYYY-MM-DD nor an instant") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a zone, e.g. 2026-03-31T17:00:00Z")
+    return moment
+
+
+def public_key(text: str | None) -> Ed25519PublicKey | None:
+    if text is None:
+        return None
+    path = Path(text)
+    return public_key_from_text(path.read_text() if path.is_file() else text)
+
+
+# verify
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        head = Head.parse(args.head) if args.head else None
+        key = public_key(args.key)
+        if args.bundle is not None:
+            return verify_bundle(args.bundle, head, key, args.json)
+        return verify_store(args, head, args.json)
+    except LedgerError as error:
+        return fail(f"could not check: {error}", UNCHECKED)
+
+
+def verify_bundle(path: Path, head: Head | None, key: Ed25519PublicKey | None,
+                  as_json: bool) -> int:
+    found = check_bundle(path, key, head)
+    if as_json:
+        print(json.dumps(found.public(), indent=2))
+    elif found.ok and found.manifest is not None:
+        manifest = found.manifest
+        kind = "subset bundle" if manifest["subset"] else "bundle"
+        signed = ", signature valid" if found.signature == "valid" else ", unsigned"
+        extends = f", extends {head.receipt}" if head else ""
+        print(f"intact: {kind} of {found.events_checked} events in tree"
+              f" {manifest['tree_size']}:{manifest['root_hash']}{signed}{extends}")
+    else:
+        print(tampered(found.first_mismatch or {}))
+    return INTACT if found.ok else TAMPERED
+
+
+def verify_store(args: argparse.Namespace, head: Head | None, as_json: bool) -> int:
+    chosen = settings(args)
+    env = chosen.store_env()
+    if "SQLITE_DBNAME" in env and not Path(env["SQLITE_DBNAME"]).is_file():
+        raise CannotCheck(f"no ledger at {env['SQLITE_DBNAME']}")
+    service = LedgerService(env)
+    try:
+        seal_up(service.database)
+        found = verify(service.database, head)
+    finally:
+        service.close()
+    if as_json:
+        print(json.dumps(found.public(), indent=2))
+    elif found.ok:
+        extends = f", extends {head.receipt}" if head else ""
+        print(f"intact: {found.events_checked} events, tree"
+              f" {found.tree_size}:{found.root_hash}{extends}")
+    else:
+        print(tampered(found.first_mismatch or {}))
+    return INTACT if found.ok else TAMPERED
+
+
+def tampered(mismatch: dict[str, Any]) -> str:
+    where = [f"{name} {mismatch[name]}" for name in ("line", "position")
+             if mismatch.get(name) is not None]
+    place = f" at {', '.join(where)}" if where else ""
+    return f"TAMPERED{place}: {mismatch.get('check')} check failed: {mismatch.get('detail')}"
+
+
+# verify-proof
+
+
+def run_verify_proof(args: argparse.Namespace) -> int:
+    try:
+        head = Head.parse(args.head) if args.head else None
+        key = public_key(args.key)
+        try:
+            document = json.loads(args.proof.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise CannotCheck(f"cannot read a JSON proof from {args.proof}: {error}") from None
+        if not isinstance(document, dict):
+            raise CannotCheck("the proof document is not a JSON object")
+        found = check_proof(document, head, key)
+    except LedgerError as error:
+        return fail(f"could not check: {error}", UNCHECKED)
+    print(f"{'valid' if found.ok else 'INVALID'}: {found.detail}")
+    return INTACT if found.ok else TAMPERED
+
+
+# export
+
+
+def filters(args: argparse.Namespace) -> Filters:
+    """Dates bound whole days (UTC): --since 2026-01-01 --until 2026-01-31 is all of January."""
+    since, until = args.since, args.until
+    if since is not None and not isinstance(since, datetime):
+        since = datetime.combine(since, time.min, UTC)
+    if until is not None and not isinstance(until, datetime):
+        until = datetime.combine(until, time.max, UTC)
+    return Filters(portfolio_id=args.portfolio, since=since, until=until)
+
+
+def output(target: str | None) -> AbstractContextManager[IO[str]]:
+    if target is None or target == "-":
+        return nullcontext(sys.stdout)
+    try:
+        return open(target, "w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise LedgerError(f"cannot write {target}: {error.strerror}") from None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    chosen = settings(args)
+    signer = head_signer(chosen)
+    service = open_ledger(args)
+    try:
+        if args.portfolio is not None:
+            service.portfolio(args.portfolio)
+        count, last = 0, ""
+        with output(args.out) as out:
+            for line in bundle_lines(service, filters(args), signer):
+                out.write(line)
+                count, last = count + 1, line
+    finally:
+        service.close()
+    manifest = json.loads(last)["manifest"]
+    print(f"wrote {count - 1} events of tree {manifest['tree_size']}:{manifest['root_hash']}"
+          f" to {args.out}", file=sys.stderr)
+    return 0
+
+
+# report
+
+
+def run_report(args: argparse.Namespace) -> int:
+    signer = head_signer(settings(args))
+    service = open_ledger(args)
+    try:
+        review = gather(service, portfolio_id=args.portfolio, since=args.since,
+                        until=args.until, signer=signer)
+    finally:
+        service.close()
+    with output(args.out) as out:
+        out.write(render(review, args.format))
+    return 0
+
+
+# keys
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    signer = generate(args.out)
+    published = signer.published()
+    print(f"wrote {args.out}; set PORTFOLIO_LEDGER_SIGNING_KEY_FILE={args.out}")
+    print(f"public key (Ed25519, base64): {published['public_key']}")
+    return 0

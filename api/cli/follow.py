@@ -1,24 +1,75 @@
-"""`project --follow`: keep the projections current for API processes sharing a database."""
+"""`project [--follow]`: keep the projections current for API processes sharing a database."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from api.cli.common import add_db_option, open_ledger
+from api.cli.common import Progress, add_db_option, settings
+from projections.follower import INTERVAL, Follower
+from projections.service import LedgerService
+
+GRACE = 10.0
 
 
 def register(verbs: Any) -> None:
     command = verbs.add_parser("project", help="bring the projections up to date")
-    command.add_argument("--follow", action="store_true", help="keep following new events")
+    command.add_argument("--follow", action="store_true",
+                         help="keep following new events until SIGTERM or Ctrl-C")
+    command.add_argument("--interval", type=positive_seconds, default=INTERVAL, metavar="SECONDS",
+                         help=f"how often to poll for new events (default {INTERVAL})")
     add_db_option(command)
     command.set_defaults(run=run)
 
 
+def positive_seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{value}: must be more than 0 and at most 3600 seconds")
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
-    service = open_ledger(args)
+    env = settings(args).store_env()
+    if args.follow:
+        return follow(lambda: LedgerService(env), args.interval)
+    service = LedgerService(env)
     try:
-        print(f"projections at position {service.catch_up()}")
+        progress = Progress("projecting")
+        position = service.projector.catch_up(progress)
+        progress.finish()
+        print(f"projections at position {position}")
     finally:
         service.close()
     return 0
+
+
+def follow(open_service: Callable[[], LedgerService], interval: float) -> int:
+    """Run the follower on a worker thread; SIGTERM and SIGINT ask it to finish its batch.
+
+    A worker stuck waiting for an unreachable store is not waited for longer than `GRACE`
+    seconds: its unfinished batch is rolled back by the database, so leaving is safe.
+    """
+    stop = threading.Event()
+    follower = Follower(open_service, stop, interval=interval)
+    status: list[int] = []
+    worker = threading.Thread(target=lambda: status.append(follower.run()), name="follower",
+                              daemon=True)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.start()
+        while worker.is_alive() and not stop.is_set():
+            worker.join(0.5)
+        worker.join(GRACE)
+    finally:
+        stop.set()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if worker.is_alive():
+        print(f"stopped at position {follower.position} without waiting for the store")
+        return 0
+    return status[0] if status else 1

@@ -1,0 +1,219 @@
+"""The decisions review: who decided what, when, why, on what evidence, and the seal over it.
+
+Each decision names its log position and leaf hash, and the report names the tree head that
+seals them all, so a reviewer can ask for an inclusion proof of any line
+(`GET /v1/audit/proofs/inclusion?position=P&tree_size=N`) and check it against that head.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from projections.audit import HeadSigner, tree_head
+from projections.database import instant
+from projections.seal import SealedTree
+from projections.service import MAX_LIMIT, LedgerService
+
+FORMATS = ("md", "csv", "html")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "position", "leaf_index", "leaf_hash", "decision_id", "portfolio_id", "project_id",
+    "project_code", "project_name", "kind", "amount", "released", "status_before",
+    "status_after", "decided_by", "decided_on", "recorded_at", "rationale", "meeting",
+    "evidence", "head_tree_size", "head_root_hash", "head_timestamp",
+)
+
+
+@dataclass(frozen=True)
+class Review:
+    """The decisions in scope, the leaves sealing them, and the head over the log."""
+
+    title: str
+    scope: str
+    currency: str
+    decisions: list[dict[str, Any]]
+    leaves: dict[int, tuple[int, bytes]]
+    head: dict[str, Any]
+
+
+def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
+           since: date | datetime | None = None, until: date | datetime | None = None,
+           signer: HeadSigner | None = None) -> Review:
+    """Read the decisions in scope (oldest first), their leaves and the current head."""
+    title, currency = "All portfolios", ""
+    if portfolio_id is not None:
+        portfolio = service.portfolio(portfolio_id)
+        title, currency = str(portfolio["name"]), str(portfolio["currency"])
+    decisions: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        found = service.decision_log(
+            portfolio_id=str(portfolio_id) if portfolio_id else None, since=since, until=until,
+            cursor=cursor, limit=MAX_LIMIT)
+        decisions.extend(found["items"])
+        cursor = found["next_cursor"]
+        if cursor is None:
+            break
+    head = tree_head(service.database, signer)
+    with service.database.transaction(commit=False) as sql:
+        leaves = SealedTree(sql).leaves_at(d["position"] for d in decisions)
+    bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else ""]
+    scope = " ".join(filter(None, [f"portfolio {portfolio_id}" if portfolio_id else "", *bounds]))
+    return Review(title, scope or "every decision", currency, decisions, leaves, head)
+
+
+def render(review: Review, fmt: str) -> str:
+    """The review as Markdown, CSV or self-contained HTML."""
+    return {"md": markdown, "csv": comma_separated, "html": page}[fmt](review)
+
+
+def _when(value: date | datetime) -> str:
+    return instant(value) if isinstance(value, datetime) else value.isoformat()
+
+
+def _what(decision: dict[str, Any], currency: str) -> str:
+    project = " ".join(filter(None, [decision["project_code"], decision["project_name"]]))
+    money = ""
+    if decision["amount"] is not None:
+        money = f" {_money(decision['amount'], currency)}"
+    elif decision["released"] is not None:
+        money = f" (released {_money(decision['released'], currency)})"
+    return (f"{decision['kind']}{money}: {project}; status {decision['status_before']}"
+            f" -> {decision['status_after']}")
+
+
+def _money(amount: Any, currency: str) -> str:
+    return " ".join(filter(None, [str(amount), currency]))
+
+
+def _evidence(evidence: dict[str, Any]) -> str:
+    """What the board had in front of it, in one line."""
+    health = evidence.get("health") or {}
+    parts = [f"project version {evidence.get('project_version')}",
+             f"status {evidence.get('status')}", f"health {health.get('overall', 'unknown')}"]
+    ratings = [f"{name} {health[name]}" for name in ("schedule", "cost", "scope", "quality", "risk")
+               if health.get(name)]
+    if ratings:
+        parts.append(", ".join(ratings))
+    indices = [f"{name.upper()} {health[name]}" for name in ("cpi", "spi")
+               if health.get(name) is not None]
+    parts.extend(indices)
+    if health.get("period_end"):
+        parts.append(f"last report for {health['period_end']}")
+    if health.get("stale"):
+        parts.append("report stale")
+    return "; ".join(parts)
+
+
+def _seal(review: Review, position: int) -> tuple[str, str]:
+    sealed = review.leaves.get(position)
+    return (str(sealed[0]), sealed[1].hex()) if sealed else ("", "")
+
+
+def _head_lines(review: Review) -> list[str]:
+    head = review.head
+    lines = [f"tree size {head['tree_size']}", f"root {head['root_hash']}",
+             f"timestamp {head['timestamp']}"]
+    if "signature" in head:
+        lines.append(f"signature (Ed25519) {head['signature']}")
+    return lines
+
+
+# Markdown
+
+
+def _md(text: Any) -> str:
+    escaped = str(text if text is not None else "")
+    for char in "\\`*_[]<|#":
+        escaped = escaped.replace(char, "\\" + char)
+    return " ".join(escaped.split())
+
+
+def markdown(review: Review) -> str:
+    out = [f"# Decisions review: {_md(review.title)}", "", f"Scope: {_md(review.scope)}.", "",
+           "Sealed by the tree head:", ""]
+    out += [f"- {line}" for line in _head_lines(review)]
+    out += ["", f"{len(review.decisions)} decision(s), oldest first.", ""]
+    for number, d in enumerate(review.decisions, start=1):
+        index, leaf = _seal(review, d["position"])
+        meeting = f" (meeting: {_md(d['meeting'])})" if d["meeting"] else ""
+        out += [
+            f"## {number}. {_md(_what(d, review.currency))}", "",
+            f"- Who: {_md(d['decided_by'])}",
+            f"- When: decided {d['decided_on']}, recorded {instant(d['recorded_at'])}",
+            f"- Why: {_md(d['rationale'])}{meeting}",
+            f"- Evidence: {_md(_evidence(d['evidence']))}",
+            f"- Decision: {d['id']}",
+            f"- Sealed: position {d['position']}, leaf {index}, leaf hash {leaf or 'NOT SEALED'}",
+            "",
+        ]
+    return "\n".join(out)
+
+
+# CSV
+
+
+def _cell(value: Any) -> str:
+    """A spreadsheet never runs a cell as a formula: such text gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def comma_separated(review: Review) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    head = review.head
+    for d in review.decisions:
+        index, leaf = _seal(review, d["position"])
+        row = {
+            **d, "decision_id": d["id"], "leaf_index": index, "leaf_hash": leaf,
+            "recorded_at": instant(d["recorded_at"]), "evidence": json.dumps(d["evidence"]),
+            "head_tree_size": head["tree_size"], "head_root_hash": head["root_hash"],
+            "head_timestamp": head["timestamp"],
+        }
+        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+# HTML
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#111}"
+    "table{border-collapse:collapse;width:100%}"
+    "th,td{border:1px solid #bbb;padding:.4em;vertical-align:top;text-align:left}"
+    "th{background:#eee}code{font-size:.8em;word-break:break-all}"
+)
+
+
+def page(review: Review) -> str:
+    e = html.escape
+    rows = []
+    for number, d in enumerate(review.decisions, start=1):
+        index, leaf = _seal(review, d["position"])
+        meeting = f"<br><small>meeting: {e(d['meeting'])}</small>" if d["meeting"] else ""
+        rows.append(
+            f"<tr><td>{number}</td><td>{e(d['decided_by'])}</td>"
+            f"<td>decided {e(str(d['decided_on']))}<br>recorded {e(instant(d['recorded_at']))}</td>"
+            f"<td>{e(_what(d, review.currency))}<br><small>{e(str(d['id']))}</small></td>"
+            f"<td>{e(d['rationale'])}{meeting}</td><td>{e(_evidence(d['evidence']))}</td>"
+            f"<td>position {d['position']}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
+        )
+    head = "".join(f"<li>{e(line)}</li>" for line in _head_lines(review))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>Decisions review: {e(review.title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>Decisions review: {e(review.title)}</h1><p>Scope: {e(review.scope)}.</p>"
+        f"<p>Sealed by the tree head:</p><ul>{head}</ul>"
+        f"<p>{len(review.decisions)} decision(s), oldest first.</p>"
+        "<table><thead><tr><th>#</th><th>Who</th><th>When</th><th>What</th><th>Why</th>"
+        "<th>Evidence</th><th>Seal</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></body></html>\n"
+    )

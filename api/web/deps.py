@@ -1,0 +1,173 @@
+"""What every page depends on: the ledger, the signed-in session, roles, the as-of instant."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Depends, Query, Request
+
+from api.tokens import TokenStore
+from api.web.session import COOKIE, Session, SessionKey, unseal
+from domain.errors import InvalidInput
+from projections.service import LedgerService
+
+_setup = threading.Lock()
+
+
+class SignInRequired(Exception):
+    """No valid session: the page sends the visitor to sign in, then back."""
+
+
+class Forbidden(Exception):
+    """The signed-in role may not see this page or do this."""
+
+    def __init__(self, session: Session, action: str) -> None:
+        self.session = session
+        self.action = action
+        super().__init__(f"the {session.role} role may not {action}")
+
+
+class FormRejected(Exception):
+    """A form without this session's CSRF token, or sent from another site."""
+
+
+@dataclass(frozen=True)
+class WebState:
+    """Per-process helpers of the dashboard, built once on the app's own ledger service."""
+
+    service: LedgerService
+    tokens: TokenStore
+    key: SessionKey
+
+
+def web_state(request: Request) -> WebState:
+    """The app's ledger service (app.state.service) with the dashboard's token store and key."""
+    state = request.app.state
+    if getattr(state, "web", None) is None:
+        with _setup:
+            if getattr(state, "web", None) is None:
+                service: LedgerService = state.service
+                tokens = getattr(state, "tokens", None) or TokenStore(service.database)
+                state.web = WebState(service, tokens, SessionKey(service.database))
+    web: WebState = state.web
+    return web
+
+
+def ledger(request: Request) -> LedgerService:
+    return web_state(request).service
+
+
+def current_session(request: Request) -> Session | None:
+    """The session in the cookie, if it is genuine, unexpired and its token still live."""
+    web = web_state(request)
+    session = unseal(request.cookies.get(COOKIE), web.key)
+    if session is None:
+        return None
+    live = any(token.name == session.name and token.role is session.role
+               and token.revoked_at is None for token in web.tokens.list())
+    return session if live else None
+
+
+def signed_in(request: Request) -> Session:
+    session = current_session(request)
+    if session is None:
+        raise SignInRequired
+    return session
+
+
+def check_form(request: Request, session: Session | None, csrf: str) -> None:
+    """Accept a form only with the session's CSRF token and, if the browser says, from here."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise FormRejected
+    if session is not None and not session.accepts(csrf):
+        raise FormRejected
+
+
+def board(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    if not session.decides:
+        raise Forbidden(session, "record board decisions")
+    return session
+
+
+def auditor(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    if not session.audits:
+        raise Forbidden(session, "open the audit pages")
+    return session
+
+
+@dataclass(frozen=True)
+class TimeTravel:
+    """The instant a page shows (None: now), kept in every link the page makes."""
+
+    as_of: datetime | None
+    path: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def query(self) -> str:
+        return "" if self.as_of is None else self.as_of.isoformat().replace("+00:00", "Z")
+
+    @property
+    def input_value(self) -> str:
+        """The instant as a datetime-local field shows it (UTC, to the millisecond)."""
+        if self.as_of is None:
+            return ""
+        return self.as_of.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+    def href(self, path: str, **params: object) -> str:
+        """A link to another page at the same as-of instant."""
+        values = {key: str(value) for key, value in params.items()
+                  if value is not None and value != ""}
+        if self.as_of is not None:
+            values["as_of"] = self.query
+        return f"{path}?{urlencode(values)}" if values else path
+
+    def here(self, **changes: object) -> str:
+        """This page again with some query values changed (None removes one)."""
+        values: dict[str, object] = {k: v for k, v in self.params if k != "as_of"}
+        values.update(changes)
+        return self.href(self.path, **values)
+
+    @property
+    def now(self) -> str:
+        """This page as of now."""
+        values = {k: v for k, v in self.params if k != "as_of"}
+        return f"{self.path}?{urlencode(values)}" if values else self.path
+
+    @property
+    def kept(self) -> list[tuple[str, str]]:
+        """The query values the as-of form carries along (all but the instant and the page)."""
+        return [(k, v) for k, v in self.params if k not in ("as_of", "cursor")]
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """An instant in RFC 3339 or as a datetime-local field sends it (UTC); a date means its end."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().replace(" ", "T")
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.max, UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "as_of", "must be a date and time such as 2026-03-31T17:00 (UTC) or 2026-03-31"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def time_travel(request: Request, as_of: Annotated[str | None, Query()] = None) -> TimeTravel:
+    return TimeTravel(parse_as_of(as_of), request.url.path,
+                      tuple(request.query_params.multi_items()))
+
+
+Ledger = Annotated[LedgerService, Depends(ledger)]
+SignedIn = Annotated[Session, Depends(signed_in)]
+Board = Annotated[Session, Depends(board)]
+Auditor = Annotated[Session, Depends(auditor)]
+Travel = Annotated[TimeTravel, Depends(time_travel)]

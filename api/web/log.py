@@ -1,0 +1,148 @@
+"""The decision log: every decision with who, when, what, why and the evidence, and its CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.web import reads
+from api.web.deps import Ledger, SignedIn, TimeTravel, Travel
+from api.web.formatting import KIND_WORDS
+from api.web.rendering import PageRoute, page
+from domain.errors import InvalidInput
+from projections.service import MAX_LIMIT, LedgerService
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PAGE_SIZE = 50
+CSV_COLUMNS = (
+    "position", "decided_on", "recorded_at", "decided_by", "portfolio", "portfolio_id",
+    "project_code", "project_name", "project_id", "kind", "amount", "released", "status_before",
+    "status_after", "meeting", "rationale", "evidence_project_version", "evidence_status",
+    "evidence_health", "evidence_cpi", "evidence_spi", "evidence_period_end", "evidence_stale",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def identifier(value: str, field: str) -> str | None:
+    if not value.strip():
+        return None
+    try:
+        return str(UUID(value.strip()))
+    except ValueError:
+        raise InvalidInput(field, "is not a known id") from None
+
+
+def bound(value: str, field: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, "must be a date such as 2026-03-31") from None
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which decisions the reader asked for; dates bound the day the board decided."""
+
+    portfolio_id: str = ""
+    project_id: str = ""
+    kind: str = ""
+    decided_by: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self) -> dict[str, Any]:
+        if self.kind and self.kind not in KIND_WORDS:
+            raise InvalidInput("kind", "must be fund, pause, resume or discontinue")
+        return {
+            "portfolio_id": identifier(self.portfolio_id, "portfolio"),
+            "project_id": identifier(self.project_id, "project"),
+            "kind": self.kind or None,
+            "decided_by": self.decided_by.strip() or None,
+            "since": bound(self.since, "since"),
+            "until": bound(self.until, "until"),
+        }
+
+    def params(self) -> dict[str, str]:
+        return {key: value for key, value in asdict(self).items() if value}
+
+
+def choices(service: LedgerService, chosen: LogFilter, travel: TimeTravel) -> dict[str, Any]:
+    """The portfolios, and the chosen portfolio's projects, to pick from."""
+    portfolios = reads.portfolios(service, travel.as_of)["items"]
+    projects: list[dict[str, Any]] = []
+    if chosen.portfolio_id:
+        projects = list(reads.every(lambda cursor: service.projects(
+            portfolio_id=UUID(chosen.portfolio_id), as_of=travel.as_of, cursor=cursor,
+            limit=MAX_LIMIT)))
+    return {"portfolios": portfolios, "projects": projects}
+
+
+@router.get("/decisions")
+def decisions(request: Request, service: Ledger, session: SignedIn, travel: Travel,
+              portfolio_id: str = "", project_id: str = "", kind: str = "",
+              decided_by: str = "", since: str = "", until: str = "",
+              cursor: str = "") -> Response:
+    """The decision log, oldest first, filtered by portfolio, project, kind, actor and dates."""
+    chosen = LogFilter(portfolio_id, project_id, kind, decided_by, since, until)
+    found = service.decision_log(as_of=travel.as_of, cursor=cursor or None, limit=PAGE_SIZE,
+                                 **chosen.query())
+    options = choices(service, chosen, travel)
+    entries = reads.annotated(found["items"], {p["id"]: p for p in options["portfolios"]},
+                              travel.href)
+    return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
+                title="Decision log", chosen=chosen, entries=entries,
+                next_cursor=found["next_cursor"], position=found["position"],
+                kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.params()),
+                **options)
+
+
+def cell(value: Any) -> Any:
+    """Free text that a spreadsheet would run as a formula is written as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return f"'{value}"
+    return value
+
+
+def csv_row(entry: dict[str, Any], portfolio_names: dict[str, str]) -> list[Any]:
+    evidence = entry["evidence"]
+    health = evidence.get("health") or {}
+    values = {
+        **entry,
+        "portfolio": portfolio_names.get(entry["portfolio_id"], ""),
+        "recorded_at": entry["recorded_at"].isoformat().replace("+00:00", "Z"),
+        "evidence_project_version": evidence.get("project_version"),
+        "evidence_status": evidence.get("status"),
+        "evidence_health": health.get("overall"),
+        "evidence_cpi": health.get("cpi"),
+        "evidence_spi": health.get("spi"),
+        "evidence_period_end": health.get("period_end"),
+        "evidence_stale": health.get("stale"),
+    }
+    return [cell(values.get(column)) for column in CSV_COLUMNS]
+
+
+@router.get("/decisions.csv")
+def decisions_csv(service: Ledger, session: SignedIn, travel: Travel,
+                  portfolio_id: str = "", project_id: str = "", kind: str = "",
+                  decided_by: str = "", since: str = "", until: str = "") -> Response:
+    """The filtered decision log as CSV, every page of it, for the board's papers."""
+    chosen = LogFilter(portfolio_id, project_id, kind, decided_by, since, until)
+    query = chosen.query()
+    names = {p["id"]: p["name"] for p in reads.portfolios(service, travel.as_of)["items"]}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in reads.every(lambda cursor: service.decision_log(
+            as_of=travel.as_of, cursor=cursor, limit=MAX_LIMIT, **query)):
+        writer.writerow(csv_row(entry, names))
+    stamp = (travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "now")
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="decisions-{stamp}.csv"'})

@@ -1,0 +1,173 @@
+"""The board's pages: portfolios, a portfolio's overview, a project, and recording a decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request, Response
+
+from api.web import charts, reads
+from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
+from api.web.formatting import STATUS_ORDER, compact, kind, rating
+from api.web.problems import Problem, problem
+from api.web.rendering import PageRoute, page, see_other
+from api.web.session import Session
+from domain.errors import Conflict, InvalidInput, StaleEvidence
+from domain.lifecycle import DecisionKind, Status, allowed_kinds
+from projections.service import LedgerService
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+RAG_BANDS = ("red", "amber", "green", "unknown")
+
+
+@router.get("/")
+def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel) -> Response:
+    """Every portfolio with its envelope and how much of it is allocated."""
+    listed = reads.portfolios(service, travel.as_of)
+    rows = []
+    for portfolio in listed["items"]:
+        mix = service.composition(UUID(portfolio["id"]), travel.as_of)
+        rows.append({**portfolio, "projects": sum(s["count"] for s in mix["by_status"].values()),
+                     "delivering": mix["by_status"]["active"]["count"]
+                     + mix["by_status"]["paused"]["count"],
+                     "red": mix["by_health"]["red"]})
+    return page(request, "portfolios.html", session=session, travel=travel, title="Portfolios",
+                nav="portfolios", portfolios=rows, position=listed["position"])
+
+
+@router.get("/portfolios/{portfolio_id}")
+def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
+              travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
+              sort: str = "code", order: str = "asc") -> Response:
+    """The board pack's overview: budget, composition, and every project's health."""
+    found = reads.overview(service, portfolio_id, travel.as_of)
+    chosen = reads.ProjectFilter(q=q, status=status, health=health, stale=bool(stale),
+                                 sort=sort if sort in reads.SORT_KEYS else "code",
+                                 descending=order == "desc")
+    mix, currency = found["composition"], found["portfolio"]["currency"]
+    status_bars = [
+        charts.Bar(name.capitalize(), Decimal(mix["by_status"][name]["count"]),
+                   f'{mix["by_status"][name]["count"]} · {currency} '
+                   f'{compact(mix["by_status"][name]["funded"])}'
+                   + (" released" if name == "discontinued" else " funded"),
+                   charts.STATUS_FILL[name])
+        for name in STATUS_ORDER
+    ]
+    health_bars = [
+        charts.Bar(rating(band), Decimal(mix["by_health"][band]),
+                   f'{mix["by_health"][band]} project{"" if mix["by_health"][band] == 1 else "s"}',
+                   charts.RAG_FILL[band])
+        for band in RAG_BANDS
+    ]
+    return page(
+        request, "portfolio.html", session=session, travel=travel,
+        title=found["portfolio"]["name"], nav="portfolios", **found,
+        shown=chosen.apply(found["projects"]), chosen=chosen, statuses=STATUS_ORDER,
+        bands=RAG_BANDS,
+        stale_count=sum(1 for p in found["projects"] if p["overdue"]),
+        budget_chart=charts.budget_bar("budget", mix["budget"], mix["allocated"], currency),
+        status_chart=charts.bars("by-status", "Projects by status", status_bars),
+        health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
+    )
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """What the board typed into the decision form, kept to show it again after a refusal."""
+
+    kind: str = ""
+    amount: str = ""
+    rationale: str = ""
+    decided_on: str = ""
+    meeting: str = ""
+    version: str = ""
+
+    def command(self) -> dict[str, Any]:
+        """The decision as the service takes it; InvalidInput names the first bad field."""
+        try:
+            chosen = DecisionKind(self.kind)
+        except ValueError:
+            raise InvalidInput("decision", "choose fund, pause, resume or discontinue") from None
+        try:
+            expected = int(self.version)
+        except ValueError:
+            raise InvalidInput("version", "is missing: reload the page") from None
+        return {"kind": chosen, "amount": amount(self.amount), "rationale": self.rationale,
+                "decided_on": day(self.decided_on), "meeting": self.meeting or None,
+                "expected_version": expected}
+
+
+def amount(text: str) -> Decimal | None:
+    cleaned = text.replace(",", "").replace(" ", "")
+    if not cleaned:
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidInput("amount", "must be a number such as 250000 or 250000.00") from None
+
+
+def day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("decided_on", "must be a date such as 2026-03-31") from None
+
+
+def project_view(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
+                 project_id: UUID, *, form: DecisionForm | None = None,
+                 refused: Problem | None = None, recorded: str | None = None) -> Response:
+    found = reads.project_page(service, project_id, travel.as_of, with_history=session.audits,
+                               href=travel.href)
+    project = found["project"]
+    kinds = allowed_kinds(Status(project["status"]))
+    just_recorded = None
+    if recorded:
+        just_recorded = next((d for d in found["decisions"] if d["id"] == recorded), None)
+    trend = charts.trend_points(found["reports"])
+    return page(
+        request, "project.html", status=refused.status if refused else 200,
+        session=session, travel=travel, nav="portfolios",
+        title=f'{project["code"] or ""} {project["name"]}'.strip(), **found,
+        trend_chart=charts.health_trend("trend", trend) if trend else None,
+        kinds=kinds, kind_words=kind, may_decide=session.decides and travel.as_of is None
+        and bool(kinds), form=form or DecisionForm(), refused=refused,
+        today=service.app.today(), just_recorded=just_recorded,
+    )
+
+
+@router.get("/projects/{project_id}")
+def project(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
+            travel: Travel, recorded: str = "") -> Response:
+    """A project's health over time, its reports and decisions, and the board's decision form."""
+    return project_view(request, service, session, travel, project_id, recorded=recorded)
+
+
+@router.post("/projects/{project_id}/decisions")
+def decide(
+    request: Request, project_id: UUID, service: Ledger, session: Board, travel: Travel,
+    csrf: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "", rationale: Annotated[str, Form()] = "",
+    decided_on: Annotated[str, Form()] = "", meeting: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    """Record the board's decision on the version of the evidence the page showed."""
+    check_form(request, session, csrf)
+    form = DecisionForm(kind, amount, rationale, decided_on, meeting, version)
+    current = service.project(project_id)
+    try:
+        command = form.command()
+        recorded = service.decide(UUID(current["portfolio_id"]), project_id,
+                                  command.pop("kind"), actor=session.name, **command)
+    except (InvalidInput, Conflict, StaleEvidence) as error:
+        if isinstance(error, StaleEvidence):
+            form = replace(form, version=str(error.actual))
+        return project_view(request, service, session, travel, project_id, form=form,
+                            refused=problem(error))
+    return see_other(f"/projects/{project_id}?recorded={recorded['id']}#decision-recorded")

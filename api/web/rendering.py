@@ -1,0 +1,102 @@
+"""Templates, the headers every page carries, and the one place page errors become pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from api.web.deps import (
+    Forbidden,
+    FormRejected,
+    SignInRequired,
+    TimeTravel,
+    current_session,
+    parse_as_of,
+)
+from api.web.formatting import filters
+from api.web.problems import Problem, problem
+from domain.errors import LedgerError
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters.update(filters())
+TEMPLATES.env.trim_blocks = True
+TEMPLATES.env.lstrip_blocks = True
+SECURITY_HEADERS = {
+    # No script at all, nothing from anywhere but this server, forms only back to it.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def page(request: Request, template: str, status: int = 200, **values: Any) -> Response:
+    """Render a page with what every page shows: the session, the as-of banner, the time."""
+    context = {
+        "session": values.pop("session", None),
+        "travel": values.pop("travel", None),
+        "generated": datetime.now(UTC),
+        **values,
+    }
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def see_other(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+def problem_page(request: Request, found: Problem) -> Response:
+    session = current_session(request)
+    try:
+        as_of = parse_as_of(request.query_params.get("as_of"))
+    except LedgerError:
+        as_of = None
+    travel = TimeTravel(as_of, request.url.path, ())
+    return page(request, "problem.html", found.status, session=session, travel=travel,
+                problem=found, title=found.title)
+
+
+class PageRoute(APIRoute):
+    """A dashboard route: refusals become pages or a trip to sign in, never JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired:
+                target = request.url.path
+                if request.method == "GET" and request.url.query:
+                    target = f"{target}?{request.url.query}"
+                response = see_other(f"/signin?{urlencode({'next': target})}")
+            except Forbidden as refused:
+                response = problem_page(request, Problem(
+                    403, "Not allowed", f"Signed in as {refused.session.name}: the "
+                    f"{refused.session.role} role may not {refused.action}."))
+            except FormRejected:
+                response = problem_page(request, Problem(
+                    403, "This form has expired", "The form was not one this server gave you in "
+                    "this session. Go back, reload the page and try again."))
+            except RequestValidationError:
+                response = problem_page(request, Problem(
+                    404, "Not found", "This address does not name anything in the ledger."))
+            except LedgerError as error:
+                response = problem_page(request, problem(error))
+            for header, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(header, value)
+            return response
+
+        return page_handler

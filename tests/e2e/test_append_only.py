@@ -1,0 +1,182 @@
+"""No way round it: every way the API and the command line change the ledger only appends.
+
+Each test snapshots the raw events table, drives every mutating route (found by enumerating the
+app's routes, so a new route must be added here) or command, and checks that every earlier row
+is byte-identical and that rows only grew.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from e2e_support import Api, days_ago
+from fastapi import FastAPI
+
+from api.cli import main
+from api.settings import store_env
+from api.tokens import Role
+from domain.lifecycle import DecisionKind
+from projections.database import Database
+from projections.service import LedgerService
+
+READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Call:
+    """One valid request to a mutating route, and whether it should record events."""
+
+    path: str
+    json: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+    records: bool = True
+
+
+Ids = dict[str, Any]
+
+# For each mutating route: a request the ledger accepts. The dashboard's forms carry the
+# session's CSRF token (ids["csrf"]); signing out, then in again, comes last and records nothing.
+VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
+    ("POST", "/v1/portfolios"): lambda api, ids: Call(
+        "/v1/portfolios", {"name": "Another", "budget": "500000"}),
+    ("POST", "/v1/projects"): lambda api, ids: Call(
+        "/v1/projects", {"portfolio_id": ids["portfolio"], "name": "New", "code": "N",
+                         "requested_budget": "1000"}),
+    ("POST", "/v1/projects/{project_id}/status-reports"): lambda api, ids: Call(
+        f"/v1/projects/{ids['active']}/status-reports",
+        {"period_end": days_ago(1), "schedule": "green", "cost": "amber", "scope": "green"}),
+    ("POST", "/v1/projects/{project_id}/completion"): lambda api, ids: Call(
+        f"/v1/projects/{ids['finishing']}/completion", {"summary": "Delivered"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/decisions"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/decisions",
+        {"project_id": ids["proposed"], "kind": "fund", "amount": "1000", "rationale": "Go"}),
+    ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
+        f"/projects/{ids['paused_later']}/decisions",
+        form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
+    ("POST", "/audit/verify"): lambda api, ids: Call(
+        "/audit/verify", form={"csrf": ids["csrf"], "head": ""}, records=False),
+    ("POST", "/signin"): lambda api, ids: Call(
+        "/signin", form={"csrf": signin_csrf(api), "token": ids["token"], "next": "/"},
+        records=False),
+    ("POST", "/signout"): lambda api, ids: Call(
+        "/signout", form={"csrf": ids["csrf"]}, records=False),
+}
+
+
+def mutating_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) that is not a read: from the routing table and from OpenAPI."""
+    found = set()
+    for route in app.routes:
+        included = getattr(route, "effective_route_contexts", None)
+        contexts: list[Any] = list(included()) if included else [route]
+        for context in contexts:
+            target = getattr(context, "original_route", context)
+            for method in set(getattr(target, "methods", None) or ()) - READ_ONLY:
+                found.add((method, context.path))
+    for path, operations in app.openapi()["paths"].items():
+        found |= {(method.upper(), path) for method in operations
+                  if method.upper() not in READ_ONLY}
+    return found
+
+
+def raw_rows(database: Database) -> list[tuple[Any, ...]]:
+    """The events table byte for byte, in position order."""
+    position = "notification_id" if database.dialect == "postgresql" else "rowid"
+    rows = database.read(
+        f"SELECT {position} AS position, originator_id, originator_version, topic, state"
+        f" FROM {database.events_table} ORDER BY {position}")
+    return [(r["position"], str(r["originator_id"]), r["originator_version"], r["topic"],
+             bytes(r["state"])) for r in rows]
+
+
+def ledger_with_every_kind_of_target(api: Api) -> Ids:
+    portfolio = api.portfolio()
+    active = api.project(portfolio["id"], code="ACT")
+    finishing = api.project(portfolio["id"], code="FIN")
+    proposed = api.project(portfolio["id"], code="PRO")
+    paused_later = api.project(portfolio["id"], code="PAU")
+    for funded in (active, finishing, paused_later):
+        api.fund(funded)
+    return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
+            "proposed": proposed["id"], "paused_later": paused_later["id"],
+            "token": api.secrets[Role.ADMIN]}
+
+
+def signin_csrf(api: Api) -> str:
+    """The double-submit token of a fresh sign-in form (its cookie goes to the client)."""
+    found = CSRF.search(api.client.get("/signin").text)
+    assert found, "the sign-in form carries a CSRF token"
+    return found.group(1)
+
+
+def signed_in_to_the_dashboard(api: Api, ids: Ids) -> Ids:
+    """Sign in through the form, as a browser does; returns ids with the session's CSRF token."""
+    api.client.post("/signin", data={"csrf": signin_csrf(api), "token": ids["token"]},
+                    follow_redirects=False)
+    session = CSRF.search(api.client.get("/").text)
+    assert session, "a signed-in page carries the session's CSRF token"
+    return {**ids, "csrf": session.group(1)}
+
+
+def test_every_mutating_route_is_known_to_this_test(api: Api) -> None:
+    unknown = mutating_routes(api.app) - set(VALID)
+
+    assert not unknown, f"add a valid call for {sorted(unknown)} to VALID"
+
+
+def test_every_mutating_endpoint_only_appends_events(api_on_store: Api) -> None:
+    api = api_on_store
+    ids = signed_in_to_the_dashboard(api, ledger_with_every_kind_of_target(api))
+    database = api.service.database
+    last = {"/signout": 1, "/signin": 2}
+    routes = sorted(mutating_routes(api.app), key=lambda route: (last.get(route[1], 0), route))
+
+    for method, template in routes:
+        before = raw_rows(database)
+        call = VALID[(method, template)](api, ids)
+
+        answer = api.client.request(method, call.path, json=call.json, data=call.form,
+                                    headers=api.headers(Role.ADMIN), follow_redirects=False)
+        refused = api.client.request(method, call.path, json={"unexpected": True},
+                                     headers=api.headers(Role.ADMIN), follow_redirects=False)
+
+        assert answer.status_code in (200, 201, 303), (method, template, answer.text)
+        assert refused.status_code >= 400 or not call.json, (method, template, refused.text)
+        after = raw_rows(database)
+        assert after[:len(before)] == before, f"{method} {template} changed a stored event"
+        assert len(after) > len(before) if call.records else after == before, (method, template)
+    assert api.get("/v1/audit/verify", Role.AUDITOR).json()["ok"] is True
+
+
+@pytest.mark.parametrize("verb", [
+    ["rebuild"], ["verify"], ["export", "--out", "{tmp}/bundle.ndjson"],
+    ["report", "decisions", "--format", "html", "--out", "{tmp}/review.html"],
+    ["tokens", "create", "reviewer", "--role", "auditor"],
+])
+def test_the_command_line_never_changes_a_stored_event(
+    sqlite_url: str, tmp_path: Path, verb: list[str],
+) -> None:
+    service = LedgerService(store_env(sqlite_url))
+    try:
+        portfolio = UUID(service.create_portfolio(actor="board:chair", name="P",
+                                                  budget=Decimal("100000"))["id"])
+        project = UUID(service.propose_project(actor="manager:ana", portfolio_id=portfolio,
+                                               name="X", requested_budget=Decimal("100"))["id"])
+        service.decide(portfolio, project, DecisionKind.FUND, actor="board:chair",
+                       amount=Decimal("100"), rationale="Go")
+        before = raw_rows(service.database)
+
+        assert main([part.replace("{tmp}", str(tmp_path)) for part in verb]
+                    + ["--db", sqlite_url]) == 0
+
+        assert raw_rows(service.database) == before
+    finally:
+        service.close()

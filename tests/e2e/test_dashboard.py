@@ -1,0 +1,326 @@
+"""The board's dashboard in a real browser: headless Chromium driven by Playwright.
+
+Every page must load without console errors and without a single request leaving this
+machine. Screenshots land in artifacts/screenshots/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import pytest
+import uvicorn
+from dashboard_support import Seeded, dashboard_app, seed
+from fastapi import FastAPI
+
+from api.tokens import Role
+from domain.health import Rating, StatusReport
+from projections.service import LedgerService
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Playwright adds --headless and a fresh, empty --user-data-dir itself.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"]
+STARTUP_SECONDS = 20
+
+
+def chromium_problem() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install playwright)"
+    return None
+
+
+def require_chromium() -> None:
+    problem = chromium_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true needs the browser tests: {problem}", pytrace=False)
+    pytest.skip(problem)
+
+
+@dataclass
+class Served:
+    """The dashboard served over real HTTP on a free local port, seeded, with a token per role."""
+
+    app: FastAPI
+    base: str
+    seeded: Seeded
+    secrets: dict[Role, str]
+    seeded_until: datetime
+
+    @property
+    def service(self) -> LedgerService:
+        service: LedgerService = self.app.state.service
+        return service
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def project(self, code: str) -> UUID:
+        return self.seeded.projects[code]
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[Served]:
+    require_chromium()
+    app = dashboard_app(sqlite_url)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        seeded = seed(app.state.service)
+        # The next whole millisecond: after every seeded event, before anything the test does.
+        now = datetime.now(UTC)
+        seeded_until = now + timedelta(microseconds=1000 - now.microsecond % 1000)
+        secrets = {role: app.state.tokens.create(f"{role.value}-web", role) for role in Role}
+        yield Served(app, f"http://127.0.0.1:{port}", seeded, secrets, seeded_until)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_SECONDS)
+        listener.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Tab:
+    """One browser page that records console errors and every request's host."""
+
+    page: Any
+    served: Served
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+
+    def guard(self, route: Any) -> None:
+        url = route.request.url
+        self.requested.append(url)
+        if urlsplit(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.served.url(path))
+
+    def sign_in(self, role: Role) -> None:
+        self.open("/")
+        self.page.get_by_label("Token").fill(self.served.secrets[role])
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(self.served.url("/"))
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def text(self, selector: str) -> str:
+        return str(self.page.locator(selector).inner_text())
+
+    def assert_clean(self, expected_status: int | None = None) -> None:
+        """No console errors (but Chromium's note of a status the test asked for), no request
+        beyond localhost."""
+        noted = f"the server responded with a status of {expected_status} "
+        errors = [e for e in self.errors if expected_status is None or noted not in e]
+        assert errors == [], f"console errors: {errors}"
+        assert self.outside == [], f"requests left localhost: {self.outside}"
+        assert self.requested, "no request was seen: the guard is not watching"
+
+
+@pytest.fixture
+def tab(browser: Any, served: Served) -> Iterator[Tab]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                  timezone_id="UTC")
+    page = context.new_page()
+    opened = Tab(page, served)
+    context.route("**/*", opened.guard)
+    page.on("console", lambda message: message.type == "error" and opened.errors.append(
+        message.text))
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    page.set_default_timeout(10_000)
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def status_of(tab: Tab, code: str) -> str:
+    row = tab.page.locator("#projects tbody tr", has_text=code)
+    return str(row.locator(".status").inner_text())
+
+
+def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    page.get_by_role("link", name="Digital Government Programme").click()
+    assert "4 active · 1 paused" in tab.text(".figures")
+    assert status_of(tab, "DG-01") == "Active"
+    tab.shot("overview")
+
+    # The board reads DG-01's evidence and pauses it, with a rationale.
+    page.get_by_role("link", name="Citizen identity platform").click()
+    tab.shot("project")
+    page.get_by_label("Pause").check()
+    page.get_by_label("Rationale").fill("Amber for two periods; pause until the re-plan lands.")
+    page.get_by_role("button", name="Record decision").click()
+    assert "Decision recorded: Paused by board-web" in tab.text("#decision-recorded")
+    assert page.locator("h1 + .sub .status").inner_text() == "Paused"
+
+    # The decision log shows who, what and why; the composition moved.
+    page.get_by_role("link", name="Decision log").click()
+    entry = page.locator("article.entry", has_text="Amber for two periods")
+    assert "PAUSED" in entry.inner_text().upper() and "board-web" in entry.inner_text()
+    assert "DG-01 Citizen identity platform" in entry.inner_text()
+    tab.shot("decisions")
+    entry.get_by_role("link", name="DG-01 Citizen identity platform").click()
+    page.get_by_role("link", name="Digital Government Programme").click()
+    assert "3 active · 2 paused" in tab.text(".figures")
+    assert status_of(tab, "DG-01") == "Paused"
+
+    # As of an instant before the pause, DG-01 is active again, and links keep that instant.
+    page.get_by_label("Show the ledger as of").fill(
+        served.seeded_until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3])
+    page.get_by_role("button", name="Show", exact=True).click()
+    assert "Ledger as it was on" in tab.text(".banner")
+    assert "4 active · 1 paused" in tab.text(".figures")
+    assert status_of(tab, "DG-01") == "Active"
+    page.get_by_role("link", name="Citizen identity platform").click()
+    assert "as_of=" in page.url
+    assert page.locator("h1 + .sub .status").inner_text() == "Active"
+    assert page.get_by_role("button", name="Record decision").count() == 0
+    tab.shot("project-as-of-before-pause")
+    tab.assert_clean()
+
+
+def test_a_viewer_finds_no_decision_form(tab: Tab) -> None:
+    tab.sign_in(Role.VIEWER)
+    tab.open(f"/projects/{tab.served.project('DG-01')}")
+
+    assert tab.page.get_by_role("heading", name="Citizen identity platform").count() == 1
+    assert tab.page.get_by_role("button", name="Record decision").count() == 0
+    assert tab.page.locator("textarea, input[type=radio]").count() == 0
+    assert tab.page.get_by_role("link", name="Audit").count() == 0
+    tab.assert_clean()
+
+
+def test_a_stale_form_gets_the_412_message(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/projects/{served.project('DG-07')}")
+    page.get_by_label("Pause").check()
+    page.get_by_label("Rationale").fill("Green throughout, but the sponsor left.")
+
+    # Meanwhile the project manager files a red report: the page's evidence is out of date.
+    served.service.report_status(served.project("DG-07"), StatusReport(
+        period_end=datetime.now(UTC).date(), schedule=Rating.RED, cost=Rating.AMBER,
+        scope=Rating.GREEN), actor="pmo-office")
+    with page.expect_response(re.compile(r"/decisions$")) as answer:
+        page.get_by_role("button", name="Record decision").click()
+
+    assert answer.value.status == 412
+    problem = tab.text("#decision-problem")
+    assert "This project changed since you opened the page" in problem
+    assert "Review the new evidence and decide again" in problem
+    assert page.get_by_label("Rationale").input_value() == "Green throughout, but the sponsor left."
+    assert served.service.project(served.project("DG-07"))["status"] == "active"
+    tab.shot("project-stale-decision")
+
+    # Having seen the new evidence, the board decides again, and it is recorded.
+    page.get_by_label("Pause").check()
+    page.get_by_role("button", name="Record decision").click()
+    assert "Decision recorded" in tab.text("#decision-recorded")
+    tab.assert_clean(expected_status=412)
+
+
+def test_the_overview_prints_as_a_one_page_board_pack(tab: Tab) -> None:
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/portfolios/{tab.served.seeded.portfolio_id}")
+    tab.page.emulate_media(media="print")
+
+    pdf = tab.page.pdf(format="A4", landscape=True, print_background=True)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "overview-board-pack.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 1, f"the board pack printed on {pages} pages"
+    assert tab.page.locator(".filters").is_hidden()
+    tab.assert_clean()
+
+
+def test_pages_fit_a_phone_and_label_every_field_and_chart(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.AUDITOR)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, name in ((f"/portfolios/{served.seeded.portfolio_id}", "overview-phone"),
+                       (f"/projects/{served.project('DG-02')}", "project-phone"),
+                       ("/decisions", None), ("/audit", "audit-phone")):
+        tab.open(path)
+        widest = page.evaluate("document.documentElement.scrollWidth")
+        assert widest <= 390, f"{path} is {widest}px wide on a 390px phone"
+        unlabelled = page.evaluate(
+            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(e => e.labels.length === 0).map(e => e.name)")
+        assert unlabelled == [], f"{path}: fields without a label: {unlabelled}"
+        charts = page.evaluate(
+            "[...document.querySelectorAll('svg')].map(s => [s.getAttribute('role'),"
+            " s.querySelector('title') && s.querySelector('title').textContent])")
+        assert all(role == "img" and title for role, title in charts), charts
+        if name:
+            tab.shot(name)
+    tab.assert_clean()
+
+
+def test_the_decision_form_is_reachable_from_the_keyboard(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/projects/{served.project('DG-05')}")
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    reached: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate(
+            "document.activeElement.name || document.activeElement.textContent.trim()"))
+        if reached[-1] == "Record decision":
+            break
+    assert {"kind", "amount", "rationale", "decided_on", "Record decision"} <= set(reached)
+    tab.assert_clean()

@@ -1,0 +1,75 @@
+"""The decisions review as a reviewer reads it: every format escapes what the board wrote."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from api.report import Review, render
+
+HEAD = {"tree_size": 9, "root_hash": "ab" * 32, "timestamp": "2026-03-31T17:00:00.000000Z",
+        "signature": "c2lnbmF0dXJl"}
+
+
+def decision(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": "d1", "portfolio_id": "p1", "project_id": "x1", "project_code": "CM",
+        "project_name": "Case management", "kind": "fund", "amount": "150000.00",
+        "released": None, "rationale": "Business case approved", "meeting": None,
+        "decided_by": "board:chair", "decided_on": "2026-03-30",
+        "recorded_at": datetime(2026, 3, 31, 9, 0, tzinfo=UTC), "position": 6,
+        "status_before": "proposed", "status_after": "active",
+        "evidence": {"project_version": 1, "status": "proposed",
+                     "health": {"overall": "amber", "schedule": "amber", "cpi": "0.85",
+                                "period_end": "2026-03-15", "stale": True}},
+        **changes,
+    }
+
+
+def review(*decisions: dict[str, Any]) -> Review:
+    return Review("Digital services", "every decision", "USD", list(decisions),
+                  {6: (5, b"\x11" * 32)}, HEAD)
+
+
+def test_markdown_names_who_when_what_why_evidence_and_seal() -> None:
+    text = render(review(decision()), "md")
+
+    assert "Who: board:chair" in text
+    assert "decided 2026-03-30, recorded 2026-03-31T09:00:00.000000Z" in text
+    assert "fund 150000.00 USD: CM Case management; status proposed -> active" in text
+    assert "Why: Business case approved" in text
+    assert "project version 1; status proposed; health amber; schedule amber; CPI 0.85" in text
+    assert "report stale" in text
+    assert f"position 6, leaf 5, leaf hash {'11' * 32}" in text
+    assert "ab" * 32 in text and "signature (Ed25519) c2lnbmF0dXJl" in text
+
+
+def test_markdown_cannot_be_broken_by_a_rationale() -> None:
+    text = render(review(decision(rationale="# Heading\n<script>x</script> [link](y)")), "md")
+
+    assert "\\<script>" in text and text.count("<") == text.count("\\<")
+    assert "\n# Heading" not in text
+    assert "\\[link\\]" in text
+
+
+def test_html_is_escaped_and_self_contained() -> None:
+    text = render(review(decision(rationale="<img src=x onerror=alert(1)>",
+                                  decided_by="board:<b>")), "html")
+
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "board:&lt;b&gt;" in text
+    assert "src=\"http" not in text and "href=" not in text
+
+
+def test_csv_has_a_row_per_decision_and_never_a_formula() -> None:
+    text = render(review(decision(), decision(id="d2", position=8, rationale="=SUM(A1:A9)",
+                                              released="10.00", amount=None, kind="discontinue")),
+                  "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+
+    assert [row["decision_id"] for row in rows] == ["d1", "d2"]
+    assert rows[0]["leaf_hash"] == "11" * 32 and rows[1]["leaf_hash"] == ""
+    assert rows[1]["rationale"] == "'=SUM(A1:A9)"
+    assert rows[0]["head_root_hash"] == "ab" * 32
