@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
+    InternalError,
     JSONTranscoder,
     OperationalError,
+    ProgrammingError,
     Recording,
 )
 
@@ -38,6 +41,7 @@ from domain.values import money, not_in_future, text
 
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
+STARTUP_ATTEMPTS = 5
 
 
 def utc_today() -> date:
@@ -93,8 +97,19 @@ class PortfolioLedger(Application[UUID]):
     def __init__(
         self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
     ) -> None:
-        with store_errors():
-            super().__init__(env)
+        for attempt in range(1, STARTUP_ATTEMPTS + 1):
+            try:
+                with store_errors():
+                    super().__init__(env)
+                break
+            except (IntegrityError, InternalError, ProgrammingError):
+                # Processes starting together race to create the same tables and functions;
+                # the loser sees them half made. They are there a moment later.
+                if attempt == STARTUP_ATTEMPTS:
+                    raise
+                if hasattr(self, "factory"):
+                    self.factory.close()
+                time.sleep(0.1 * attempt)
         self.today = today
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
