@@ -108,8 +108,11 @@ class HeadSigner:
         pem = public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return {"algorithm": ALGORITHM, "public_key": base64.b64encode(raw).decode(),
-                "public_key_pem": pem.decode()}
+        return {
+            "algorithm": ALGORITHM,
+            "public_key": base64.b64encode(raw).decode(),
+            "public_key_pem": pem.decode(),
+        }
 
 
 def public_key_from_text(text: str) -> Ed25519PublicKey:
@@ -133,23 +136,26 @@ def signature_valid(head: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
     """Tell whether a head's signature was made by ``public_key`` over its own fields."""
     try:
         signature = base64.b64decode(str(head["signature"]), validate=True)
-        message = head_message(int(head["tree_size"]), str(head["root_hash"]),
-                               str(head["timestamp"]))
+        message = head_message(
+            int(head["tree_size"]), str(head["root_hash"]), str(head["timestamp"])
+        )
         public_key.verify(signature, message)
     except (KeyError, ValueError, binascii.Error, InvalidSignature):
         return False
     return True
 
 
-def tree_head(database: Database, signer: HeadSigner | None = None,
-              tree_size: int | None = None) -> dict[str, Any]:
+def tree_head(
+    database: Database, signer: HeadSigner | None = None, tree_size: int | None = None
+) -> dict[str, Any]:
     """The head of the sealed tree (or of its first ``tree_size`` leaves), signed when a key
     is configured; the timestamp is the recording time of its last event."""
     return _head(database, signer, tree_size)[0]
 
 
-def _head(database: Database, signer: HeadSigner | None,
-          tree_size: int | None) -> tuple[dict[str, Any], int]:
+def _head(
+    database: Database, signer: HeadSigner | None, tree_size: int | None
+) -> tuple[dict[str, Any], int]:
     """A head and the position of its last event, read in one transaction."""
     with database.transaction(commit=False) as sql:
         tree = SealedTree(sql)
@@ -204,8 +210,14 @@ class Verification:
             found["head_checked"] = self.head_checked
         return found
 
-    def mismatch(self, position: int | None, check: str, expected: bytes | None,
-                 actual: bytes | None, detail: str) -> Verification:
+    def mismatch(
+        self,
+        position: int | None,
+        check: str,
+        expected: bytes | None,
+        actual: bytes | None,
+        detail: str,
+    ) -> Verification:
         self.first_mismatch = {
             "position": position,
             "check": check,
@@ -224,8 +236,9 @@ class _NodeCheck:
     pending: list[tuple[int, int, bytes, int]] = field(default_factory=list)
 
     def add(self, completed: list[merkle.Node], position: int) -> None:
-        self.pending.extend((level, index, node, position)
-                            for level, index, node in completed if level)
+        self.pending.extend(
+            (level, index, node, position) for level, index, node in completed if level
+        )
 
     def first_mismatch(self) -> tuple[int, bytes | None, bytes] | None:
         """The first pending node that differs from the stored one: (position, stored, computed)."""
@@ -237,8 +250,9 @@ class _NodeCheck:
             levels.setdefault(level, []).append(index)
         with self.database.transaction(commit=False) as sql:
             tree = SealedTree(sql)
-            stored = {level: tree.nodes(level, min(found), max(found))
-                      for level, found in levels.items()}
+            stored = {
+                level: tree.nodes(level, min(found), max(found)) for level, found in levels.items()
+            }
         for level, index, node, position in pending:
             if stored[level].get(index) != node:
                 return position, stored[level].get(index), node
@@ -267,8 +281,13 @@ def verify(database: Database, head: Head | None = None) -> Verification:
     if head is not None:
         found.head_checked = {"tree_size": head.tree_size, "root_hash": head.root.hex()}
         if head.tree_size == 0 and head.root != merkle.EMPTY_ROOT:
-            return found.mismatch(None, "head", head.root, merkle.EMPTY_ROOT,
-                                  "the empty tree's root is the hash of nothing")
+            return found.mismatch(
+                None,
+                "head",
+                head.root,
+                merkle.EMPTY_ROOT,
+                "the empty tree's root is the hash of nothing",
+            )
     frontier = merkle.Frontier()
     nodes = _NodeCheck(database)
     events = stored_events(database, last_position)
@@ -280,22 +299,35 @@ def verify(database: Database, head: Head | None = None) -> Verification:
             actual = event_leaf(event)
             if actual != leaf[2]:
                 return _first(found, nodes) or found.mismatch(
-                    event.id, "leaf", leaf[2], actual,
-                    "the stored event no longer hashes to its sealed leaf")
+                    event.id,
+                    "leaf",
+                    leaf[2],
+                    actual,
+                    "the stored event no longer hashes to its sealed leaf",
+                )
         elif leaf is not None and (event is None or event.id > leaf[1]):
             return _first(found, nodes) or found.mismatch(
-                leaf[1], "missing", leaf[2], None, "a sealed event is no longer in the log")
+                leaf[1], "missing", leaf[2], None, "a sealed event is no longer in the log"
+            )
         else:
             assert event is not None
             return _first(found, nodes) or found.mismatch(
-                event.id, "extra", None, event_leaf(event),
-                "a stored event among the sealed positions was never sealed")
+                event.id,
+                "extra",
+                None,
+                event_leaf(event),
+                "a stored event among the sealed positions was never sealed",
+            )
         nodes.add(frontier.append(actual), event.id)
         found.events_checked += 1
         if head is not None and frontier.size == head.tree_size and frontier.root() != head.root:
             return _first(found, nodes) or found.mismatch(
-                None, "head", head.root, frontier.root(),
-                f"the first {head.tree_size} events no longer hash to the head's root")
+                None,
+                "head",
+                head.root,
+                frontier.root(),
+                f"the first {head.tree_size} events no longer hash to the head's root",
+            )
         if len(nodes.pending) >= READ_BATCH and _first(found, nodes):
             return found
         event = next(events, None)
@@ -303,12 +335,21 @@ def verify(database: Database, head: Head | None = None) -> Verification:
     if _first(found, nodes):
         return found
     if frontier.root() != sealed_root:
-        return found.mismatch(last_position or None, "root", sealed_root, frontier.root(),
-                              "the seal's root is not the root of its leaves")
+        return found.mismatch(
+            last_position or None,
+            "root",
+            sealed_root,
+            frontier.root(),
+            "the seal's root is not the root of its leaves",
+        )
     if head is not None and head.tree_size > frontier.size:
-        return found.mismatch(None, "head", head.root, None,
-                              f"the log has {frontier.size} sealed events,"
-                              f" fewer than the head's {head.tree_size}")
+        return found.mismatch(
+            None,
+            "head",
+            head.root,
+            None,
+            f"the log has {frontier.size} sealed events, fewer than the head's {head.tree_size}",
+        )
     return found
 
 
@@ -318,8 +359,13 @@ def _first(found: Verification, nodes: _NodeCheck) -> Verification | None:
     if node is None:
         return None
     position, stored, computed = node
-    return found.mismatch(position, "root", stored, computed,
-                          "a stored tree node is not the hash of the leaves below it")
+    return found.mismatch(
+        position,
+        "root",
+        stored,
+        computed,
+        "a stored tree node is not the hash of the leaves below it",
+    )
 
 
 # Proofs
@@ -338,12 +384,22 @@ def inclusion(database: Database, position: int, tree_size: int | None = None) -
             tree_size = size
         _check_size("tree_size", tree_size, size)
         if index >= tree_size:
-            raise InvalidInput("tree_size", f"the event at position {position} is leaf {index},"
-                               f" sealed after the tree of size {tree_size}")
+            raise InvalidInput(
+                "tree_size",
+                f"the event at position {position} is leaf {index},"
+                f" sealed after the tree of size {tree_size}",
+            )
         path = merkle.inclusion_proof(index, tree_size, tree.get_node)
         root = tree.root(tree_size)
-    return {"type": "inclusion", "position": position, "index": index, "tree_size": tree_size,
-            "leaf_hash": leaf.hex(), "root_hash": root.hex(), "path": [p.hex() for p in path]}
+    return {
+        "type": "inclusion",
+        "position": position,
+        "index": index,
+        "tree_size": tree_size,
+        "leaf_hash": leaf.hex(),
+        "root_hash": root.hex(),
+        "path": [p.hex() for p in path],
+    }
 
 
 def consistency(database: Database, first: int, second: int | None = None) -> dict[str, Any]:
@@ -358,9 +414,14 @@ def consistency(database: Database, first: int, second: int | None = None) -> di
             raise InvalidInput("first", f"must be between 0 and second ({second})")
         path = merkle.consistency_proof(first, second, tree.get_node)
         first_root, second_root = tree.root(first), tree.root(second)
-    return {"type": "consistency", "first": first, "second": second,
-            "first_root": first_root.hex(), "second_root": second_root.hex(),
-            "path": [p.hex() for p in path]}
+    return {
+        "type": "consistency",
+        "first": first,
+        "second": second,
+        "first_root": first_root.hex(),
+        "second_root": second_root.hex(),
+        "path": [p.hex() for p in path],
+    }
 
 
 def _check_size(name: str, value: int, size: int) -> None:
@@ -391,8 +452,9 @@ class Filters:
         }
 
 
-def bundle_lines(service: LedgerService, filters: Filters = Filters(),
-                 signer: HeadSigner | None = None) -> Iterator[str]:
+def bundle_lines(
+    service: LedgerService, filters: Filters = Filters(), signer: HeadSigner | None = None
+) -> Iterator[str]:
     """The audit bundle as NDJSON lines: the events, then the manifest.
 
     Each event line carries the stored bytes (``state``, base64) so its leaf can be recomputed
@@ -417,15 +479,21 @@ def bundle_lines(service: LedgerService, filters: Filters = Filters(),
     chosen = _choose(service, batch, filters, members)
     count += len(chosen)
     yield from _lines(database, chosen, size, filters.subset)
-    manifest: dict[str, Any] = {"format": BUNDLE_FORMAT, "count": count, **head,
-                                "subset": filters.subset, "filters": filters.public()}
+    manifest: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "count": count,
+        **head,
+        "subset": filters.subset,
+        "filters": filters.public(),
+    }
     if signer is not None:
         manifest.update(public_key=signer.published()["public_key"], algorithm=ALGORITHM)
     yield json.dumps({"manifest": manifest}, separators=(",", ":")) + "\n"
 
 
-def _choose(service: LedgerService, batch: list[Notification], filters: Filters,
-            members: set[UUID | str]) -> list[dict[str, Any]]:
+def _choose(
+    service: LedgerService, batch: list[Notification], filters: Filters, members: set[UUID | str]
+) -> list[dict[str, Any]]:
     """The batch's events the filters select, as bundle lines."""
     instants: dict[int, datetime | None] = {}
     if filters.since is not None or filters.until is not None:
@@ -440,8 +508,13 @@ def _choose(service: LedgerService, batch: list[Notification], filters: Filters,
     return chosen
 
 
-def _selected(originator_id: UUID | str, record: dict[str, Any], recorded: datetime,
-              filters: Filters, members: set[UUID | str]) -> bool:
+def _selected(
+    originator_id: UUID | str,
+    record: dict[str, Any],
+    recorded: datetime,
+    filters: Filters,
+    members: set[UUID | str],
+) -> bool:
     if filters.portfolio_id is not None:
         if record["type"] == Project.ProjectProposed.__name__ and (
             record["data"].get("portfolio_id") == str(filters.portfolio_id)
@@ -469,8 +542,9 @@ def _event_line(notification: Any, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _lines(database: Database, events: list[dict[str, Any]], size: int,
-           subset: bool) -> Iterator[str]:
+def _lines(
+    database: Database, events: list[dict[str, Any]], size: int, subset: bool
+) -> Iterator[str]:
     if not events:
         return
     with database.transaction(commit=False) as sql:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
@@ -12,7 +13,7 @@ from domain.lifecycle import Status
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import View
+from projections.framework import Pending, View, latest_rows
 
 PORTFOLIO_COLUMNS = (
     "portfolio_id",
@@ -43,18 +44,7 @@ LATEST_PORTFOLIO = (
     "SELECT * FROM composition_portfolios WHERE portfolio_id = ? AND valid_from <= ?"
     " ORDER BY valid_from DESC LIMIT 1"
 )
-LATEST_MEMBER = (
-    "SELECT * FROM composition_member_history WHERE project_id = ? AND valid_from <= ?"
-    " ORDER BY valid_from DESC LIMIT 1"
-)
-END = 2**62
-
-
-def insert(sql: Sql, table: str, columns: tuple[str, ...], row: Row) -> None:
-    sql.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [row[column] for column in columns],
-    )
+PORTFOLIO_EVENTS = (Portfolio.PortfolioCreated, Portfolio.Decision)
 
 
 class PortfolioComposition(View):
@@ -87,6 +77,35 @@ class PortfolioComposition(View):
         + ", PRIMARY KEY (project_id, valid_from))",
     )
 
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        events = [event for event, _ in batch]
+        on_portfolios = [isinstance(e, PORTFOLIO_EVENTS) for e in events]
+        self.newest_portfolio = latest_rows(
+            sql,
+            "composition_portfolios",
+            "portfolio_id",
+            (str(e.originator_id) for e, mine in zip(events, on_portfolios, strict=True) if mine),
+        )
+        self.newest_member = latest_rows(
+            sql,
+            "composition_member_history",
+            "project_id",
+            (
+                str(e.originator_id)
+                for e, mine in zip(events, on_portfolios, strict=True)
+                if not mine
+            ),
+        )
+        self.pending = Pending(
+            composition_registry=("portfolio_id", "first_position"),
+            composition_portfolios=PORTFOLIO_COLUMNS,
+            composition_members=("project_id", "portfolio_id", "first_position"),
+            composition_member_history=MEMBER_COLUMNS,
+        )
+
+    def flush(self, sql: Sql) -> None:
+        self.pending.write(sql)
+
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
         """Other events leave the composition as it was."""
@@ -94,7 +113,9 @@ class PortfolioComposition(View):
     @process_event.register
     def _(self, event: Portfolio.PortfolioCreated, sql: Sql, position: int) -> None:
         portfolio_id = str(event.originator_id)
-        sql.execute("INSERT INTO composition_registry VALUES (?, ?)", (portfolio_id, position))
+        self.pending.add(
+            "composition_registry", {"portfolio_id": portfolio_id, "first_position": position}
+        )
         objectives = [{**o, "weight": str(o["weight"])} for o in event.objectives]
         row = {
             "portfolio_id": portfolio_id,
@@ -107,26 +128,29 @@ class PortfolioComposition(View):
             "created_by": event.actor,
             "allocated": "0.00",
         }
-        self._portfolio_row(sql, row, event, position)
+        self._portfolio_row(row, event, position)
 
     @process_event.register
     def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
-        row = sql.execute(LATEST_PORTFOLIO, (str(event.originator_id), END)).one()
-        assert row is not None
+        row = dict(self.newest_portfolio[str(event.originator_id)])
         allocated = Decimal(row["allocated"])
         if isinstance(event, Portfolio.ProjectFunded):
             allocated += event.amount
         elif isinstance(event, Portfolio.ProjectDiscontinued):
             allocated -= event.released
         row["allocated"] = str(allocated)
-        self._portfolio_row(sql, row, event, position)
+        self._portfolio_row(row, event, position)
 
     @process_event.register
     def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
         project_id = str(event.originator_id)
-        sql.execute(
-            "INSERT INTO composition_members VALUES (?, ?, ?)",
-            (project_id, str(event.portfolio_id), position),
+        self.pending.add(
+            "composition_members",
+            {
+                "project_id": project_id,
+                "portfolio_id": str(event.portfolio_id),
+                "first_position": position,
+            },
         )
         row = {
             "project_id": project_id,
@@ -137,50 +161,48 @@ class PortfolioComposition(View):
             "funded": "0.00",
             "overall": "unknown",
         }
-        self._member_row(sql, row, position)
+        self._member_row(row, position)
 
     @process_event.register
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
-        row = self._member(sql, event)
+        row = self._member(event)
         report = StatusReport.from_event_data(
             {name: getattr(event, name) for name in StatusReport.__dataclass_fields__}
         )
         row["overall"] = str(assess_health(report, 1, report.period_end).overall)
-        self._member_row(sql, row, position)
+        self._member_row(row, position)
 
     @process_event.register
     def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
-        row = self._member(sql, event)
+        row = self._member(event)
         row["status"] = event.status_after
         if event.amount is not None:
             row["funded"] = str(Decimal(row["funded"]) + event.amount)
-        self._member_row(sql, row, position)
+        self._member_row(row, position)
 
     @process_event.register
     def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
-        row = self._member(sql, event)
+        row = self._member(event)
         row["status"] = Status.COMPLETED.value
-        self._member_row(sql, row, position)
+        self._member_row(row, position)
 
-    @staticmethod
-    def _member(sql: Sql, event: Any) -> Row:
-        row = sql.execute(LATEST_MEMBER, (str(event.originator_id), END)).one()
-        assert row is not None, f"event for unknown project {event.originator_id}"
-        return row
+    def _member(self, event: Any) -> Row:
+        """A copy of the member's newest row, to become its next one."""
+        return dict(self.newest_member[str(event.originator_id)])
 
-    @staticmethod
-    def _member_row(sql: Sql, row: Row, position: int) -> None:
+    def _member_row(self, row: Row, position: int) -> None:
         row["valid_from"] = position
-        insert(sql, "composition_member_history", MEMBER_COLUMNS, row)
+        self.newest_member[row["project_id"]] = row
+        self.pending.add("composition_member_history", row)
 
-    @staticmethod
-    def _portfolio_row(sql: Sql, row: Row, event: Any, position: int) -> None:
+    def _portfolio_row(self, row: Row, event: Any, position: int) -> None:
         row.update(
             valid_from=position,
             recorded_at=instant(event.timestamp),
             version=event.originator_version,
         )
-        insert(sql, "composition_portfolios", PORTFOLIO_COLUMNS, row)
+        self.newest_portfolio[row["portfolio_id"]] = row
+        self.pending.add("composition_portfolios", row)
 
     # Reads
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
@@ -11,8 +12,7 @@ from typing import Any
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import View
-from projections.timeline import Timeline
+from projections.framework import IN_CHUNK, Pending, View
 
 COLUMNS = (
     "decision_id",
@@ -69,25 +69,52 @@ class DecisionLog(View):
         "CREATE INDEX IF NOT EXISTS decisions_by_actor ON decisions (decided_by, position)",
     )
 
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        wanted = sorted({str(e.project_id) for e, _ in batch if isinstance(e, Portfolio.Decision)})
+        positions = [position for e, position in batch if isinstance(e, Portfolio.Decision)]
+        self.projects: dict[str, Row] = {}
+        self.recorded: dict[int, str] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            self.projects.update(
+                (row["project_id"], row)
+                for row in sql.execute(
+                    "SELECT * FROM decision_projects"
+                    f" WHERE project_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).all()
+            )
+        for start in range(0, len(positions), IN_CHUNK):
+            chunk_positions = positions[start : start + IN_CHUNK]
+            self.recorded.update(
+                (int(row["position"]), row["recorded_at"])
+                for row in sql.execute(
+                    "SELECT position, recorded_at FROM timeline"
+                    f" WHERE position IN ({', '.join('?' * len(chunk_positions))})",
+                    chunk_positions,
+                ).all()
+            )
+        self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS)
+
+    def flush(self, sql: Sql) -> None:
+        self.pending.write(sql)
+
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
         """Other events are not decisions."""
 
     @process_event.register
     def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
-        sql.execute(
-            "INSERT INTO decision_projects VALUES (?, ?, ?)",
-            (str(event.originator_id), event.code, event.name),
-        )
+        project_id = str(event.originator_id)
+        row = {"project_id": project_id, "code": event.code, "name": event.name}
+        self.projects[project_id] = row
+        self.pending.add("decision_projects", row)
 
     @process_event.register
     def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
-        project = sql.execute(
-            "SELECT code, name FROM decision_projects WHERE project_id = ?",
-            (str(event.project_id),),
-        ).one() or {"code": None, "name": None}
+        project = self.projects.get(str(event.project_id), {"code": None, "name": None})
         # When the log took it, as the timeline says: an as_of read at that instant includes it.
-        recorded_at = Timeline.recorded_at(sql, position) or event.timestamp
+        recorded_at = self.recorded.get(position) or instant(event.timestamp)
         row = {
             "decision_id": str(event.decision_id),
             "position": position,
@@ -104,16 +131,12 @@ class DecisionLog(View):
             "meeting": event.meeting,
             "decided_by": event.actor,
             "decided_on": event.decided_on.isoformat(),
-            "recorded_at": instant(recorded_at),
+            "recorded_at": recorded_at,
             "status_before": event.status_before,
             "status_after": event.status_after,
             "evidence": json.dumps(plain(event.evidence)),
         }
-        placeholders = ", ".join("?" * len(COLUMNS))
-        sql.execute(
-            f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-            [row[c] for c in COLUMNS],
-        )
+        self.pending.add("decisions", row)
 
     # Reads
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
-from projections.database import Database, Sql
+from projections.database import Database, Row, Sql
 
 BATCH_SIZE = 1000
+IN_CHUNK = 500
 
 
 class View:
@@ -55,6 +57,57 @@ class View:
     def process_notifications(self, notifications: Sequence[Notification], sql: Sql) -> None:
         """A raw view reads each batch's stored notifications it has not seen, undecoded."""
 
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        """Before a batch of (event, position): read once what its handlers will need."""
+
+    def flush(self, sql: Sql) -> None:
+        """After a batch: write the rows its handlers produced."""
+
+    def handler(self, event_type: type) -> Callable[..., None]:
+        """The registered handler for an event type, looked up once per type."""
+        method = inspect.getattr_static(self, "process_event")
+        if not isinstance(method, singledispatchmethod):
+            return lambda view, *args: view.process_event(*args)  # replaced on the instance
+        found: Callable[..., None] = method.dispatcher.dispatch(event_type)
+        return found
+
+
+class Pending:
+    """Rows produced during a batch, written with one statement per table when it ends."""
+
+    def __init__(self, **columns: Sequence[str]) -> None:
+        self.columns = columns
+        self.rows: dict[str, list[Sequence[Any]]] = {table: [] for table in columns}
+
+    def add(self, table: str, row: Row) -> None:
+        self.rows[table].append([row[column] for column in self.columns[table]])
+
+    def write(self, sql: Sql) -> None:
+        for table, rows in self.rows.items():
+            names = self.columns[table]
+            sql.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                rows,
+            )
+            rows.clear()
+
+
+def latest_rows(sql: Sql, table: str, key: str, ids: Iterable[str]) -> dict[str, Row]:
+    """The newest history row of each id, in one statement per few hundred ids."""
+    found: dict[str, Row] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        rows = sql.execute(
+            f"SELECT h.* FROM {table} h JOIN ("
+            f" SELECT {key} AS id, MAX(valid_from) AS newest FROM {table}"
+            f" WHERE {key} IN ({', '.join('?' * len(chunk))}) GROUP BY {key}"
+            f") n ON h.{key} = n.id AND h.valid_from = n.newest",
+            chunk,
+        ).all()
+        found.update((row[key], row) for row in rows)
+    return found
+
 
 class Projector:
     """Brings views up to date with the log in batches; each batch is one transaction
@@ -70,6 +123,7 @@ class Projector:
         self.views = {view.name: view for view in views}
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._handlers: dict[tuple[str, type], Callable[..., None]] = {}
         with database.transaction() as sql:
             for view in views:
                 view.create(sql)
@@ -118,6 +172,7 @@ class Projector:
                     unseen = [n for n in notifications if n.id > positions[view.name]]
                     if unseen:
                         view.process_notifications(unseen, sql)
+            batches: dict[str, list[tuple[Any, int]]] = {name: [] for name in self.views}
             for notification in notifications:
                 readers = [
                     view
@@ -128,15 +183,30 @@ class Projector:
                 if readers:
                     event = mapper.to_domain_event(notification)
                     for view in readers:
-                        view.process_event(event, sql, notification.id)
+                        batches[view.name].append((event, notification.id))
+            # View by view, in the order given: a later view may read what an earlier one wrote.
+            for view in self.views.values():
+                batch = batches[view.name]
+                if batch:
+                    view.begin(sql, batch)
+                    for event, position in batch:
+                        self._handler(view, type(event))(view, event, sql, position)
+                    view.flush(sql)
             for name, position in positions.items():
                 if position < last:
                     sql.track(name, last)
         for name in positions:
             positions[name] = max(positions[name], last)
 
-    def rebuild(self, names: Sequence[str] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> int:
+    def _handler(self, view: View, event_type: type) -> Callable[..., None]:
+        key = (view.name, event_type)
+        if key not in self._handlers:
+            self._handlers[key] = view.handler(event_type)
+        return self._handlers[key]
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> int:
         """Drop views and replay the whole log into them."""
         chosen = [self.views[name] for name in (names or list(self.views))]
         table = self.database.tracking_table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import singledispatchmethod
@@ -12,7 +13,7 @@ from domain.health import StatusReport, assess_health, is_stale
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import View
+from projections.framework import Pending, View, latest_rows
 
 HISTORY_COLUMNS = (
     "project_id",
@@ -96,26 +97,64 @@ class ProjectHealth(View):
         + ", PRIMARY KEY (project_id, valid_from))",
     )
 
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        events = [event for event, _ in batch]
+        self.latest = latest_rows(
+            sql,
+            "health_history",
+            "project_id",
+            (str(e.originator_id) for e in events if not isinstance(e, Portfolio.PortfolioCreated)),
+        )
+        wanted = sorted(
+            {str(e.portfolio_id) for e in events if isinstance(e, Project.ProjectProposed)}
+        )
+        self.cadence: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self.cadence.update(
+                (row["portfolio_id"], int(row["cadence_days"]))
+                for row in sql.execute(
+                    "SELECT * FROM health_portfolios"
+                    f" WHERE portfolio_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).all()
+            )
+        self.pending = Pending(
+            health_portfolios=("portfolio_id", "cadence_days"),
+            health_projects=("project_id", "portfolio_id", "first_position"),
+            health_history=HISTORY_COLUMNS,
+        )
+
+    def flush(self, sql: Sql) -> None:
+        self.pending.write(sql)
+
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
         """Other events leave project health as it was."""
 
     @process_event.register
     def _(self, event: Portfolio.PortfolioCreated, sql: Sql, position: int) -> None:
-        sql.execute(
-            "INSERT INTO health_portfolios VALUES (?, ?)",
-            (str(event.originator_id), event.reporting_cadence_days),
+        portfolio_id = str(event.originator_id)
+        self.cadence[portfolio_id] = event.reporting_cadence_days
+        self.pending.add(
+            "health_portfolios",
+            {
+                "portfolio_id": portfolio_id,
+                "cadence_days": event.reporting_cadence_days,
+            },
         )
 
     @process_event.register
     def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
         project_id = str(event.originator_id)
         portfolio_id = str(event.portfolio_id)
-        cadence = sql.execute(
-            "SELECT cadence_days FROM health_portfolios WHERE portfolio_id = ?", (portfolio_id,)
-        ).scalar()
-        sql.execute(
-            "INSERT INTO health_projects VALUES (?, ?, ?)", (project_id, portfolio_id, position)
+        self.pending.add(
+            "health_projects",
+            {
+                "project_id": project_id,
+                "portfolio_id": portfolio_id,
+                "first_position": position,
+            },
         )
         row: Row = dict.fromkeys(HISTORY_COLUMNS)
         row.update(
@@ -133,14 +172,14 @@ class ProjectHealth(View):
             funded="0.00",
             proposed_at=instant(event.timestamp),
             proposed_by=event.actor,
-            cadence_days=cadence or 45,
+            cadence_days=self.cadence.get(portfolio_id, 45),
             overall="unknown",
         )
-        self._insert(sql, row, event, position)
+        self._insert(row, event, position)
 
     @process_event.register
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
-        row = self._latest(sql, event)
+        row = self._latest(event)
         report = StatusReport.from_event_data(
             {column: getattr(event, column) for column in REPORT_COLUMNS}
         )
@@ -154,40 +193,34 @@ class ProjectHealth(View):
             reported_at=instant(event.timestamp),
             reported_by=event.actor,
         )
-        self._insert(sql, row, event, position)
+        self._insert(row, event, position)
 
     @process_event.register
     def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
-        row = self._latest(sql, event)
+        row = self._latest(event)
         row["status"] = event.status_after
         if event.amount is not None:
             row["funded"] = str(Decimal(row["funded"]) + event.amount)
-        self._insert(sql, row, event, position)
+        self._insert(row, event, position)
 
     @process_event.register
     def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
-        row = self._latest(sql, event)
+        row = self._latest(event)
         row["status"] = "completed"
-        self._insert(sql, row, event, position)
+        self._insert(row, event, position)
 
-    @staticmethod
-    def _latest(sql: Sql, event: Any) -> Row:
-        row = sql.execute(LATEST, (str(event.originator_id), 2**62)).one()
-        assert row is not None, f"event for unknown project {event.originator_id}"
-        return row
+    def _latest(self, event: Any) -> Row:
+        """A copy of the project's newest row, to become its next one."""
+        return dict(self.latest[str(event.originator_id)])
 
-    @staticmethod
-    def _insert(sql: Sql, row: Row, event: Any, position: int) -> None:
+    def _insert(self, row: Row, event: Any, position: int) -> None:
         row.update(
             valid_from=position,
             recorded_at=instant(event.timestamp),
             version=event.originator_version,
         )
-        sql.execute(
-            f"INSERT INTO health_history ({', '.join(HISTORY_COLUMNS)})"
-            f" VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})",
-            [row[column] for column in HISTORY_COLUMNS],
-        )
+        self.latest[row["project_id"]] = row
+        self.pending.add("health_history", row)
 
     # Reads
 

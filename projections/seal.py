@@ -36,8 +36,9 @@ class SealDamaged(LedgerError):
     """A node the seal should hold is missing: its tables were altered outside the ledger."""
 
 
-def leaf_input(position: int, originator_id: UUID | str, version: int, topic: str,
-               state: bytes) -> bytes:
+def leaf_input(
+    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> bytes:
     """The canonical bytes of one stored event, the input of its leaf hash.
 
     position as 8 bytes big-endian, the originator id as its 16 UUID bytes, the version as 8
@@ -46,23 +47,27 @@ def leaf_input(position: int, originator_id: UUID | str, version: int, topic: st
     """
     ident = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
     topic_bytes = topic.encode("utf-8")
-    return b"".join((
-        HEAD_FIELDS.pack(position, ident.bytes, version, len(topic_bytes)),
-        topic_bytes,
-        LENGTH.pack(len(state)),
-        state,
-    ))
+    return b"".join(
+        (
+            HEAD_FIELDS.pack(position, ident.bytes, version, len(topic_bytes)),
+            topic_bytes,
+            LENGTH.pack(len(state)),
+            state,
+        )
+    )
 
 
 def event_leaf(notification: Notification) -> bytes:
     """The leaf hash of one stored event."""
-    return merkle.leaf_hash(leaf_input(
-        notification.id,
-        notification.originator_id,
-        notification.originator_version,
-        notification.topic,
-        bytes(notification.state),
-    ))
+    return merkle.leaf_hash(
+        leaf_input(
+            notification.id,
+            notification.originator_id,
+            notification.originator_version,
+            notification.topic,
+            bytes(notification.state),
+        )
+    )
 
 
 class Seal(View):
@@ -96,9 +101,11 @@ class Seal(View):
 def insert_rows(sql: Sql, into: str, rows: Sequence[tuple[int, int, bytes]]) -> None:
     """Insert rows of three values with few statements: one round trip per chunk."""
     for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start:start + INSERT_CHUNK]
-        sql.execute(f"INSERT INTO {into} VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
-                    [value for row in chunk for value in row])
+        chunk = rows[start : start + INSERT_CHUNK]
+        sql.execute(
+            f"INSERT INTO {into} VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
+            [value for row in chunk for value in row],
+        )
 
 
 class SealedTree:
@@ -150,7 +157,7 @@ class SealedTree:
         wanted = sorted(set(positions))
         found: dict[int, tuple[int, bytes]] = {}
         for start in range(0, len(wanted), READ_BATCH):
-            chunk = wanted[start:start + READ_BATCH]
+            chunk = wanted[start : start + READ_BATCH]
             rows = self.sql.execute(
                 f"SELECT idx, position, leaf FROM seal_leaves"
                 f" WHERE position IN ({', '.join('?' * len(chunk))})",
@@ -195,4 +202,3 @@ def stored_events(database: Database, last_position: int) -> Iterator[Notificati
             return
         yield from batch
         start = batch[-1].id
-

@@ -76,9 +76,22 @@ def project_public(row: Row, today: date) -> dict[str, Any]:
 
 
 def health_public(row: Row, today: date) -> dict[str, Any]:
-    fields = ("overall", "schedule", "cost", "scope", "quality", "risk", "cpi", "spi",
-              "percent_complete", "period_end", "planned_value", "earned_value", "actual_cost",
-              "summary")
+    fields = (
+        "overall",
+        "schedule",
+        "cost",
+        "scope",
+        "quality",
+        "risk",
+        "cpi",
+        "spi",
+        "percent_complete",
+        "period_end",
+        "planned_value",
+        "earned_value",
+        "actual_cost",
+        "summary",
+    )
     return {
         "project_id": row["project_id"],
         **{field: row[field] for field in fields},
@@ -143,25 +156,46 @@ class LedgerService:
         self.catch_up()
         return self.project(recorded.id)
 
-    def report_status(self, project_id: UUID, report: StatusReport, *, actor: str,
-                      expected_version: int | None = None) -> dict[str, Any]:
-        recorded = self.app.report_status(project_id, report, actor=actor,
-                                          expected_version=expected_version)
+    def report_status(
+        self,
+        project_id: UUID,
+        report: StatusReport,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        recorded = self.app.report_status(
+            project_id, report, actor=actor, expected_version=expected_version
+        )
         self.catch_up()
-        return {**self.project_health(project_id), "version": recorded.version,
-                "recorded_at": recorded.recorded_at, "position": recorded.position}
+        return {
+            **self.project_health(project_id),
+            "version": recorded.version,
+            "recorded_at": recorded.recorded_at,
+            "position": recorded.position,
+        }
 
-    def complete_project(self, project_id: UUID, summary: str, *, actor: str,
-                         expected_version: int | None = None) -> dict[str, Any]:
-        self.app.complete_project(project_id, summary, actor=actor,
-                                  expected_version=expected_version)
+    def complete_project(
+        self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        self.app.complete_project(
+            project_id, summary, actor=actor, expected_version=expected_version
+        )
         self.catch_up()
         return self.project(project_id)
 
-    def decide(self, portfolio_id: UUID, project_id: UUID, kind: DecisionKind, *, actor: str,
-               **decision: Any) -> dict[str, Any]:
-        recorded: RecordedDecision = self.app.decide(portfolio_id, project_id, kind, actor=actor,
-                                                     **decision)
+    def decide(
+        self,
+        portfolio_id: UUID,
+        project_id: UUID,
+        kind: DecisionKind,
+        *,
+        actor: str,
+        **decision: Any,
+    ) -> dict[str, Any]:
+        recorded: RecordedDecision = self.app.decide(
+            portfolio_id, project_id, kind, actor=actor, **decision
+        )
         self.catch_up()
         return self.decision(recorded.id)
 
@@ -180,13 +214,17 @@ class LedgerService:
             raise PortfolioNotFound(portfolio_id)
         return {**portfolio_public(row), **moment_fields(moment)}
 
-    def portfolios(self, as_of: datetime | None = None, cursor: str | None = None,
-                   limit: int = 100) -> Page:
+    def portfolios(
+        self, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page:
         with self._reading("composition", as_of) as (sql, moment):
             rows = PortfolioComposition.portfolios(
-                sql, moment.position, after=cursor_position(cursor), limit=limit)
-        return {**page([portfolio_public(r) for r in rows], rows, limit, "first_position"),
-                **moment_fields(moment)}
+                sql, moment.position, after=cursor_position(cursor), limit=limit
+            )
+        return {
+            **page([portfolio_public(r) for r in rows], rows, limit, "first_position"),
+            **moment_fields(moment),
+        }
 
     def composition(self, portfolio_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
         with self._reading("composition", as_of) as (sql, moment):
@@ -199,8 +237,14 @@ class LedgerService:
             **moment_fields(moment),
             **summarise(row, members),
             "projects": [
-                {"id": m["project_id"], "code": m["code"], "name": m["name"],
-                 "status": m["status"], "funded": Decimal(m["funded"]), "health": m["overall"]}
+                {
+                    "id": m["project_id"],
+                    "code": m["code"],
+                    "name": m["name"],
+                    "status": m["status"],
+                    "funded": Decimal(m["funded"]),
+                    "health": m["overall"],
+                }
                 for m in members
             ],
         }
@@ -212,16 +256,31 @@ class LedgerService:
             raise ProjectNotFound(project_id)
         return {**project_public(row, moment.as_of.date()), **moment_fields(moment)}
 
-    def projects(self, *, portfolio_id: UUID | None = None, status: str | None = None,
-                 health: str | None = None, as_of: datetime | None = None,
-                 cursor: str | None = None, limit: int = 100) -> Page:
+    def projects(
+        self,
+        *,
+        portfolio_id: UUID | None = None,
+        status: str | None = None,
+        health: str | None = None,
+        as_of: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
         with self._reading("health", as_of) as (sql, moment):
             rows = ProjectHealth.projects(
-                sql, moment.position, portfolio_id=str(portfolio_id) if portfolio_id else None,
-                status=status, overall=health, after=cursor_position(cursor), limit=limit)
+                sql,
+                moment.position,
+                portfolio_id=str(portfolio_id) if portfolio_id else None,
+                status=status,
+                overall=health,
+                after=cursor_position(cursor),
+                limit=limit,
+            )
         today = moment.as_of.date()
-        return {**page([project_public(r, today) for r in rows], rows, limit, "first_position"),
-                **moment_fields(moment)}
+        return {
+            **page([project_public(r, today) for r in rows], rows, limit, "first_position"),
+            **moment_fields(moment),
+        }
 
     def project_health(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
         with self._reading("health", as_of) as (sql, moment):
@@ -234,8 +293,10 @@ class LedgerService:
         """The project's reports over time: its health trend."""
         with self._reading("health", as_of) as (sql, moment):
             rows = ProjectHealth.reports(sql, str(project_id), moment.position)
-        return {"items": [health_public(r, moment.as_of.date()) for r in rows],
-                **moment_fields(moment)}
+        return {
+            "items": [health_public(r, moment.as_of.date()) for r in rows],
+            **moment_fields(moment),
+        }
 
     def decision(self, decision_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
         with self._reading("decisions", as_of) as (sql, moment):
@@ -244,13 +305,22 @@ class LedgerService:
             raise DecisionNotFound(decision_id)
         return {**decision_public(row), "as_of": moment.as_of}
 
-    def decision_log(self, *, as_of: datetime | None = None, cursor: str | None = None,
-                     limit: int = 100, **filters: Any) -> Page:
+    def decision_log(
+        self,
+        *,
+        as_of: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        **filters: Any,
+    ) -> Page:
         with self._reading("decisions", as_of) as (sql, moment):
-            rows = DecisionLog.decisions(sql, moment.position, after=cursor_position(cursor),
-                                         limit=limit, **filters)
-        return {**page([decision_public(r) for r in rows], rows, limit, "position"),
-                **moment_fields(moment)}
+            rows = DecisionLog.decisions(
+                sql, moment.position, after=cursor_position(cursor), limit=limit, **filters
+            )
+        return {
+            **page([decision_public(r) for r in rows], rows, limit, "position"),
+            **moment_fields(moment),
+        }
 
     def history(self, project_id: UUID) -> list[dict[str, Any]]:
         """Every event of one project, oldest first, as recorded."""
@@ -261,7 +331,8 @@ class LedgerService:
 
     def events(self, after: int = 0, limit: int = 100) -> Page:
         notifications = self.app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False)
+            start=after, limit=limit, inclusive_of_start=False
+        )
         items = [event_public(self.app, n) for n in notifications]
         cursor = str(notifications[-1].id) if len(notifications) == limit else None
         return {"items": items, "next_cursor": cursor}
@@ -273,15 +344,22 @@ class LedgerService:
         """Whether the store answers, which one it is, and how far the views trail the log."""
         self.database.read("SELECT 1")  # one attempt, no retries: a store that is down fails fast
         lag = self.lag()
-        return {"status": "ok", "store": self.database.dialect,
-                "projection_lag": max(lag.values(), default=0), "projections": lag}
+        return {
+            "status": "ok",
+            "store": self.database.dialect,
+            "projection_lag": max(lag.values(), default=0),
+            "projections": lag,
+        }
 
 
 def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
     """A stored event as an auditor reads it: position, type, who, when, and its data."""
     event = app.mapper.to_domain_event(notification)
-    data = {k: v for k, v in vars(event).items()
-            if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")}
+    data = {
+        k: v
+        for k, v in vars(event).items()
+        if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
+    }
     return {
         "position": notification.id,
         "originator_id": str(notification.originator_id),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import singledispatchmethod
+from typing import Any
 
 from domain.project import Project
 from projections.database import Sql, instant, parse_instant
@@ -35,15 +37,23 @@ class Timeline(View):
         "CREATE INDEX IF NOT EXISTS timeline_by_instant ON timeline (recorded_at, position)",
     )
 
-    @singledispatchmethod
-    def process_event(self, event: object, sql: Sql, position: int) -> None:
-        previous = sql.execute(
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        self.last: str | None = sql.execute(
             "SELECT recorded_at FROM timeline ORDER BY position DESC LIMIT 1"
         ).scalar()
+        self.pending: list[tuple[int, str]] = []
+
+    @singledispatchmethod
+    def process_event(self, event: object, sql: Sql, position: int) -> None:
         own = instant(event.timestamp)  # type: ignore[attr-defined]
-        if previous is not None and (previous > own or isinstance(event, Project.DecisionApplied)):
-            own = previous
-        sql.execute("INSERT INTO timeline VALUES (?, ?)", (position, own))
+        joins_previous = isinstance(event, Project.DecisionApplied)
+        if self.last is not None and (self.last > own or joins_previous):
+            own = self.last
+        self.last = own
+        self.pending.append((position, own))
+
+    def flush(self, sql: Sql) -> None:
+        sql.executemany("INSERT INTO timeline VALUES (?, ?)", self.pending)
 
     @staticmethod
     def moment(sql: Sql, as_of: datetime | None, reached: int) -> Moment:
