@@ -13,7 +13,7 @@ from domain.lifecycle import Status
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import Pending, View, latest_rows
+from projections.framework import History, Pending, View, row_at
 
 PORTFOLIO_COLUMNS = (
     "portfolio_id",
@@ -40,10 +40,6 @@ MEMBER_COLUMNS = (
     "overall",
 )
 HEALTH_BANDS = ("green", "amber", "red", "unknown")
-LATEST_PORTFOLIO = (
-    "SELECT * FROM composition_portfolios WHERE portfolio_id = ? AND valid_from <= ?"
-    " ORDER BY valid_from DESC LIMIT 1"
-)
 PORTFOLIO_EVENTS = (Portfolio.PortfolioCreated, Portfolio.Decision)
 
 
@@ -80,27 +76,25 @@ class PortfolioComposition(View):
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
         events = [event for event, _ in batch]
         on_portfolios = [isinstance(e, PORTFOLIO_EVENTS) for e in events]
-        self.newest_portfolio = latest_rows(
-            sql,
-            "composition_portfolios",
-            "portfolio_id",
-            (str(e.originator_id) for e, mine in zip(events, on_portfolios, strict=True) if mine),
-        )
-        self.newest_member = latest_rows(
-            sql,
-            "composition_member_history",
-            "project_id",
-            (
-                str(e.originator_id)
-                for e, mine in zip(events, on_portfolios, strict=True)
-                if not mine
-            ),
-        )
         self.pending = Pending(
             composition_registry=("portfolio_id", "first_position"),
             composition_portfolios=PORTFOLIO_COLUMNS,
             composition_members=("project_id", "portfolio_id", "first_position"),
             composition_member_history=MEMBER_COLUMNS,
+        )
+        self.portfolio_history = History("composition_portfolios", "portfolio_id", self.pending)
+        self.member_history = History("composition_member_history", "project_id", self.pending)
+        self.portfolio_history.load(
+            sql,
+            (str(e.originator_id) for e, mine in zip(events, on_portfolios, strict=True) if mine),
+        )
+        self.member_history.load(
+            sql,
+            (
+                str(e.originator_id)
+                for e, mine in zip(events, on_portfolios, strict=True)
+                if not mine
+            ),
         )
 
     def flush(self, sql: Sql) -> None:
@@ -132,7 +126,7 @@ class PortfolioComposition(View):
 
     @process_event.register
     def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
-        row = dict(self.newest_portfolio[str(event.originator_id)])
+        row = self.portfolio_history.following(str(event.originator_id))
         allocated = Decimal(row["allocated"])
         if isinstance(event, Portfolio.ProjectFunded):
             allocated += event.amount
@@ -187,28 +181,20 @@ class PortfolioComposition(View):
         self._member_row(row, position)
 
     def _member(self, event: Any) -> Row:
-        """A copy of the member's newest row, to become its next one."""
-        return dict(self.newest_member[str(event.originator_id)])
+        return self.member_history.following(str(event.originator_id))
 
     def _member_row(self, row: Row, position: int) -> None:
-        row["valid_from"] = position
-        self.newest_member[row["project_id"]] = row
-        self.pending.add("composition_member_history", row)
+        self.member_history.record(row, position)
 
     def _portfolio_row(self, row: Row, event: Any, position: int) -> None:
-        row.update(
-            valid_from=position,
-            recorded_at=instant(event.timestamp),
-            version=event.originator_version,
-        )
-        self.newest_portfolio[row["portfolio_id"]] = row
-        self.pending.add("composition_portfolios", row)
+        row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
+        self.portfolio_history.record(row, position)
 
     # Reads
 
     @staticmethod
     def portfolio(sql: Sql, portfolio_id: str, position: int) -> Row | None:
-        return sql.execute(LATEST_PORTFOLIO, (portfolio_id, position)).one()
+        return row_at(sql, "composition_portfolios", "portfolio_id", portfolio_id, position)
 
     @staticmethod
     def portfolios(sql: Sql, position: int, *, after: int = 0, limit: int = 100) -> list[Row]:

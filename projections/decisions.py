@@ -12,7 +12,7 @@ from typing import Any
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import IN_CHUNK, Pending, View
+from projections.framework import Pending, View, rows_in
 
 COLUMNS = (
     "decision_id",
@@ -70,30 +70,25 @@ class DecisionLog(View):
     )
 
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
-        wanted = sorted({str(e.project_id) for e, _ in batch if isinstance(e, Portfolio.Decision)})
-        positions = [position for e, position in batch if isinstance(e, Portfolio.Decision)]
-        self.projects: dict[str, Row] = {}
-        self.recorded: dict[int, str] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
-            self.projects.update(
-                (row["project_id"], row)
-                for row in sql.execute(
-                    "SELECT * FROM decision_projects"
-                    f" WHERE project_id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                ).all()
+        decisions = [(e, position) for e, position in batch if isinstance(e, Portfolio.Decision)]
+        self.projects = {
+            row["project_id"]: row
+            for row in rows_in(
+                sql,
+                "SELECT * FROM decision_projects",
+                "project_id",
+                (str(e.project_id) for e, _ in decisions),
             )
-        for start in range(0, len(positions), IN_CHUNK):
-            chunk_positions = positions[start : start + IN_CHUNK]
-            self.recorded.update(
-                (int(row["position"]), row["recorded_at"])
-                for row in sql.execute(
-                    "SELECT position, recorded_at FROM timeline"
-                    f" WHERE position IN ({', '.join('?' * len(chunk_positions))})",
-                    chunk_positions,
-                ).all()
+        }
+        self.recorded = {
+            int(row["position"]): row["recorded_at"]
+            for row in rows_in(
+                sql,
+                "SELECT position, recorded_at FROM timeline",
+                "position",
+                (position for _, position in decisions),
             )
+        }
         self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS)
 
     def flush(self, sql: Sql) -> None:

@@ -92,6 +92,53 @@ class Pending:
             rows.clear()
 
 
+class History:
+    """Rows of one table per id, each valid from its log position until the next one's.
+
+    A batch loads each id's newest row once, derives the next rows from it in memory and
+    records them; an `as_of` read is one index lookup (`row_at`).
+    """
+
+    def __init__(self, table: str, key: str, pending: Pending) -> None:
+        self.table = table
+        self.key = key
+        self.pending = pending
+        self.newest: dict[str, Row] = {}
+
+    def load(self, sql: Sql, ids: Iterable[str]) -> None:
+        self.newest = latest_rows(sql, self.table, self.key, ids)
+
+    def following(self, ident: str) -> Row:
+        """A copy of the newest row of an id, to become its next row."""
+        return dict(self.newest[ident])
+
+    def record(self, row: Row, position: int) -> None:
+        row["valid_from"] = position
+        self.newest[row[self.key]] = row
+        self.pending.add(self.table, row)
+
+
+def row_at(sql: Sql, table: str, key: str, ident: str, position: int) -> Row | None:
+    """An id's row as it stood at a log position, or None if it had none yet."""
+    return sql.execute(
+        f"SELECT * FROM {table} WHERE {key} = ? AND valid_from <= ?"
+        " ORDER BY valid_from DESC LIMIT 1",
+        (ident, position),
+    ).one()
+
+
+def rows_in(sql: Sql, select: str, column: str, values: Iterable[Any]) -> list[Row]:
+    """`select ... WHERE column IN (values)`, a few hundred values per statement."""
+    wanted = sorted(set(values))
+    rows: list[Row] = []
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        rows += sql.execute(
+            f"{select} WHERE {column} IN ({', '.join('?' * len(chunk))})", chunk
+        ).all()
+    return rows
+
+
 def latest_rows(sql: Sql, table: str, key: str, ids: Iterable[str]) -> dict[str, Row]:
     """The newest history row of each id, in one statement per few hundred ids."""
     found: dict[str, Row] = {}

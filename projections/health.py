@@ -13,7 +13,7 @@ from domain.health import StatusReport, assess_health, is_stale
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import Pending, View, latest_rows
+from projections.framework import History, Pending, View, row_at, rows_in
 
 HISTORY_COLUMNS = (
     "project_id",
@@ -65,10 +65,6 @@ REPORT_COLUMNS = (
     "actual_cost",
     "summary",
 )
-LATEST = (
-    "SELECT * FROM health_history WHERE project_id = ? AND valid_from <= ?"
-    " ORDER BY valid_from DESC LIMIT 1"
-)
 
 
 def text(value: Any) -> str | None:
@@ -99,31 +95,25 @@ class ProjectHealth(View):
 
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
         events = [event for event, _ in batch]
-        self.latest = latest_rows(
-            sql,
-            "health_history",
-            "project_id",
-            (str(e.originator_id) for e in events if not isinstance(e, Portfolio.PortfolioCreated)),
-        )
-        wanted = sorted(
-            {str(e.portfolio_id) for e in events if isinstance(e, Project.ProjectProposed)}
-        )
-        self.cadence: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            self.cadence.update(
-                (row["portfolio_id"], int(row["cadence_days"]))
-                for row in sql.execute(
-                    "SELECT * FROM health_portfolios"
-                    f" WHERE portfolio_id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                ).all()
-            )
         self.pending = Pending(
             health_portfolios=("portfolio_id", "cadence_days"),
             health_projects=("project_id", "portfolio_id", "first_position"),
             health_history=HISTORY_COLUMNS,
         )
+        self.history = History("health_history", "project_id", self.pending)
+        self.history.load(
+            sql,
+            (str(e.originator_id) for e in events if not isinstance(e, Portfolio.PortfolioCreated)),
+        )
+        self.cadence = {
+            row["portfolio_id"]: int(row["cadence_days"])
+            for row in rows_in(
+                sql,
+                "SELECT * FROM health_portfolios",
+                "portfolio_id",
+                (str(e.portfolio_id) for e in events if isinstance(e, Project.ProjectProposed)),
+            )
+        }
 
     def flush(self, sql: Sql) -> None:
         self.pending.write(sql)
@@ -210,24 +200,18 @@ class ProjectHealth(View):
         self._insert(row, event, position)
 
     def _latest(self, event: Any) -> Row:
-        """A copy of the project's newest row, to become its next one."""
-        return dict(self.latest[str(event.originator_id)])
+        return self.history.following(str(event.originator_id))
 
     def _insert(self, row: Row, event: Any, position: int) -> None:
-        row.update(
-            valid_from=position,
-            recorded_at=instant(event.timestamp),
-            version=event.originator_version,
-        )
-        self.latest[row["project_id"]] = row
-        self.pending.add("health_history", row)
+        row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
+        self.history.record(row, position)
 
     # Reads
 
     @staticmethod
     def project(sql: Sql, project_id: str, position: int) -> Row | None:
         """The project's row as it stood at this position, or None if it did not exist yet."""
-        return sql.execute(LATEST, (project_id, position)).one()
+        return row_at(sql, "health_history", "project_id", project_id, position)
 
     @staticmethod
     def projects(
