@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -92,6 +92,9 @@ class PortfolioLedger(Application[UUID]):
     """Records portfolios, projects, status reports and the board's decisions as events."""
 
     name = "PortfolioLedger"
+    # Keep recently used aggregates; each read still fast-forwards them from the store, so
+    # writes made by other processes are seen, and reads hand out copies.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
     snapshotting_intervals = {Portfolio: 100, Project: 100}
 
     def __init__(

@@ -122,11 +122,22 @@ class Database:
 
     def claim(self, sql: Sql, projections: Sequence[str]) -> dict[str, int]:
         """How far projections got, locked until the transaction ends."""
-        table = self.tracking_table
-        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
         if self.dialect == "sqlite":
             # Write before reading: a busy database is then waited for instead of refused.
-            sql.execute(f"UPDATE {table} SET notification_id = notification_id WHERE 0")
+            sql.execute(
+                f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE 0"
+            )
+        return self._positions(
+            sql, projections, " FOR UPDATE" if self.dialect == "postgresql" else ""
+        )
+
+    def positions(self, projections: Sequence[str]) -> dict[str, int]:
+        """How far projections got, in one statement."""
+        with self.transaction(commit=False) as sql:
+            return self._positions(sql, projections, "")
+
+    def _positions(self, sql: Sql, projections: Sequence[str], lock: str) -> dict[str, int]:
+        table = self.tracking_table
         rows = sql.execute(
             f"SELECT application_name, notification_id FROM {table}"
             f" WHERE application_name IN ({', '.join('?' * len(projections))}){lock}",

@@ -176,7 +176,7 @@ class Projector:
                 view.create(sql)
 
     def positions(self) -> dict[str, int]:
-        return {name: self.database.tracked(name) for name in self.views}
+        return self.database.positions(list(self.views))
 
     def lag(self) -> dict[str, int]:
         """How many positions each view is behind the head of the log."""
@@ -187,9 +187,9 @@ class Projector:
         """Apply every recorded event the views have not seen; returns the position reached."""
         with self._lock:
             positions = self.positions()
-            head = self.database.head()
+            head = self.database.head() if progress is not None else 0
             while True:
-                start = min(positions.values(), default=head)
+                start = min(positions.values(), default=0)
                 notifications = self.database.app.recorder.select_notifications(
                     start=start, limit=self.batch_size, inclusive_of_start=False
                 )

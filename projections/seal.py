@@ -84,9 +84,15 @@ class Seal(View):
         " PRIMARY KEY (level, idx))",
     )
 
+    frontier: merkle.Frontier | None = None
+
     def process_notifications(self, notifications: Sequence[Notification], sql: Sql) -> None:
         tree = SealedTree(sql)
-        frontier = merkle.Frontier.from_nodes(tree.size(), tree.get_node)
+        size = tree.size()
+        if self.frontier is None or self.frontier.size != size:
+            # Another process sealed meanwhile, or a batch rolled back: read the right edge.
+            self.frontier = merkle.Frontier.from_nodes(size, tree.get_node)
+        frontier = self.frontier
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         for notification in notifications:
