@@ -79,6 +79,9 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": "public",
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            # Check a pooled connection before use: after a server restart or a dropped
+            # connection, the next request gets a fresh one instead of an error.
+            "POSTGRES_PRE_PING": "y",
         }
     raise ConfigurationError(
         f"bad database URL {url!r}: the scheme must be sqlite:// or postgresql://"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,8 +14,11 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Tracking
 
 from domain.application import store_errors
+from domain.errors import StoreUnavailable
 
 Row = dict[str, Any]
+READ_ATTEMPTS = 10
+READ_RETRY_WAIT = 0.2
 PARAM = re.compile(r"\?")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
@@ -132,9 +136,16 @@ class Database:
         )
 
     def positions(self, projections: Sequence[str]) -> dict[str, int]:
-        """How far projections got, in one statement."""
-        with self.transaction(commit=False) as sql:
-            return self._positions(sql, projections, "")
+        """How far projections got, in one statement; a dropped connection is retried."""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                with self.transaction(commit=False) as sql:
+                    return self._positions(sql, projections, "")
+            except StoreUnavailable:
+                if attempt == READ_ATTEMPTS:
+                    raise
+                time.sleep(READ_RETRY_WAIT)
+        raise AssertionError("unreachable")
 
     def _positions(self, sql: Sql, projections: Sequence[str], lock: str) -> dict[str, int]:
         table = self.tracking_table
