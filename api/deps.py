@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from api.tokens import Principal, Role, TokenStore
 from domain.errors import InvalidInput
@@ -94,8 +94,11 @@ def expected_version(
         return None
     found = STRONG_ETAG.match(if_match.strip())
     if found is None:
-        reason = ("weak tags never match: send the strong ETag as returned, e.g. \"7\""
-                  if if_match.strip().startswith("W/") else 'must be one ETag such as "7"')
+        reason = (
+            'weak tags never match: send the strong ETag as returned, e.g. "7"'
+            if if_match.strip().startswith("W/")
+            else 'must be one ETag such as "7"'
+        )
         raise InvalidInput("header.If-Match", reason)
     return int(found.group(1))
 
@@ -112,11 +115,24 @@ def date_or_instant(value: Any) -> Any:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("an instant needs a zone, e.g. 2026-03-31T17:00:00Z")
-    return moment
+    return in_utc(moment)
 
+
+def in_utc(moment: datetime | None) -> datetime | None:
+    """The instant in UTC; one that UTC cannot represent is refused."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of instants (years 1-9999 in UTC)") from None
+
+
+MAX_POSITION = 2**63 - 1  # the largest log position either store can hold
 
 AsOfQuery = Annotated[
     AwareDatetime | None,
+    AfterValidator(in_utc),
     Query(description="Answer as the ledger stood at this instant (RFC 3339, with a zone)."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
+from api.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
 from api.errors import problems
 from api.schemas import EventPublic, Page
 from api.signing import head_signer
@@ -61,9 +61,12 @@ class TreeHead(BaseModel):
     tree_size: int
     root_hash: str = Field(description="SHA-256 root, hex (RFC 9162 hashing).")
     timestamp: str = Field(description="Recording time of the head's last event (RFC 3339).")
-    signature: str | None = Field(None, description="Ed25519 over `portfolio-ledger-head:v1\\n"
-                                  "{tree_size}\\n{root_hash}\\n{timestamp}\\n`, base64; only "
-                                  "when a signing key is configured.")
+    signature: str | None = Field(
+        None,
+        description="Ed25519 over `portfolio-ledger-head:v1\\n"
+        "{tree_size}\\n{root_hash}\\n{timestamp}\\n`, base64; only "
+        "when a signing key is configured.",
+    )
 
 
 class PublicKey(BaseModel):
@@ -127,15 +130,23 @@ class ConsistencyProof(BaseModel):
 
 @router.get("/events", response_model=EventPage, responses=problems(401, 403, 422, 503))
 def list_events(
-    ledger: LedgerDep, _: AuditorDep, limit: LimitQuery = 100,
-    after: Annotated[int, Query(ge=0, description="The position to continue after.")] = 0,
+    ledger: LedgerDep,
+    _: AuditorDep,
+    limit: LimitQuery = 100,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="The position to continue after.")
+    ] = 0,
 ) -> dict[str, Any]:
     """The whole event log in order, as recorded (auditor)."""
     return ledger.events(after=after, limit=limit)
 
 
-@router.get("/audit/head", response_model=TreeHead, response_model_exclude_none=True,
-            responses=problems(401, 403, 503))
+@router.get(
+    "/audit/head",
+    response_model=TreeHead,
+    response_model_exclude_none=True,
+    responses=problems(401, 403, 503),
+)
 def get_head(ledger: LedgerDep, _: AuditorDep, signing: SignerDep) -> dict[str, Any]:
     """The tree head over the whole sealed log, signed when a key is configured (auditor)."""
     return audit.tree_head(ledger.database, signing)
@@ -149,12 +160,17 @@ def get_key(_: AuditorDep, signing: SignerDep) -> dict[str, str]:
     return signing.published()
 
 
-@router.get("/audit/verify", response_model=VerifyResult,
-            responses=problems(401, 403, 422, 503))
+@router.get("/audit/verify", response_model=VerifyResult, responses=problems(401, 403, 422, 503))
 def verify_log(
-    ledger: LedgerDep, _: AuditorDep,
-    head: Annotated[str | None, Query(description="A head you kept, `SIZE:ROOT`: the log must "
-                                      "extend it.", examples=["42:3f9a..."])] = None,
+    ledger: LedgerDep,
+    _: AuditorDep,
+    head: Annotated[
+        str | None,
+        Query(
+            description="A head you kept, `SIZE:ROOT`: the log must extend it.",
+            examples=["42:3f9a..."],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Recompute every leaf and the root from the stored events: ok, or the first mismatch."""
     with query_fields():
@@ -163,45 +179,74 @@ def verify_log(
     return audit.verify(ledger.database, kept).public()
 
 
-@router.get("/audit/proofs/inclusion", response_model=InclusionProof,
-            responses=problems(401, 403, 404, 422, 503))
+@router.get(
+    "/audit/proofs/inclusion",
+    response_model=InclusionProof,
+    responses=problems(401, 403, 404, 422, 503),
+)
 def prove_inclusion(
-    ledger: LedgerDep, _: AuditorDep,
-    position: Annotated[int, Query(ge=1, description="The event's position in the log.")],
-    tree_size: Annotated[int | None, Query(ge=1, description="Default: the current size.")] = None,
+    ledger: LedgerDep,
+    _: AuditorDep,
+    position: Annotated[
+        int, Query(ge=1, le=MAX_POSITION, description="The event's position in the log.")
+    ],
+    tree_size: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="Default: the current size.")
+    ] = None,
 ) -> dict[str, Any]:
     """The audit path proving one event is in the tree of `tree_size` (auditor)."""
     with query_fields():
         return audit.inclusion(ledger.database, position, tree_size)
 
 
-@router.get("/audit/proofs/consistency", response_model=ConsistencyProof,
-            responses=problems(401, 403, 422, 503))
+@router.get(
+    "/audit/proofs/consistency",
+    response_model=ConsistencyProof,
+    responses=problems(401, 403, 422, 503),
+)
 def prove_consistency(
-    ledger: LedgerDep, _: AuditorDep,
-    first: Annotated[int, Query(ge=0, description="The older tree size (a head you kept).")],
-    second: Annotated[int | None, Query(ge=0, description="Default: the current size.")] = None,
+    ledger: LedgerDep,
+    _: AuditorDep,
+    first: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="The older tree size (a head you kept).")
+    ],
+    second: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Default: the current size.")
+    ] = None,
 ) -> dict[str, Any]:
     """The proof that the log of `first` events is a prefix of the log of `second` (auditor)."""
     with query_fields():
         return audit.consistency(ledger.database, first, second)
 
 
-@router.get("/audit/export", response_class=StreamingResponse,
-            responses={200: {"content": {NDJSON: {}},
-                             "description": "One event per line, then the manifest line."},
-                       **problems(401, 403, 404, 422, 503)})
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {NDJSON: {}},
+            "description": "One event per line, then the manifest line.",
+        },
+        **problems(401, 403, 404, 422, 503),
+    },
+)
 def export_bundle(
-    ledger: LedgerDep, _: AuditorDep, signing: SignerDep, portfolio_id: UUID | None = None,
-    since: DateOrInstantQuery = None, until: DateOrInstantQuery = None,
+    ledger: LedgerDep,
+    _: AuditorDep,
+    signing: SignerDep,
+    portfolio_id: UUID | None = None,
+    since: DateOrInstantQuery = None,
+    until: DateOrInstantQuery = None,
 ) -> StreamingResponse:
     """The audit bundle (NDJSON) that `portfolio-ledger verify --bundle` checks offline."""
     if portfolio_id is not None:
         ledger.portfolio(portfolio_id)
-    chosen = Filters(portfolio_id=portfolio_id, since=_bound(since, time.min),
-                     until=_bound(until, time.max))
+    chosen = Filters(
+        portfolio_id=portfolio_id, since=_bound(since, time.min), until=_bound(until, time.max)
+    )
     return StreamingResponse(
-        audit.bundle_lines(ledger, chosen, signing), media_type=NDJSON,
+        audit.bundle_lines(ledger, chosen, signing),
+        media_type=NDJSON,
         headers={"Content-Disposition": 'attachment; filename="portfolio-ledger-bundle.ndjson"'},
     )
 
