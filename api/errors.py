@@ -29,6 +29,7 @@ from domain.errors import (
     StoreUnavailable,
     TransitionNotAllowed,
 )
+from projections.service import RecordedNotYetShown, Written
 
 PROBLEMS = "https://portfolio-ledger.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -177,8 +178,36 @@ async def unexpected(request: Request, error: Exception) -> JSONResponse:
                    about_blank=True)
 
 
+RESOURCE_PATHS = {
+    "portfolio": "/v1/portfolios/{id}",
+    "project": "/v1/projects/{id}",
+    "report": "/v1/projects/{id}/health",
+    "decision": "/v1/decisions/{id}",
+}
+
+
+def accepted(written: Written) -> JSONResponse:
+    """202: the write is recorded, and the views will show it at its Location once they
+    catch up. Not an error: a retry with the same Idempotency-Key gets this answer again."""
+    location = RESOURCE_PATHS[written.resource].format(id=written.id)
+    body = {
+        "id": str(written.id),
+        "position": written.position,
+        "recorded_at": written.recorded_at.isoformat().replace("+00:00", "Z"),
+        "detail": RecordedNotYetShown(written).args[0],
+    }
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+async def not_yet_shown(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RecordedNotYetShown)
+    log.warning("%s %s: %s", request.method, request.url.path, error)
+    return accepted(error.written)
+
+
 def install(app: FastAPI) -> None:
     """Answer every error with a problem document."""
+    app.add_exception_handler(RecordedNotYetShown, not_yet_shown)
     app.add_exception_handler(LedgerError, ledger_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)

@@ -29,6 +29,7 @@ from api.deps import authenticated
 from api.schemas import ExactJSONRequest
 from domain.errors import Conflict
 from projections.database import Database, instant, parse_instant
+from projections.service import RecordedNotYetShown
 
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 VALID_KEY = re.compile(KEY_PATTERN)
@@ -177,7 +178,12 @@ async def replay_or_record(request: Request, handler: Handler) -> Response:
         return stored.replay()
     recorded = False
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except RecordedNotYetShown as written:
+            from api.errors import accepted  # errors imports this module
+
+            response = accepted(written.written)
         if response.status_code < 400:
             headers = {name: value for name, value in response.headers.items()
                        if name in REPLAYED_HEADERS}

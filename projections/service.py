@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.application import PortfolioLedger, RecordedDecision
-from domain.errors import DecisionNotFound, PortfolioNotFound, ProjectNotFound
+from domain.errors import (
+    DecisionNotFound,
+    LedgerError,
+    NotFound,
+    PortfolioNotFound,
+    ProjectNotFound,
+    StoreUnavailable,
+)
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind
 from projections.composition import PortfolioComposition, summarise
@@ -127,6 +135,27 @@ def cursor_position(cursor: str | None) -> int:
     return int(cursor) if cursor else 0
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a command recorded: which resource, and where in the log."""
+
+    resource: str
+    id: UUID
+    position: int
+    recorded_at: datetime
+
+
+class RecordedNotYetShown(LedgerError):
+    """The write is recorded, but the views could not show it yet (the store went away after
+    the write, or another process is behind): accepted, not refused, and never to be retried."""
+
+    def __init__(self, written: Written) -> None:
+        self.written = written
+        super().__init__(
+            f"recorded at position {written.position}; the views will show it once they catch up"
+        )
+
+
 class LedgerService:
     """The ledger as its users see it, on one store, for the API and the command line alike."""
 
@@ -146,15 +175,24 @@ class LedgerService:
 
     # Commands: record, bring the views up to date, answer from the views (read your writes).
 
+    def _shown(self, written: Written, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The views' answer for a write just recorded. The write stands whatever happens
+        here: if the views cannot show it yet, say so instead of failing the command."""
+        try:
+            self.catch_up()
+            return read()
+        except (StoreUnavailable, NotFound):
+            raise RecordedNotYetShown(written) from None
+
     def create_portfolio(self, *, actor: str, **terms: Any) -> dict[str, Any]:
         recorded = self.app.create_portfolio(actor=actor, **terms)
-        self.catch_up()
-        return self.portfolio(recorded.id)
+        written = Written("portfolio", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.portfolio(recorded.id))
 
     def propose_project(self, *, actor: str, **proposal: Any) -> dict[str, Any]:
         recorded = self.app.propose_project(actor=actor, **proposal)
-        self.catch_up()
-        return self.project(recorded.id)
+        written = Written("project", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.project(recorded.id))
 
     def report_status(
         self,
@@ -167,22 +205,25 @@ class LedgerService:
         recorded = self.app.report_status(
             project_id, report, actor=actor, expected_version=expected_version
         )
-        self.catch_up()
-        return {
-            **self.project_health(project_id),
-            "version": recorded.version,
-            "recorded_at": recorded.recorded_at,
-            "position": recorded.position,
-        }
+        written = Written("report", project_id, recorded.position, recorded.recorded_at)
+        return self._shown(
+            written,
+            lambda: {
+                **self.project_health(project_id),
+                "version": recorded.version,
+                "recorded_at": recorded.recorded_at,
+                "position": recorded.position,
+            },
+        )
 
     def complete_project(
         self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
     ) -> dict[str, Any]:
-        self.app.complete_project(
+        recorded = self.app.complete_project(
             project_id, summary, actor=actor, expected_version=expected_version
         )
-        self.catch_up()
-        return self.project(project_id)
+        written = Written("project", project_id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.project(project_id))
 
     def decide(
         self,
@@ -196,8 +237,8 @@ class LedgerService:
         recorded: RecordedDecision = self.app.decide(
             portfolio_id, project_id, kind, actor=actor, **decision
         )
-        self.catch_up()
-        return self.decision(recorded.id)
+        written = Written("decision", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.decision(recorded.id))
 
     # Questions
 
