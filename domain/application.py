@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -287,8 +288,19 @@ class PortfolioLedger(Application[UUID]):
         return self._get(Project, project_id, version, ProjectNotFound)
 
     def save_all(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
-        """Save many aggregates' pending events in one atomic write (bulk import)."""
-        return self._save(*aggregates)
+        """Save many aggregates' pending events in one atomic write (bulk import), in the order
+        they happened, so the two halves of each decision stand side by side in the log."""
+        before = {a.id: a.version - len(a.pending_events) for a in aggregates}
+        events = list(heapq.merge(*(a.collect_events() for a in aggregates), key=happened))
+        recordings = self._save(*events)
+        for aggregate in aggregates:
+            # Snapshots at the same versions as the application's own saves take them.
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval:
+                first = before[aggregate.id] // interval * interval + interval
+                for version in range(first, aggregate.version + 1, interval):
+                    self.take_snapshot(aggregate.id, version=version)
+        return recordings
 
     def _get(
         self,
@@ -306,7 +318,7 @@ class PortfolioLedger(Application[UUID]):
             raise missing(ident)
         return aggregate
 
-    def _save(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
+    def _save(self, *aggregates: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:
         try:
             with store_errors():
                 return self.save(*aggregates)
@@ -327,6 +339,12 @@ class PortfolioLedger(Application[UUID]):
 def recorded_at(recording: Recording[UUID]) -> datetime:
     """The instant the event was recorded (its timestamp, UTC)."""
     timestamp: datetime = recording.domain_event.timestamp  # type: ignore[attr-defined]
+    return timestamp
+
+
+def happened(event: Any) -> datetime:
+    """When an event was made, to order events of several aggregates as they happened."""
+    timestamp: datetime = event.timestamp
     return timestamp
 
 

@@ -30,6 +30,8 @@ class View:
     topics: ClassVar[frozenset[str]] = frozenset()
     reads_all: ClassVar[bool] = False
     raw: ClassVar[bool] = False  # reads stored notifications undecoded, in batches
+    # Topics of events recorded in adjacent pairs by one atomic write: no batch splits a pair.
+    paired: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -190,9 +192,7 @@ class Projector:
             head = self.database.head() if progress is not None else 0
             while True:
                 start = min(positions.values(), default=0)
-                notifications = self.database.app.recorder.select_notifications(
-                    start=start, limit=self.batch_size, inclusive_of_start=False
-                )
+                notifications = self._batch(start)
                 if not notifications:
                     return start
                 try:
@@ -207,6 +207,22 @@ class Projector:
                     continue
                 if progress is not None:
                     progress(notifications[-1].id, max(head, notifications[-1].id))
+
+    def _batch(self, start: int) -> list[Notification]:
+        """The next events after a position; one more if the batch would end inside a pair."""
+        read = self.database.app.recorder.select_notifications
+        notifications = list(read(start=start, limit=self.batch_size, inclusive_of_start=False))
+        if len(notifications) == self.batch_size:
+            paired = frozenset().union(*(view.paired for view in self.views.values()))
+            trailing = 0
+            for notification in reversed(notifications):
+                if notification.topic not in paired:
+                    break
+                trailing += 1
+            # Batches start at pair boundaries, so an odd trailing run ends on a first half.
+            if trailing % 2:
+                notifications += read(start=notifications[-1].id, limit=1, inclusive_of_start=False)
+        return notifications
 
     def _apply(self, notifications: Sequence[Notification], positions: dict[str, int]) -> None:
         mapper = self.database.app.mapper

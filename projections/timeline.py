@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Sql, instant, parse_instant
-from projections.framework import View
+from projections.framework import View, with_subclasses
 
 
 @dataclass(frozen=True)
@@ -37,18 +41,32 @@ class Timeline(View):
         "CREATE INDEX IF NOT EXISTS timeline_by_instant ON timeline (recorded_at, position)",
     )
 
+    paired = frozenset(get_topic(cls) for cls in with_subclasses(Portfolio.Decision)) | {
+        get_topic(Project.DecisionApplied)
+    }
+
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
         self.last: str | None = sql.execute(
             "SELECT recorded_at FROM timeline ORDER BY position DESC LIMIT 1"
         ).scalar()
         self.pending: list[tuple[int, str]] = []
+        self.open_decision: UUID | None = None
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
         own = instant(event.timestamp)  # type: ignore[attr-defined]
-        joins_previous = isinstance(event, Project.DecisionApplied)
-        if self.last is not None and (self.last > own or joins_previous):
+        if self.last is not None and self.last > own:
             own = self.last
+        decision = (
+            event.decision_id
+            if isinstance(event, Portfolio.Decision | Project.DecisionApplied)
+            else None
+        )
+        if decision is not None and decision == self.open_decision:
+            # The decision's other half is the row just before: both take the later instant.
+            self.pending[-1] = (self.pending[-1][0], own)
+            decision = None
+        self.open_decision = decision
         self.last = own
         self.pending.append((position, own))
 

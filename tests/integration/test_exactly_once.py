@@ -84,7 +84,8 @@ def test_a_handler_failing_mid_batch_rolls_the_batch_back_and_a_restart_applies_
         # Then the failing batch left nothing: every view stopped at the same batch boundary
         positions = service.projector.positions()
         reached = positions["timeline"]
-        assert 0 < reached < head(service.app) and reached % 50 == 0
+        # (batches of 50 events, or 51 where the 50th is the first half of a decision)
+        assert 0 < reached < head(service.app) and reached % 50 in (0, 1)
         assert set(positions.values()) == {reached}
         assert max(newest_positions(service).values()) == reached
 
