@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
@@ -24,10 +24,10 @@ from eventsourcing.persistence import (
     Recording,
 )
 
+from domain.decisions import Terms, take_on_project
 from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
-    InvalidInput,
     PortfolioNotFound,
     ProjectNotFound,
     StaleEvidence,
@@ -38,7 +38,6 @@ from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.transcodings import DateAsISO
-from domain.values import money, not_in_future, text
 
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
@@ -210,48 +209,23 @@ class PortfolioLedger(Application[UUID]):
         expected_version: int | None = None,
     ) -> RecordedDecision:
         """Record a board decision on the portfolio and the project in one atomic write."""
-        checked_rationale = text(rationale, "rationale", required=True, max_length=4000) or ""
-        checked_meeting = text(meeting, "meeting", max_length=200)
-        if kind is DecisionKind.FUND:
-            if amount is None:
-                raise InvalidInput("amount", "is required to fund a project")
-            amount = money(amount, "amount", positive=True)
-        elif amount is not None:
-            raise InvalidInput("amount", f"applies only to fund, not to {kind.value}")
-        day = not_in_future(decided_on or self.today(), self.today(), "decided_on")
-
+        terms = Terms.checked(
+            kind,
+            rationale=rationale,
+            today=self.today(),
+            amount=amount,
+            decided_on=decided_on,
+            meeting=meeting,
+        )
         for _ in range(DECISION_RETRIES):
             portfolio = self.portfolio(portfolio_id)
             project = self.project(project_id)
-            if project.portfolio_id != portfolio_id:
-                raise InvalidInput(
-                    "project_id", f"project {project_id} is not in portfolio {portfolio_id}"
-                )
             check_version(project, expected_version)
             seen_version = project.version
-            status_before = project.status
-            evidence = {
-                "project_version": seen_version,
-                "status": status_before.value,
-                "health": project.health(
-                    portfolio.reporting_cadence_days, self.today()
-                ).as_evidence(),
-            }
-            decision_id = uuid4()
-            status_after = project.apply_decision(kind, amount, decision_id, actor)
-            portfolio.record_decision(
-                kind,
-                amount,
-                decision_id=decision_id,
-                project_id=project_id,
-                rationale=checked_rationale,
-                decided_on=day,
-                meeting=checked_meeting,
-                actor=actor,
-                status_before=status_before.value,
-                status_after=status_after.value,
-                evidence=evidence,
+            taken = take_on_project(
+                terms, portfolio, project, actor=actor, assessed_on=self.today()
             )
+            taken.record(portfolio)
             try:
                 recordings = self._save(portfolio, project)
             except ConcurrentWrite:
@@ -262,20 +236,20 @@ class PortfolioLedger(Application[UUID]):
                 continue
             event = next(r for r in recordings if r.domain_event.originator_id == portfolio_id)
             return RecordedDecision(
-                id=decision_id,
+                id=taken.id,
                 portfolio_id=portfolio_id,
                 project_id=project_id,
                 kind=kind,
-                amount=amount,
-                rationale=checked_rationale,
-                meeting=checked_meeting,
+                amount=terms.amount,
+                rationale=terms.rationale,
+                meeting=terms.meeting,
                 decided_by=actor,
-                decided_on=day,
+                decided_on=terms.decided_on,
                 recorded_at=recorded_at(event),
                 position=event.notification.id,
-                status_before=status_before,
-                status_after=status_after,
-                evidence=evidence,
+                status_before=taken.status_before,
+                status_after=taken.status_after,
+                evidence=taken.evidence,
             )
         raise ConcurrentWrite
 

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.application import PortfolioLedger
-from domain.errors import InvalidInput
+from domain.decisions import Taken, Terms, take_on_project
 from domain.lifecycle import DecisionKind
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.values import money, not_in_future, text
 
 CHUNK_EVENTS = 300
-
-
-@dataclass(frozen=True)
-class DraftDecision:
-    """A board decision already applied to its project, still to be recorded on its portfolio."""
-
-    kind: DecisionKind
-    amount: Decimal | None
-    terms: dict[str, Any]
-
-    def record(self, portfolio: Portfolio) -> None:
-        portfolio.record_decision(self.kind, self.amount, **self.terms)
 
 
 def draft_decision(
@@ -41,42 +26,21 @@ def draft_decision(
     today: date,
     amount: Decimal | None = None,
     meeting: str | None = None,
-) -> DraftDecision:
-    """Check a decision as PortfolioLedger.decide does and apply the project's side in memory.
+) -> Taken:
+    """Check a decision by the domain's own rules and apply the project's side in memory.
 
-    The evidence is the project's version and its health on `decided_on`, the board's date.
+    The evidence is the project's health on `decided_on`, the board's date: an import or the
+    demo records past meetings, and the board then had that day's reports in front of it.
     """
-    checked_rationale = text(rationale, "rationale", required=True, max_length=4000) or ""
-    checked_meeting = text(meeting, "meeting", max_length=200)
-    if kind is DecisionKind.FUND:
-        if amount is None:
-            raise InvalidInput("amount", "is required to fund a project")
-        amount = money(amount, "amount", positive=True)
-        portfolio.check_budget(amount)
-    elif amount is not None:
-        raise InvalidInput("amount", f"applies only to fund, not to {kind.value}")
-    day = not_in_future(decided_on, today, "decided_on")
-    if project.portfolio_id != portfolio.id:
-        raise InvalidInput("project_id", f"project {project.id} is not in portfolio {portfolio.id}")
-    status_before = project.status
-    evidence = {
-        "project_version": project.version,
-        "status": status_before.value,
-        "health": project.health(portfolio.reporting_cadence_days, day).as_evidence(),
-    }
-    decision_id = uuid4()
-    status_after = project.apply_decision(kind, amount, decision_id, actor)
-    return DraftDecision(kind, amount, {
-        "decision_id": decision_id,
-        "project_id": project.id,
-        "rationale": checked_rationale,
-        "decided_on": day,
-        "meeting": checked_meeting,
-        "actor": actor,
-        "status_before": status_before.value,
-        "status_after": status_after.value,
-        "evidence": evidence,
-    })
+    terms = Terms.checked(
+        kind,
+        rationale=rationale,
+        today=today,
+        amount=amount,
+        decided_on=decided_on,
+        meeting=meeting,
+    )
+    return take_on_project(terms, portfolio, project, actor=actor, assessed_on=terms.decided_on)
 
 
 class Batch:

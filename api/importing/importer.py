@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
-from api.importing.bulk import CHUNK_EVENTS, Batch, DraftDecision, draft_decision
+from api.importing.bulk import CHUNK_EVENTS, Batch, draft_decision
 from api.importing.mapping import Mapping
 from api.importing.rows import ImportRow, RowError
+from domain.decisions import Taken
 from domain.errors import GovernanceError, InvalidInput, ProjectNotFound, TransitionNotAllowed
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
@@ -67,7 +68,7 @@ class Attempt:
 
     project: Project
     proposed: bool = False
-    decisions: list[DraftDecision] = field(default_factory=list)
+    decisions: list[Taken] = field(default_factory=list)
     reports: int = 0
     completed: bool = False
 

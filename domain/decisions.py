@@ -1,0 +1,104 @@
+"""A board decision: its terms checked, the evidence the board had, taken on both aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.errors import InvalidInput
+from domain.lifecycle import DecisionKind, Status
+from domain.portfolio import Portfolio
+from domain.project import Project
+from domain.values import money, not_in_future, text
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the board decided, how much, why, when and where: checked before anything changes."""
+
+    kind: DecisionKind
+    amount: Decimal | None
+    rationale: str
+    meeting: str | None
+    decided_on: date
+
+    @classmethod
+    def checked(
+        cls,
+        kind: DecisionKind,
+        *,
+        rationale: str,
+        today: date,
+        amount: Decimal | None = None,
+        decided_on: date | None = None,
+        meeting: str | None = None,
+    ) -> Terms:
+        """A rationale is required, an amount only and always to fund, no date in the future."""
+        if kind is DecisionKind.FUND:
+            if amount is None:
+                raise InvalidInput("amount", "is required to fund a project")
+            amount = money(amount, "amount", positive=True)
+        elif amount is not None:
+            raise InvalidInput("amount", f"applies only to fund, not to {kind.value}")
+        return cls(
+            kind=kind,
+            amount=amount,
+            rationale=text(rationale, "rationale", required=True, max_length=4000) or "",
+            meeting=text(meeting, "meeting", max_length=200),
+            decided_on=not_in_future(decided_on or today, today, "decided_on"),
+        )
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A decision applied to its project, with the evidence the board had before it."""
+
+    id: UUID
+    terms: Terms
+    project_id: UUID
+    actor: str
+    status_before: Status
+    status_after: Status
+    evidence: dict[str, Any]
+
+    def record(self, portfolio: Portfolio) -> None:
+        """The portfolio's side: the decision itself, under its budget rule."""
+        portfolio.record_decision(
+            self.terms.kind,
+            self.terms.amount,
+            decision_id=self.id,
+            project_id=self.project_id,
+            rationale=self.terms.rationale,
+            decided_on=self.terms.decided_on,
+            meeting=self.terms.meeting,
+            actor=self.actor,
+            status_before=self.status_before.value,
+            status_after=self.status_after.value,
+            evidence=self.evidence,
+        )
+
+
+def take_on_project(
+    terms: Terms, portfolio: Portfolio, project: Project, *, actor: str, assessed_on: date
+) -> Taken:
+    """Check the decision against both aggregates, then apply the project's side.
+
+    The evidence is the project's version, status and health (assessed on `assessed_on`)
+    before the decision: what the board had in front of it.
+    """
+    if project.portfolio_id != portfolio.id:
+        raise InvalidInput("project_id", f"project {project.id} is not in portfolio {portfolio.id}")
+    if terms.amount is not None:
+        portfolio.check_budget(terms.amount)
+    status_before = project.status
+    evidence = {
+        "project_version": project.version,
+        "status": status_before.value,
+        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
+    }
+    decision_id = uuid4()
+    status_after = project.apply_decision(terms.kind, terms.amount, decision_id, actor)
+    return Taken(decision_id, terms, project.id, actor, status_before, status_after, evidence)
