@@ -109,6 +109,17 @@ class TokenStore:
                     (instant(datetime.now(UTC)), name),
                 )
 
+    def is_live(self, name: str, role: Role) -> bool:
+        """Whether the named token still exists with this role and is not revoked."""
+        return (
+            self.database.read_one(
+                "SELECT 1 AS live FROM api_tokens"
+                " WHERE name = ? AND role = ? AND revoked_at IS NULL",
+                (name, role.value),
+            )
+            is not None
+        )
+
     def authenticate(self, secret: str) -> Principal | None:
         """The principal a live token stands for, or None."""
         row = self.database.read_one(

@@ -177,9 +177,9 @@ def seal_up(database: Database) -> int:
     """Seal every event recorded so far; returns the last position sealed.
 
     Only the seal runs: it reads stored bytes, so even a log whose events no longer decode is
-    sealed up to its end before it is verified.
+    sealed up to its end before it is verified. Its tables exist: the ledger service made them.
     """
-    return Projector(database, [Seal()]).catch_up()
+    return Projector(database, [Seal()], create_tables=False).catch_up()
 
 
 # Verification

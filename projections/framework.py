@@ -167,15 +167,18 @@ class Projector:
         database: Database,
         views: Sequence[View],
         batch_size: int = BATCH_SIZE,
+        *,
+        create_tables: bool = True,
     ) -> None:
         self.database = database
         self.views = {view.name: view for view in views}
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._handlers: dict[tuple[str, type], Callable[..., None]] = {}
-        with database.transaction() as sql:
-            for view in views:
-                view.create(sql)
+        if create_tables:
+            with database.transaction() as sql:
+                for view in views:
+                    view.create(sql)
 
     def positions(self) -> dict[str, int]:
         return self.database.positions(list(self.views))

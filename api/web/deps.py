@@ -51,8 +51,7 @@ def web_state(request: Request) -> WebState:
         with _setup:
             if getattr(state, "web", None) is None:
                 service: LedgerService = state.service
-                tokens = getattr(state, "tokens", None) or TokenStore(service.database)
-                state.web = WebState(service, tokens, SessionKey(service.database))
+                state.web = WebState(service, state.tokens, SessionKey(service.database))
     web: WebState = state.web
     return web
 
@@ -67,9 +66,7 @@ def current_session(request: Request) -> Session | None:
     session = unseal(request.cookies.get(COOKIE), web.key)
     if session is None:
         return None
-    live = any(token.name == session.name and token.role is session.role
-               and token.revoked_at is None for token in web.tokens.list())
-    return session if live else None
+    return session if web.tokens.is_live(session.name, session.role) else None
 
 
 def signed_in(request: Request) -> Session:
