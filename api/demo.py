@@ -332,8 +332,8 @@ class DemoStory:
         if done:
             story.spi, story.cpi = 1.0, max(story.cpi, 0.96)
         planned = story.requested * Decimal(min(1.0, elapsed / story.duration))
-        earned = planned * Decimal(story.spi)
-        actual = earned / Decimal(story.cpi)
+        earned = planned * as_index(story.spi)
+        actual = earned / as_index(story.cpi)
         schedule, cost = rating(story.spi), rating(story.cpi)
         worst = max((schedule, cost), key=[Rating.GREEN, Rating.AMBER, Rating.RED].index)
         story.last_overall = worst
@@ -371,6 +371,11 @@ class DemoStory:
             story.cpi = min(1.0, max(0.65, story.cpi + step / 2 + noise / 2))
         else:
             story.spi, story.cpi = 1.0 + noise, 1.0 + self.rng.uniform(-0.04, 0.03)
+
+
+def as_index(simulated: float) -> Decimal:
+    """A simulated performance index as an exact decimal: money never meets a binary float."""
+    return Decimal(f"{simulated:.4f}")
 
 
 def demo_commands(today: date, *, portfolios: int = 4, projects: int = 12, months: int = 12,
