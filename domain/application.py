@@ -261,19 +261,21 @@ class PortfolioLedger(Application[UUID]):
     def project(self, project_id: UUID, version: int | None = None) -> Project:
         return self._get(Project, project_id, version, ProjectNotFound)
 
-    def save_all(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
-        """Save many aggregates' pending events in one atomic write (bulk import), in the order
-        they happened, so the two halves of each decision stand side by side in the log."""
-        before = {a.id: a.version - len(a.pending_events) for a in aggregates}
-        events = list(heapq.merge(*(a.collect_events() for a in aggregates), key=happened))
+    def save_all(self, *items: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:
+        """Save many aggregates' pending events (and events given as they are) in one atomic
+        write, in the order they happened, so each decision's two halves stand side by side."""
+        aggregates = {item.id: item for item in items if isinstance(item, Aggregate)}
+        given = [item for item in items if not isinstance(item, Aggregate)]
+        events = list(
+            heapq.merge(given, *(a.collect_events() for a in aggregates.values()), key=happened)
+        )
         recordings = self._save(*events)
-        for aggregate in aggregates:
+        for event in events:
             # Snapshots at the same versions as the application's own saves take them.
-            interval = self.snapshotting_intervals.get(type(aggregate))
-            if interval:
-                first = before[aggregate.id] // interval * interval + interval
-                for version in range(first, aggregate.version + 1, interval):
-                    self.take_snapshot(aggregate.id, version=version)
+            aggregate = aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
+            if interval and event.originator_version % interval == 0:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
         return recordings
 
     def _get(
