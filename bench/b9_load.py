@@ -1,0 +1,101 @@
+"""B9: loading a portfolio aggregate with 10k decisions, against loading one with 10."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from bench.context import Context
+from bench.generate import Generator
+from bench.harness import Result, Sample, Target, interleave
+from domain.application import PortfolioLedger
+from domain.lifecycle import DecisionKind
+from domain.portfolio import Portfolio
+from domain.project import Project
+
+FIGURE = "B9"
+TARGET = Target("<=", 3.0)
+BOARD = "board:bench"
+DAY = date(2014, 1, 10)
+
+
+def portfolio_with(ledger: PortfolioLedger, decisions: int) -> UUID:
+    """A portfolio whose board took `decisions` decisions: each project funded once, then
+    paused and resumed in turn, with every project event saved beside its decision."""
+    writer = Generator(ledger, batch=1000)
+    projects_count = max(1, min(decisions, 10 + decisions // 10))
+    portfolio = Portfolio.open(name=f"Board of {decisions}", budget=Decimal("1e12"),
+                               actor=BOARD)
+    writer.record(portfolio)
+    projects = []
+    for index in range(projects_count):
+        project = Project.propose(portfolio_id=portfolio.id, name=f"Project {index}",
+                                  code=f"P{index}", requested_budget=Decimal("100000.00"),
+                                  actor="manager:bench")
+        writer.record(project)
+        projects.append(project)
+    for index in range(decisions):
+        project = projects[index % projects_count]
+        if index < projects_count:
+            kind, amount = DecisionKind.FUND, Decimal("100000.00")
+        else:
+            kind = DecisionKind.PAUSE if project.status.value == "active" else DecisionKind.RESUME
+            amount = None
+        decide(writer, portfolio, project, kind, amount)
+    writer.flush()
+    return portfolio.id
+
+
+def decide(writer: Generator, portfolio: Portfolio, project: Project, kind: DecisionKind,
+           amount: Decimal | None) -> None:
+    decision_id = UUID(int=writer.rng.getrandbits(128), version=4)
+    before = project.status
+    evidence = {"project_version": project.version, "status": before.value,
+                "health": project.health(portfolio.reporting_cadence_days, DAY).as_evidence()}
+    after = project.apply_decision(kind, amount, decision_id, BOARD)
+    portfolio.record_decision(kind, amount, decision_id=decision_id, project_id=project.id,
+                              rationale="Benchmark review: the board's regular decision.",
+                              decided_on=DAY, meeting="Investment review board", actor=BOARD,
+                              status_before=before.value, status_after=after.value,
+                              evidence=evidence)
+    writer.record(portfolio, project)
+
+
+def seconds_per_load(ledger: PortfolioLedger, portfolio_id: UUID, loads: int,
+                     version: int | None) -> float:
+    """Asking for the version bypasses the aggregate cache: snapshot plus later events."""
+    started = time.perf_counter()
+    for _ in range(loads):
+        ledger.portfolio(portfolio_id, version)
+    return (time.perf_counter() - started) / loads
+
+
+def run(ctx: Context) -> list[Result]:
+    # 49 past a round number: the portfolio stands 50 events after its last snapshot, the
+    # average case (right after a snapshot, a load reads one event)
+    large, small = ctx.size(10_000, 2_000) + 49, 10
+    url = ctx.store.url("b9")
+    ledger = PortfolioLedger(ctx.store.env(url))
+    try:
+        big = portfolio_with(ledger, large)
+        little = portfolio_with(ledger, small)
+        loads = ctx.size(50, 20)
+        version, little_version = ledger.portfolio(big).version, ledger.portfolio(little).version
+
+        def compared(big_version: int | None, little_version: int | None) -> Sample:
+            return interleave(
+                figure=lambda: seconds_per_load(ledger, big, loads, big_version) * 1000,
+                baseline=lambda: seconds_per_load(ledger, little, loads, little_version) * 1000,
+                repeats=ctx.repeats)
+
+        samples = {"cold (snapshot + events)": compared(version, little_version),
+                   "through the aggregate cache": compared(None, None)}
+    finally:
+        ledger.close()
+    return [Result.measured(FIGURE, f"portfolio load {mode}, {large:,} vs {small} decisions",
+                            ctx.store.kind, "ms", sample, TARGET,
+                            f"version {version:,}: {version % 100} events after the last "
+                            f"snapshot (every 100); {loads} loads a run")
+            for mode, sample in samples.items()]
