@@ -26,7 +26,7 @@ from projections.composition import PortfolioComposition, summarise
 from projections.database import Database, Row, Sql, parse_instant
 from projections.decisions import DecisionLog
 from projections.framework import Projector
-from projections.health import ProjectHealth, stale
+from projections.health import REPORT_COLUMNS, ProjectHealth, stale
 from projections.seal import Seal
 from projections.timeline import Moment, Timeline
 
@@ -84,22 +84,7 @@ def project_public(row: Row, today: date) -> dict[str, Any]:
 
 
 def health_public(row: Row, today: date) -> dict[str, Any]:
-    fields = (
-        "overall",
-        "schedule",
-        "cost",
-        "scope",
-        "quality",
-        "risk",
-        "cpi",
-        "spi",
-        "percent_complete",
-        "period_end",
-        "planned_value",
-        "earned_value",
-        "actual_cost",
-        "summary",
-    )
+    fields = ("overall", "cpi", "spi", *REPORT_COLUMNS)
     return {
         "project_id": row["project_id"],
         **{field: row[field] for field in fields},
