@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.requests import Request
 
 from api.settings import ConfigurationError, Settings
 from projections.audit import HeadSigner
@@ -29,6 +30,11 @@ def head_signer(settings: Settings) -> HeadSigner | None:
 
 
 @lru_cache(maxsize=4)
+def signer(request: Request) -> HeadSigner | None:
+    """The signer of the app serving this request, or None when heads are not signed."""
+    return head_signer(request.app.state.settings)
+
+
 def _signer_from_file(path: str) -> HeadSigner:
     try:
         text = Path(path).read_text()

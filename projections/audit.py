@@ -40,6 +40,8 @@ from projections.seal import (
 from projections.service import LedgerService, event_public, jsonable
 from projections.timeline import Timeline
 
+NDJSON = "application/x-ndjson"  # the media type of an audit bundle
+
 HEAD_CONTEXT = b"portfolio-ledger-head:v1\n"
 BUNDLE_FORMAT = "portfolio-ledger-bundle:v1"
 ALGORITHM = "Ed25519"

@@ -8,20 +8,19 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
 from api.errors import problems
 from api.schemas import EventPublic, Page
-from api.signing import head_signer
+from api.signing import signer
 from domain.errors import InvalidInput, NotFound
 from projections import audit
-from projections.audit import Filters, Head, HeadSigner
+from projections.audit import NDJSON, Filters, Head, HeadSigner
 
 router = APIRouter(prefix="/v1", tags=["audit"])
-NDJSON = "application/x-ndjson"
 
 
 class SigningOff(NotFound):
@@ -30,10 +29,6 @@ class SigningOff(NotFound):
     def __init__(self) -> None:
         super().__init__("signing-key")
         self.args = ("heads are not signed: no signing key is configured",)
-
-
-def signer(request: Request) -> HeadSigner | None:
-    return head_signer(request.app.state.settings)
 
 
 SignerDep = Annotated[HeadSigner | None, Depends(signer)]

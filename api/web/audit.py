@@ -9,24 +9,19 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.signing import head_signer
+from api.signing import signer
 from api.web import reads
 from api.web.deps import Auditor, Ledger, TimeTravel, Travel, check_form
 from api.web.log import bound, identifier
 from api.web.rendering import PageRoute, page
 from api.web.session import Session
 from projections import audit
-from projections.audit import Filters, Head, HeadSigner
+from projections.audit import NDJSON, Filters, Head, HeadSigner
 from projections.seal import Seal, SealedTree
 from projections.service import LedgerService
 from projections.timeline import Timeline
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-NDJSON = "application/x-ndjson"
-
-
-def signer(request: Request) -> HeadSigner | None:
-    return head_signer(request.app.state.settings)
 
 
 def head_then(service: LedgerService, signing: HeadSigner | None,
