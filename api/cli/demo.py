@@ -50,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
     print('\nDemo tokens, shown once (send as "Authorization: Bearer <token>"):')
     for role, name, secret in tokens:
         print(f"  {role.value:<8} {name:<18} {secret}")
-    url = f"http://{args.host}:{args.port}/docs"
+    url = f"http://{args.host}:{args.port}/"
+    where = f"{url} and sign in with the board token (the API and its docs: {url}docs)"
     if not args.serve:
-        print(f"\nServe it with `portfolio-ledger serve` (or `demo --serve`), then open {url}")
+        print(f"\nServe it with `portfolio-ledger serve` (or `demo --serve`), then open {where}")
         return 0
-    print(f"\nOpen {url} and press Authorize with a token.", flush=True)
+    print(f"\nOpen {where}.", flush=True)
     return serve.run(args)
