@@ -73,8 +73,8 @@ def run_figure(module: ModuleType, ctx: Context, profile: bool) -> tuple[list[Re
 
 def machine() -> dict[str, Any]:
     import os
+    from importlib.metadata import version
 
-    import eventsourcing
     import psycopg
 
     memory = ""
@@ -93,7 +93,8 @@ def machine() -> dict[str, Any]:
         "memory": memory,
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
-        "eventsourcing": getattr(eventsourcing, "__version__", ""),
+        **{package: version(package) for package in
+           ("eventsourcing", "psycopg", "fastapi", "uvicorn", "pydantic")},
         "sqlite": sqlite3.sqlite_version,
         "postgresql": postgres,
         "platform": platform.platform(),

@@ -9,11 +9,13 @@ the shape stays the same: ~94% status reports, a few percent decisions.
 
 from __future__ import annotations
 
+import csv
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -282,17 +284,6 @@ def generate(ledger: PortfolioLedger, events: int, seed: int = 2013, **plan: Any
     return Generator(ledger, seed).build(events, **plan)
 
 
-def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 IMPORT_COLUMNS = ("Portfolio", "Code", "Name", "Requested", "Start", "Duration", "Period_End",
                   "Schedule", "Cost", "Scope", "Risk", "Percent_Complete", "Planned_Value",
                   "Earned_Value", "Actual_Cost", "Summary", "Status", "Funded")
@@ -323,12 +314,9 @@ reporting_cadence_days = 45
 """
 
 
-def write_import_file(folder: Any, events: int, seed: int = 2013) -> tuple[Any, Any]:
+def write_import_file(folder: Path, events: int, seed: int = 2013) -> tuple[Path, Path]:
     """A CSV export of about `events` events (monthly rows, one per delivering project and
     month, month by month), and its mapping; returns (csv path, mapping path)."""
-    import csv
-    from pathlib import Path
-
     rng = random.Random(seed)
     months = 12 if events <= 20_000 else 60
     count = max(1, events // (months + 3))

@@ -1,6 +1,6 @@
 """Where the time goes: one scenario under pyinstrument, on one store.
 
-`python -m bench.profile rebuild|record|import|seal|verify|reads|http|server
+`python -m bench.profile rebuild|record|import|seal|verify|reads|server
 [--store sqlite|postgresql] [--events N]` writes bench/out/profile-<scenario>-<store>.txt
 and prints its top.
 `server` samples a real API server under 16 reading clients with py-spy. pyinstrument and
@@ -39,7 +39,7 @@ def scenario(name: str, ctx: Context, events: int) -> Work:
         mapping = load_mapping(MAPPING)
         return (lambda: (import_file(service, DATASET, mapping, actor="bench:import"),
                          service.catch_up())), service.close
-    log: Log = ctx.log(events, caught_up=name in ("reads", "verify", "record", "http", "seal"))
+    log: Log = ctx.log(events, caught_up=name in ("reads", "verify", "record", "seal"))
     service = LedgerService(log.env)
     if name == "rebuild":
         return service.projector.rebuild, service.close
@@ -65,29 +65,6 @@ def scenario(name: str, ctx: Context, events: int) -> Work:
                 service.decision_log(portfolio_id=str(portfolio), limit=100)
                 service.project_health(rng.choice(projects))
         return reads, service.close
-    if name == "http":
-        from fastapi.testclient import TestClient
-
-        from api.app import create_app
-        from api.settings import Settings
-        from bench.tokens import make_tokens
-
-        service.close()
-        portfolio = Counter(p for p, _ in log.built.projects.values()).most_common(1)[0][0]
-        projects = list(log.built.projects)
-        rng = random.Random(1)
-        token = make_tokens(log.env, "viewer")["viewer"]
-        client = TestClient(create_app(Settings(db=log.url)))
-        client.__enter__()
-        auth = {"Authorization": f"Bearer {token}"}
-
-        def requests() -> None:
-            for _ in range(100):
-                for path in (f"/v1/portfolios/{portfolio}/composition",
-                             f"/v1/decisions?portfolio_id={portfolio}&limit=100",
-                             f"/v1/projects/{rng.choice(projects)}/health"):
-                    client.get(path, headers=auth).raise_for_status()
-        return requests, lambda: client.__exit__(None, None, None)
     raise SystemExit(f"unknown scenario {name!r}")
 
 
@@ -188,7 +165,7 @@ def summarise_stacks(collapsed: str, top: int = 40) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("scenario",
-                        choices=("rebuild", "record", "import", "seal", "verify", "reads", "http",
+                        choices=("rebuild", "record", "import", "seal", "verify", "reads",
                                  "server"))
     parser.add_argument("--store", choices=STORES, default="sqlite")
     parser.add_argument("--events", type=int, default=10_000)

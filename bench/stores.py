@@ -75,4 +75,5 @@ def postgres_problem() -> str | None:
         with psycopg.connect(POSTGRES_ADMIN, connect_timeout=3):
             return None
     except psycopg.Error as error:
-        return f"PostgreSQL at {POSTGRES_ADMIN} is unreachable: {error}".strip()
+        first = (str(error).strip().splitlines() or ["no answer"])[0]
+        return f"PostgreSQL at {POSTGRES_ADMIN} is unreachable: {first}"
