@@ -155,7 +155,7 @@ class PortfolioComposition(View):
             "funded": "0.00",
             "overall": "unknown",
         }
-        self._member_row(row, position)
+        self.member_history.record(row, position)
 
     @process_event.register
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
@@ -164,7 +164,7 @@ class PortfolioComposition(View):
             {name: getattr(event, name) for name in StatusReport.__dataclass_fields__}
         )
         row["overall"] = str(assess_health(report, 1, report.period_end).overall)
-        self._member_row(row, position)
+        self.member_history.record(row, position)
 
     @process_event.register
     def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
@@ -172,23 +172,19 @@ class PortfolioComposition(View):
         row["status"] = event.status_after
         if event.amount is not None:
             row["funded"] = str(Decimal(row["funded"]) + event.amount)
-        self._member_row(row, position)
+        self.member_history.record(row, position)
 
     @process_event.register
     def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
         row = self._member(event)
         row["status"] = Status.COMPLETED.value
-        self._member_row(row, position)
+        self.member_history.record(row, position)
 
     def _member(self, event: Any) -> Row:
         return self.member_history.following(str(event.originator_id))
 
-    def _member_row(self, row: Row, position: int) -> None:
-        self.member_history.record(row, position)
-
     def _portfolio_row(self, row: Row, event: Any, position: int) -> None:
-        row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
-        self.portfolio_history.record(row, position)
+        self.portfolio_history.record_event(row, event, position)
 
     # Reads
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
-from projections.database import Database, Row, Sql
+from projections.database import Database, Row, Sql, instant
 
 BATCH_SIZE = 1000
 IN_CHUNK = 500
@@ -118,6 +118,11 @@ class History:
         row["valid_from"] = position
         self.newest[row[self.key]] = row
         self.pending.add(self.table, row)
+
+    def record_event(self, row: Row, event: Any, position: int) -> None:
+        """Record a row stamped with its event's recording time and aggregate version."""
+        row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
+        self.record(row, position)
 
 
 def row_at(sql: Sql, table: str, key: str, ident: str, position: int) -> Row | None:

@@ -203,8 +203,7 @@ class ProjectHealth(View):
         return self.history.following(str(event.originator_id))
 
     def _insert(self, row: Row, event: Any, position: int) -> None:
-        row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
-        self.history.record(row, position)
+        self.history.record_event(row, event, position)
 
     # Reads
 
