@@ -73,9 +73,7 @@ class PortfolioComposition(View):
         + ", PRIMARY KEY (project_id, valid_from))",
     )
 
-    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
-        events = [event for event, _ in batch]
-        on_portfolios = [isinstance(e, PORTFOLIO_EVENTS) for e in events]
+    def __init__(self) -> None:
         self.pending = Pending(
             composition_registry=("portfolio_id", "first_position"),
             composition_portfolios=PORTFOLIO_COLUMNS,
@@ -84,21 +82,26 @@ class PortfolioComposition(View):
         )
         self.portfolio_history = History("composition_portfolios", "portfolio_id", self.pending)
         self.member_history = History("composition_member_history", "project_id", self.pending)
-        self.portfolio_history.load(
-            sql,
-            (str(e.originator_id) for e, mine in zip(events, on_portfolios, strict=True) if mine),
-        )
-        self.member_history.load(
-            sql,
-            (
-                str(e.originator_id)
-                for e, mine in zip(events, on_portfolios, strict=True)
-                if not mine
-            ),
-        )
+
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        portfolios: set[str] = set()
+        members: set[str] = set()
+        for event, _ in batch:
+            (portfolios if isinstance(event, PORTFOLIO_EVENTS) else members).add(
+                str(event.originator_id)
+            )
+        self.portfolio_history.load(sql, portfolios)
+        self.member_history.load(sql, members)
 
     def flush(self, sql: Sql) -> None:
         self.pending.write(sql)
+        self.portfolio_history.trim()
+        self.member_history.trim()
+
+    def forget(self) -> None:
+        self.pending.clear()
+        self.portfolio_history.forget()
+        self.member_history.forget()
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.application import store_errors
 from domain.errors import StoreUnavailable
@@ -30,18 +30,16 @@ def instant(value: datetime) -> str:
 
 
 def parse_instant(text: str) -> datetime:
-    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    """The instant `instant` wrote (`fromisoformat` reads its `Z` as UTC)."""
+    return datetime.fromisoformat(text)
 
 
 class Sql:
     """A cursor inside one transaction; statements use `?` placeholders on both stores."""
 
-    def __init__(
-        self, cursor: Any, dialect: Literal["sqlite", "postgresql"], tracking: Any
-    ) -> None:
+    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"]) -> None:
         self.cursor = cursor
         self.dialect = dialect
-        self._tracking = tracking
         self._schema_locked = False
 
     def _statement(self, statement: str) -> str:
@@ -65,10 +63,6 @@ class Sql:
     def scalar(self) -> Any:
         row = self.cursor.fetchone()
         return None if row is None else next(iter(dict(row).values()))
-
-    def track(self, projection: str, position: int) -> None:
-        """Record how far a projection got, in this transaction: exactly once or not at all."""
-        self._tracking._insert_tracking(self.cursor, Tracking(projection, position))
 
     def ddl(self, statement: str) -> None:
         """Run a schema statement, with `BYTES` meaning each store's binary type."""
@@ -100,7 +94,7 @@ class Database:
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Sql]:
         with store_errors(), self.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, self.dialect, self.tracking)
+            yield Sql(cursor, self.dialect)
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction(commit=False) as sql:
@@ -113,6 +107,24 @@ class Database:
     @property
     def tracking_table(self) -> str:
         return str(getattr(self.tracking, "tracking_table_name", "tracking"))
+
+    def track(self, sql: Sql, reached: dict[str, int]) -> None:
+        """Record how far projections got, in the caller's transaction: exactly once or not at
+        all. One statement for all of them; a position never moves back."""
+        if not reached:
+            return
+        table = self.tracking_table
+        moved = sql.execute(
+            f"INSERT INTO {table} (application_name, notification_id)"
+            f" VALUES {', '.join(['(?, ?)'] * len(reached))}"
+            f" ON CONFLICT (application_name) DO UPDATE"
+            f" SET notification_id = excluded.notification_id"
+            f" WHERE {table}.notification_id < excluded.notification_id"
+            f" RETURNING application_name",
+            [value for item in reached.items() for value in item],
+        ).all()
+        if len(moved) != len(reached):
+            raise IntegrityError(f"tracking moved back or twice: {sorted(reached)}")
 
     def tracked_in(self, sql: Sql, projection: str) -> int:
         """How far a projection got, read inside the caller's transaction."""
@@ -166,27 +178,42 @@ class Database:
         with store_errors():
             return self.app.recorder.max_notification_id() or 0
 
+    def notifications(self, sql: Sql, after: int, limit: int) -> list[Notification]:
+        """The log after a position, oldest first, read in the caller's transaction."""
+        return self._notifications(
+            sql, f"{self._position} > ? ORDER BY {self._position} LIMIT ?", (after, limit)
+        )
+
     def aggregate_log(self, originator_id: UUID) -> list[Notification]:
         """One aggregate's events with their global positions, oldest first."""
-        if self.dialect == "postgresql":
-            statement = (
-                f"SELECT notification_id AS id, originator_id, originator_version, topic, state"
-                f" FROM {self.events_table} WHERE originator_id = ? ORDER BY originator_version"
+        key = originator_id if self.dialect == "postgresql" else originator_id.hex
+        with self.transaction(commit=False) as sql:
+            return self._notifications(
+                sql, "originator_id = ? ORDER BY originator_version", (key,)
             )
-            key: Any = originator_id
-        else:
-            statement = (
-                f"SELECT rowid AS id, originator_id, originator_version, topic, state"
-                f" FROM {self.events_table} WHERE originator_id = ? ORDER BY originator_version"
-            )
-            key = originator_id.hex
+
+    @property
+    def _position(self) -> str:
+        return "notification_id" if self.dialect == "postgresql" else "rowid"
+
+    def _notifications(self, sql: Sql, where: str, params: Sequence[Any]) -> list[Notification]:
+        rows = sql.execute(
+            f"SELECT {self._position} AS id, originator_id, originator_version, topic, state"
+            f" FROM {self.events_table} WHERE {where}",
+            params,
+        ).all()
         return [
             Notification(
                 id=row["id"],
-                originator_id=originator_id,
+                originator_id=as_uuid(row["originator_id"]),
                 originator_version=row["originator_version"],
                 topic=row["topic"],
                 state=bytes(row["state"]),
             )
-            for row in self.read(statement, (key,))
+            for row in rows
         ]
+
+
+def as_uuid(value: UUID | str) -> UUID:
+    """SQLite keeps an originator id as text, PostgreSQL as a uuid."""
+    return value if isinstance(value, UUID) else UUID(value)

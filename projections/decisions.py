@@ -12,7 +12,7 @@ from typing import Any
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
-from projections.framework import Pending, View, rows_in
+from projections.framework import Pending, View, keep_recent, rows_in
 
 COLUMNS = (
     "decision_id",
@@ -69,17 +69,17 @@ class DecisionLog(View):
         "CREATE INDEX IF NOT EXISTS decisions_by_actor ON decisions (decided_by, position)",
     )
 
+    def __init__(self) -> None:
+        self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS)
+        self.projects: dict[str, Row] = {}  # a project's code and name never change
+
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
         decisions = [(e, position) for e, position in batch if isinstance(e, Portfolio.Decision)]
-        self.projects = {
-            row["project_id"]: row
-            for row in rows_in(
-                sql,
-                "SELECT * FROM decision_projects",
-                "project_id",
-                (str(e.project_id) for e, _ in decisions),
-            )
-        }
+        unknown = {str(e.project_id) for e, _ in decisions} - self.projects.keys()
+        self.projects.update(
+            (row["project_id"], row)
+            for row in rows_in(sql, "SELECT * FROM decision_projects", "project_id", unknown)
+        )
         self.recorded = {
             int(row["position"]): row["recorded_at"]
             for row in rows_in(
@@ -89,10 +89,14 @@ class DecisionLog(View):
                 (position for _, position in decisions),
             )
         }
-        self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS)
 
     def flush(self, sql: Sql) -> None:
         self.pending.write(sql)
+        keep_recent(self.projects)
+
+    def forget(self) -> None:
+        self.pending.clear()
+        self.projects.clear()
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:

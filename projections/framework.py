@@ -6,6 +6,7 @@ import inspect
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import singledispatchmethod
+from itertools import islice
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import IntegrityError, Notification
@@ -15,6 +16,7 @@ from projections.database import Database, Row, Sql, instant
 
 BATCH_SIZE = 1000
 IN_CHUNK = 500
+REMEMBERED_IDS = 2000  # newest rows a history keeps in memory between batches, per table
 
 
 class View:
@@ -65,6 +67,10 @@ class View:
     def flush(self, sql: Sql) -> None:
         """After a batch: write the rows its handlers produced."""
 
+    def forget(self) -> None:
+        """Drop what the view keeps in memory between batches: its tables moved without it
+        (another process applied events, a rebuild reset them, or a batch rolled back)."""
+
     def handler(self, event_type: type) -> Callable[..., None]:
         """The registered handler for an event type, looked up once per type."""
         method = inspect.getattr_static(self, "process_event")
@@ -84,6 +90,10 @@ class Pending:
     def add(self, table: str, row: Row) -> None:
         self.rows[table].append([row[column] for column in self.columns[table]])
 
+    def clear(self) -> None:
+        for rows in self.rows.values():
+            rows.clear()
+
     def write(self, sql: Sql) -> None:
         for table, rows in self.rows.items():
             names = self.columns[table]
@@ -97,8 +107,10 @@ class Pending:
 class History:
     """Rows of one table per id, each valid from its log position until the next one's.
 
-    A batch loads each id's newest row once, derives the next rows from it in memory and
-    records them; an `as_of` read is one index lookup (`row_at`).
+    The newest row of each id seen lately stays in memory between batches (at most
+    `REMEMBERED_IDS`, the least recently used leave first), so a batch reads from the table
+    only the ids it has not seen lately and derives the next rows in memory; an `as_of` read is
+    one index lookup (`row_at`).
     """
 
     def __init__(self, table: str, key: str, pending: Pending) -> None:
@@ -108,21 +120,42 @@ class History:
         self.newest: dict[str, Row] = {}
 
     def load(self, sql: Sql, ids: Iterable[str]) -> None:
-        self.newest = latest_rows(sql, self.table, self.key, ids)
+        """Make sure the newest row of every id a batch touches is at hand."""
+        missing = {ident for ident in ids if ident not in self.newest}
+        if missing:
+            self.newest.update(latest_rows(sql, self.table, self.key, missing))
 
     def following(self, ident: str) -> Row:
         """A copy of the newest row of an id, to become its next row."""
-        return dict(self.newest[ident])
+        return dict(self._touch(ident, self.newest.pop(ident)))
 
     def record(self, row: Row, position: int) -> None:
         row["valid_from"] = position
-        self.newest[row[self.key]] = row
+        self.newest.pop(row[self.key], None)
+        self._touch(row[self.key], row)
         self.pending.add(self.table, row)
 
     def record_event(self, row: Row, event: Any, position: int) -> None:
         """Record a row stamped with its event's recording time and aggregate version."""
         row.update(recorded_at=instant(event.timestamp), version=event.originator_version)
         self.record(row, position)
+
+    def trim(self) -> None:
+        """After a batch: keep only the ids used most recently."""
+        keep_recent(self.newest)
+
+    def forget(self) -> None:
+        self.newest.clear()
+
+    def _touch(self, ident: str, row: Row) -> Row:
+        self.newest[ident] = row  # dicts keep insertion order: the most recent use is last
+        return row
+
+
+def keep_recent(remembered: dict[str, Any]) -> None:
+    """Drop the oldest entries of a dict kept in use order, down to `REMEMBERED_IDS`."""
+    for ident in list(islice(remembered, max(len(remembered) - REMEMBERED_IDS, 0))):
+        del remembered[ident]
 
 
 def row_at(sql: Sql, table: str, key: str, ident: str, position: int) -> Row | None:
@@ -147,18 +180,27 @@ def rows_in(sql: Sql, select: str, column: str, values: Iterable[Any]) -> list[R
 
 
 def latest_rows(sql: Sql, table: str, key: str, ids: Iterable[str]) -> dict[str, Row]:
-    """The newest history row of each id, in one statement per few hundred ids."""
+    """The newest history row of each id: one index probe per id, a few hundred per statement."""
     found: dict[str, Row] = {}
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
-        rows = sql.execute(
-            f"SELECT h.* FROM {table} h JOIN ("
-            f" SELECT {key} AS id, MAX(valid_from) AS newest FROM {table}"
-            f" WHERE {key} IN ({', '.join('?' * len(chunk))}) GROUP BY {key}"
-            f") n ON h.{key} = n.id AND h.valid_from = n.newest",
-            chunk,
-        ).all()
+        if sql.dialect == "postgresql":
+            # Planned per id whatever the table's statistics say (a rebuild has none yet).
+            rows = sql.execute(
+                f"SELECT h.* FROM unnest(?::text[]) AS wanted(id) CROSS JOIN LATERAL ("
+                f" SELECT * FROM {table} WHERE {key} = wanted.id"
+                f" ORDER BY valid_from DESC LIMIT 1) h",
+                (chunk,),
+            ).all()
+        else:
+            rows = sql.execute(
+                f"SELECT h.* FROM {table} h JOIN ("
+                f" SELECT {key} AS id, MAX(valid_from) AS newest FROM {table}"
+                f" WHERE {key} IN ({', '.join('?' * len(chunk))}) GROUP BY {key}"
+                f") n ON h.{key} = n.id AND h.valid_from = n.newest",
+                chunk,
+            ).all()
         found.update((row[key], row) for row in rows)
     return found
 
@@ -180,6 +222,7 @@ class Projector:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._handlers: dict[tuple[str, type], Callable[..., None]] = {}
+        self._left: dict[str, int] | None = None  # the positions of its last committed batch
         if create_tables:
             with database.transaction() as sql:
                 for view in views:
@@ -194,17 +237,15 @@ class Projector:
         return {name: head - position for name, position in self.positions().items()}
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply every recorded event the views have not seen; returns the position reached."""
+        """Apply every event recorded before the call that the views have not seen;
+        returns the position reached."""
         with self._lock:
-            positions = self.positions()
+            # Where this projector left the views, if it knows: each batch's claim checks it.
+            positions = dict(self._left) if self._left else self.positions()
             head = self.database.head() if progress is not None else 0
             while True:
-                start = min(positions.values(), default=0)
-                notifications = self._batch(start)
-                if not notifications:
-                    return start
                 try:
-                    self._apply(notifications, positions)
+                    applied = self._apply_next(positions)
                 except IntegrityError:
                     # Another process applied these events first, or a rebuild reset the views:
                     # continue from where they stand now. An error that moved nothing is real.
@@ -213,13 +254,38 @@ class Projector:
                         raise
                     positions = moved
                     continue
-                if progress is not None:
-                    progress(notifications[-1].id, max(head, notifications[-1].id))
+                if applied and progress is not None:
+                    progress(applied[-1].id, max(head, applied[-1].id))
+                if len(applied) < self.batch_size:
+                    # A short batch read everything recorded before it was read.
+                    return min(positions.values(), default=0)
 
-    def _batch(self, start: int) -> list[Notification]:
+    def _apply_next(self, positions: dict[str, int]) -> Sequence[Notification]:
+        """Read and apply the next batch in one transaction; returns what it applied. What
+        the views keep in memory is trusted only while the tables stand where this projector
+        left them."""
+        try:
+            with self.database.transaction() as sql:
+                claimed = self.database.claim(sql, list(positions))
+                if claimed != self._left:
+                    self._forget()
+                if claimed != positions:
+                    raise IntegrityError("the views moved since this batch was planned")
+                notifications = self._batch(sql, min(positions.values(), default=0))
+                if notifications:
+                    self._project(sql, notifications, positions)
+        except BaseException:
+            self._forget()
+            raise
+        if notifications:
+            for name in positions:
+                positions[name] = max(positions[name], notifications[-1].id)
+        self._left = dict(positions)
+        return notifications
+
+    def _batch(self, sql: Sql, start: int) -> list[Notification]:
         """The next events after a position; one more if the batch would end inside a pair."""
-        read = self.database.app.recorder.select_notifications
-        notifications = list(read(start=start, limit=self.batch_size, inclusive_of_start=False))
+        notifications = self.database.notifications(sql, start, self.batch_size)
         if len(notifications) == self.batch_size:
             paired = frozenset().union(*(view.paired for view in self.views.values()))
             trailing = 0
@@ -229,45 +295,45 @@ class Projector:
                 trailing += 1
             # Batches start at pair boundaries, so an odd trailing run ends on a first half.
             if trailing % 2:
-                notifications += read(start=notifications[-1].id, limit=1, inclusive_of_start=False)
+                notifications += self.database.notifications(sql, notifications[-1].id, 1)
         return notifications
 
-    def _apply(self, notifications: Sequence[Notification], positions: dict[str, int]) -> None:
+    def _project(
+        self, sql: Sql, notifications: Sequence[Notification], positions: dict[str, int]
+    ) -> None:
         mapper = self.database.app.mapper
         last = notifications[-1].id
-        with self.database.transaction() as sql:
-            if self.database.claim(sql, list(positions)) != positions:
-                raise IntegrityError("the views moved since this batch was read")
-            for view in self.views.values():
-                if view.raw:
-                    unseen = [n for n in notifications if n.id > positions[view.name]]
-                    if unseen:
-                        view.process_notifications(unseen, sql)
-            batches: dict[str, list[tuple[Any, int]]] = {name: [] for name in self.views}
-            for notification in notifications:
-                readers = [
-                    view
-                    for view in self.views.values()
-                    if (view.reads_all or notification.topic in view.topics)
-                    and positions[view.name] < notification.id
-                ]
-                if readers:
-                    event = mapper.to_domain_event(notification)
-                    for view in readers:
-                        batches[view.name].append((event, notification.id))
-            # View by view, in the order given: a later view may read what an earlier one wrote.
-            for view in self.views.values():
-                batch = batches[view.name]
-                if batch:
-                    view.begin(sql, batch)
-                    for event, position in batch:
-                        self._handler(view, type(event))(view, event, sql, position)
-                    view.flush(sql)
-            for name, position in positions.items():
-                if position < last:
-                    sql.track(name, last)
-        for name in positions:
-            positions[name] = max(positions[name], last)
+        for view in self.views.values():
+            if view.raw:
+                unseen = [n for n in notifications if n.id > positions[view.name]]
+                if unseen:
+                    view.process_notifications(unseen, sql)
+        batches: dict[str, list[tuple[Any, int]]] = {name: [] for name in self.views}
+        for notification in notifications:
+            readers = [
+                view
+                for view in self.views.values()
+                if (view.reads_all or notification.topic in view.topics)
+                and positions[view.name] < notification.id
+            ]
+            if readers:
+                event = mapper.to_domain_event(notification)
+                for view in readers:
+                    batches[view.name].append((event, notification.id))
+        # View by view, in the order given: a later view may read what an earlier one wrote.
+        for view in self.views.values():
+            batch = batches[view.name]
+            if batch:
+                view.begin(sql, batch)
+                for event, position in batch:
+                    self._handler(view, type(event))(view, event, sql, position)
+                view.flush(sql)
+        self.database.track(sql, {name: last for name, at in positions.items() if at < last})
+
+    def _forget(self) -> None:
+        self._left = None
+        for view in self.views.values():
+            view.forget()
 
     def _handler(self, view: View, event_type: type) -> Callable[..., None]:
         key = (view.name, event_type)
@@ -288,6 +354,7 @@ class Projector:
             for view in chosen:
                 view.drop(sql)
                 view.create(sql)
+            self._forget()
         return self.catch_up(progress)
 
 

@@ -93,30 +93,39 @@ class ProjectHealth(View):
         + ", PRIMARY KEY (project_id, valid_from))",
     )
 
-    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
-        events = [event for event, _ in batch]
+    def __init__(self) -> None:
         self.pending = Pending(
             health_portfolios=("portfolio_id", "cadence_days"),
             health_projects=("project_id", "portfolio_id", "first_position"),
             health_history=HISTORY_COLUMNS,
         )
         self.history = History("health_history", "project_id", self.pending)
+        self.cadence: dict[str, int] = {}  # a portfolio's cadence never changes
+
+    def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
+        events = [event for event, _ in batch]
         self.history.load(
             sql,
             (str(e.originator_id) for e in events if not isinstance(e, Portfolio.PortfolioCreated)),
         )
-        self.cadence = {
-            row["portfolio_id"]: int(row["cadence_days"])
-            for row in rows_in(
-                sql,
-                "SELECT * FROM health_portfolios",
-                "portfolio_id",
-                (str(e.portfolio_id) for e in events if isinstance(e, Project.ProjectProposed)),
-            )
+        unknown = {
+            str(e.portfolio_id)
+            for e in events
+            if isinstance(e, Project.ProjectProposed) and str(e.portfolio_id) not in self.cadence
         }
+        self.cadence.update(
+            (row["portfolio_id"], int(row["cadence_days"]))
+            for row in rows_in(sql, "SELECT * FROM health_portfolios", "portfolio_id", unknown)
+        )
 
     def flush(self, sql: Sql) -> None:
         self.pending.write(sql)
+        self.history.trim()
+
+    def forget(self) -> None:
+        self.pending.clear()
+        self.history.forget()
+        self.cadence.clear()
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:

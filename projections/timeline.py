@@ -45,12 +45,21 @@ class Timeline(View):
         get_topic(Project.DecisionApplied)
     }
 
+    def __init__(self) -> None:
+        self.last: str | None = None  # the newest instant in the table, once read
+        self.known = False
+
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
-        self.last: str | None = sql.execute(
-            "SELECT recorded_at FROM timeline ORDER BY position DESC LIMIT 1"
-        ).scalar()
+        if not self.known:
+            self.last = sql.execute(
+                "SELECT recorded_at FROM timeline ORDER BY position DESC LIMIT 1"
+            ).scalar()
+            self.known = True
         self.pending: list[tuple[int, str]] = []
         self.open_decision: UUID | None = None
+
+    def forget(self) -> None:
+        self.known = False
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:

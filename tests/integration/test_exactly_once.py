@@ -98,6 +98,58 @@ def test_a_handler_failing_mid_batch_rolls_the_batch_back_and_a_restart_applies_
     assert_same_rows(caught_up, rebuilt_rows(store_url))
 
 
+def test_a_projector_that_failed_mid_batch_carries_on_without_what_it_had_derived(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with service_on(store_url) as service:
+        # Given views that keep the newest rows in memory, and a health handler that fails
+        # once, halfway through a batch, after deriving rows it will never write
+        view = service.projector.views["health"]
+        original = view.process_event
+        calls = [0]
+
+        def failing_once(event: Any, sql: Any, position: int) -> None:
+            calls[0] += 1
+            original(event, sql, position)
+            if calls[0] == 60:
+                raise DiskOnFire()
+
+        monkeypatch.setattr(view, "process_event", failing_once)
+        story = Story(service.app, seed=SEED, portfolios=2, projects=8)
+        story.run(20)
+        service.catch_up()
+        story.run(200)
+        assert 0 < calls[0] < 60
+        with pytest.raises(DiskOnFire):
+            service.catch_up()
+
+        # When the same projector catches up again
+        service.catch_up()
+
+        # Then each event was applied once, from the tables and not from the rolled-back rows
+        assert calls[0] > 60 and tracked(service) == head(service.app)
+        caught_up = view_rows(service)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
+def test_projectors_taking_turns_on_one_store_never_build_on_rows_the_other_replaced(
+    store_url: str,
+) -> None:
+    with service_on(store_url) as first, service_on(store_url) as second:
+        # Given two processes' views on one store, each keeping the newest rows in memory
+        story = Story(first.app, seed=SEED, portfolios=2, projects=6)
+        # When they take turns applying the same projects' reports and decisions
+        for turn in range(12):
+            story.run(25)
+            (first if turn % 2 else second).catch_up()
+        first.catch_up()
+
+        # Then every row was derived from the row the other had written: same as a rebuild
+        assert tracked(first) == tracked(second) == head(first.app)
+        caught_up = view_rows(first)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
 def test_a_handler_that_keeps_breaking_a_unique_key_fails_instead_of_retrying_forever(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
