@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.catch_up()
             app.state.settings = chosen
             app.state.service = service
-            app.state.tokens = TokenStore(service.database)
+            app.state.tokens = TokenStore(service.database, chosen.token_cache_seconds)
             app.state.idempotency = IdempotencyStore(service.database)
             yield
         finally:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from starlette.concurrency import run_in_threadpool
 
 from api.tokens import Principal, Role, TokenStore
 from domain.errors import InvalidInput
@@ -25,7 +26,11 @@ bearer = HTTPBearer(
 )
 
 
-def ledger(request: Request) -> LedgerService:
+# Dependencies that do no I/O are `async def`: FastAPI runs them on the event loop instead of
+# handing each to a worker thread and back. Only the endpoint, which reads the store, does that.
+
+
+async def ledger(request: Request) -> LedgerService:
     service: LedgerService = request.app.state.service
     return service
 
@@ -33,24 +38,29 @@ def ledger(request: Request) -> LedgerService:
 LedgerDep = Annotated[LedgerService, Depends(ledger)]
 
 
-def authenticated(request: Request) -> Principal | None:
-    """The principal behind the request's bearer token, looked up once per request."""
+async def authenticated(request: Request) -> Principal | None:
+    """The principal behind the request's bearer token, looked up once per request: from
+    this process's token cache when it holds it, else from the store in a worker thread."""
     if getattr(request.state, "principal", UNKNOWN) is UNKNOWN:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        tokens: TokenStore = request.app.state.tokens
-        found = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        found = None
+        if scheme.lower() == "bearer":
+            tokens: TokenStore = request.app.state.tokens
+            found = tokens.remembered(secret.strip()) or await run_in_threadpool(
+                tokens.authenticate, secret.strip()
+            )
         request.state.principal = found
     principal: Principal | None = request.state.principal
     return principal
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
         raise HTTPException(401, "send Authorization: Bearer <token>", headers=CHALLENGE)
-    found = authenticated(request)
+    found = await authenticated(request)
     if found is None:
         raise HTTPException(401, "the token is unknown or has been revoked", headers=CHALLENGE)
     return found
@@ -59,12 +69,12 @@ def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting these roles (and admin, who may do everything), else 403."""
     allowed = {Role.ADMIN, *roles}
     names = ", ".join(role.value for role in Role if role in allowed)
 
-    def admitted(who: PrincipalDep) -> Principal:
+    async def admitted(who: PrincipalDep) -> Principal:
         if who.role not in allowed:
             raise HTTPException(403, f"the {who.role.value} role may not do this (needs {names})")
         return who
@@ -79,7 +89,7 @@ BoardDep = Annotated[Principal, Depends(require(Role.BOARD))]
 ManagerOrBoardDep = Annotated[Principal, Depends(require(Role.MANAGER, Role.BOARD))]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -11,6 +11,7 @@ over after `ABANDONED_AFTER`.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 from collections.abc import Callable, Coroutine
@@ -20,13 +21,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Header
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import authenticated
-from api.schemas import ExactJSONRequest
+from api.schemas import ExactJSONRequest, answering
 from domain.errors import Conflict
 from projections.database import Database, instant, parse_instant
 from projections.service import RecordedNotYetShown
@@ -148,7 +150,7 @@ def fingerprint(request: Request, body: bytes) -> str:
     return hashlib.sha256(head.encode() + canonical).hexdigest()
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
@@ -167,7 +169,7 @@ async def replay_or_record(request: Request, handler: Handler) -> Response:
     key = request.headers.get("idempotency-key")
     if key is None or not VALID_KEY.fullmatch(key):
         return await handler(request)  # no key, or a malformed one that the route refuses
-    who = await run_in_threadpool(authenticated, request)
+    who = await authenticated(request)
     if who is None:
         return await handler(request)  # the route answers 401
     store: IdempotencyStore = request.app.state.idempotency
@@ -197,7 +199,9 @@ async def replay_or_record(request: Request, handler: Handler) -> Response:
 
 
 class LedgerRoute(APIRoute):
-    """A route whose JSON numbers arrive as exact Decimals, whose POSTs honour Idempotency-Key."""
+    """A route whose JSON numbers arrive as exact Decimals, whose POSTs honour Idempotency-Key,
+    and whose answer is checked against its `response_model` and dumped once (see `answering`).
+    """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         if "POST" in {m.upper() for m in options.get("methods") or ()}:
@@ -205,7 +209,7 @@ class LedgerRoute(APIRoute):
             if not any(d.dependency is idempotency_key for d in dependencies):
                 dependencies.append(Depends(idempotency_key))
             options["dependencies"] = dependencies
-        super().__init__(path, endpoint, **options)
+        super().__init__(path, answered_once(endpoint, options), **options)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -216,3 +220,27 @@ class LedgerRoute(APIRoute):
             return await (replay_or_record(request, handler) if once else handler(request))
 
         return exact
+
+
+def answered_once(endpoint: Callable[..., Any], options: dict[str, Any]) -> Callable[..., Any]:
+    """A plain function endpoint with a declared `response_model`, answering through it;
+    anything else (a coroutine, a stream, a custom response class) as FastAPI would."""
+    model = options.get("response_model")
+    plain = inspect.isfunction(endpoint) and not (
+        inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint)
+    )
+    if model is None or isinstance(model, DefaultPlaceholder) or not plain:
+        return endpoint
+    if not isinstance(options.get("response_class", DefaultPlaceholder(None)), DefaultPlaceholder):
+        return endpoint
+    return answering(
+        endpoint,
+        model,
+        options.get("status_code"),
+        by_alias=options.get("response_model_by_alias", True),
+        include=options.get("response_model_include"),
+        exclude=options.get("response_model_exclude"),
+        exclude_unset=options.get("response_model_exclude_unset", False),
+        exclude_defaults=options.get("response_model_exclude_defaults", False),
+        exclude_none=options.get("response_model_exclude_none", False),
+    )

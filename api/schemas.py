@@ -6,15 +6,18 @@ Money is exact end to end: request bodies are parsed with every JSON number as a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter
 from starlette.requests import Request
+from starlette.responses import Response
 
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind, Status
@@ -37,6 +40,33 @@ class ExactJSONRequest(Request):
 
 def refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def answering(
+    endpoint: Callable[..., Any], model: Any, status_code: int | None, **dump: Any
+) -> Callable[..., Any]:
+    """The endpoint, answering with its body checked against `model` and dumped to JSON once,
+    in the endpoint's own thread (FastAPI would do both again in another).
+
+    A `Response` the endpoint returns goes out as it is; the headers and status it set on
+    its `response` parameter are kept, as FastAPI keeps them.
+    """
+    body = TypeAdapter(model)
+
+    @functools.wraps(endpoint)
+    def answer(**values: Any) -> Any:
+        content = endpoint(**values)
+        if isinstance(content, Response):
+            return content
+        dumped = body.dump_json(body.validate_python(content), **dump)
+        response = Response(dumped, status_code=status_code or 200, media_type="application/json")
+        for value in values.values():
+            if isinstance(value, Response):
+                response.headers.raw.extend(value.headers.raw)
+                response.status_code = value.status_code or response.status_code
+        return response
+
+    return answer
 
 
 def exact_number(value: Any) -> Any:

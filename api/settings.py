@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import LedgerError
@@ -28,6 +29,15 @@ class Settings(BaseSettings):
     connect_timeout: int = 5
     signing_key: str | None = None
     signing_key_file: Path | None = None
+    token_cache_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="How long a process trusts a token it has looked up: a token revoked "
+            "elsewhere stops working on every API process within this many seconds (0: at "
+            "once, at the price of a database read per request).",
+        ),
+    ] = 5.0
 
     @property
     def store(self) -> Literal["sqlite", "postgresql"]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -58,11 +61,66 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class TokenStore:
-    """Tokens in the ledger's own database, so every API process sees the same ones."""
+class PrincipalCache:
+    """Principals this process has recently found behind a secret's digest, for a few seconds.
 
-    def __init__(self, database: Database) -> None:
+    Only live tokens are remembered, never misses, so a new token works at once. An entry
+    is trusted for `seconds` after it was read from the database: a token revoked by another
+    process stops working here within that time; one revoked through this process at once.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.generation = 0  # bumped by every revocation, so a read it overtook is not kept
+        self._found: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret_hash: str) -> Principal | None:
+        """The principal remembered for this digest, unless it has expired."""
+        entry = self._found.get(secret_hash)
+        if entry is None:
+            return None
+        if self.clock() >= entry[1]:
+            with self._lock:
+                if self._found.get(secret_hash) is entry:
+                    del self._found[secret_hash]
+            return None
+        return entry[0]
+
+    def put(self, secret_hash: str, principal: Principal, read_at: float, generation: int) -> None:
+        """Remember a principal read at `read_at` (this cache's clock), unless a revocation
+        happened since the read began (`generation`)."""
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if generation == self.generation:
+                self._found[secret_hash] = (principal, read_at + self.seconds)
+
+    def forget(self, name: str) -> None:
+        """Drop every entry of the named token, and any read of it still under way."""
+        with self._lock:
+            self.generation += 1
+            stale = [key for key, (who, _) in self._found.items() if who.name == name]
+            for key in stale:
+                del self._found[key]
+
+
+class TokenStore:
+    """Tokens in the ledger's own database, so every API process sees the same ones.
+
+    With `cache_seconds` above 0, `authenticate` answers from a per-process cache for that
+    long after reading a token; `revoke` through this store takes effect here at once.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        cache_seconds: float = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
+        self.cache = PrincipalCache(cache_seconds, clock)
         with database.transaction() as sql:
             for statement in SCHEMA:
                 sql.ddl(statement)
@@ -99,6 +157,7 @@ class TokenStore:
         ]
 
     def revoke(self, name: str) -> None:
+        """Revoke a token: every process refuses it within its cache's seconds, this one now."""
         with self.database.transaction() as sql:
             row = sql.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).one()
             if row is None:
@@ -108,6 +167,7 @@ class TokenStore:
                     "UPDATE api_tokens SET revoked_at = ? WHERE name = ?",
                     (instant(datetime.now(UTC)), name),
                 )
+        self.cache.forget(name)
 
     def is_live(self, name: str, role: Role) -> bool:
         """Whether the named token still exists with this role and is not revoked."""
@@ -120,10 +180,23 @@ class TokenStore:
             is not None
         )
 
+    def remembered(self, secret: str) -> Principal | None:
+        """The principal this process's cache holds for the secret, without asking the database."""
+        return self.cache.get(digest(secret))
+
     def authenticate(self, secret: str) -> Principal | None:
         """The principal a live token stands for, or None."""
+        secret_hash = digest(secret)
+        found = self.cache.get(secret_hash)
+        if found is not None:
+            return found
+        read_at, generation = self.cache.clock(), self.cache.generation
         row = self.database.read_one(
             "SELECT name, role FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL",
-            (digest(secret),),
+            (secret_hash,),
         )
-        return None if row is None else Principal(row["name"], Role(row["role"]))
+        if row is None:
+            return None
+        found = Principal(row["name"], Role(row["role"]))
+        self.cache.put(secret_hash, found, read_at, generation)
+        return found

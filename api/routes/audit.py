@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 
 from api.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
 from api.errors import problems
+from api.idempotency import LedgerRoute
 from api.schemas import EventPublic, Page
 from api.signing import signer
 from domain.errors import InvalidInput, NotFound
 from projections import audit
 from projections.audit import NDJSON, Filters, Head, HeadSigner
 
-router = APIRouter(prefix="/v1", tags=["audit"])
+router = APIRouter(prefix="/v1", tags=["audit"], route_class=LedgerRoute)
 
 
 class SigningOff(NotFound):

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 
 from api.deps import LedgerDep
 from api.errors import problems
+from api.idempotency import LedgerRoute
 from api.schemas import ServiceHealth
 
-router = APIRouter(prefix="/v1", tags=["operations"])
+router = APIRouter(prefix="/v1", tags=["operations"], route_class=LedgerRoute)
 
 
 @router.get("/healthz", response_model=ServiceHealth, responses=problems(503))

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from e2e_support import WRITERS, Api
+from e2e_support import WRITERS, Api, serving
 
+from api.settings import Settings
 from api.tokens import Role
 
 
@@ -106,6 +107,34 @@ def test_a_revoked_token_opens_nothing_at_once(api: Api) -> None:
                               headers=headers)
     assert written.status_code == 401
     assert api.events() == 0
+
+
+def test_with_no_token_cache_a_token_revoked_by_another_process_is_refused_at_once(
+    store_url: str,
+) -> None:
+    with serving(store_url) as one, \
+            serving(store_url, one.secrets, Settings(db=store_url, token_cache_seconds=0)) as two:
+        secret = one.tokens.create("temp-viewer", Role.VIEWER)
+        headers = {"Authorization": f"Bearer {secret}"}
+        assert two.client.get("/v1/portfolios", headers=headers).status_code == 200
+
+        one.tokens.revoke("temp-viewer")
+
+        refused = two.client.get("/v1/portfolios", headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_cached_token_is_still_refused_once_revoked_in_the_same_process(api: Api) -> None:
+    secret = api.tokens.create("temp-auditor", Role.AUDITOR)
+    headers = {"Authorization": f"Bearer {secret}"}
+    for _ in range(2):  # the second answer comes from the token cache
+        assert api.client.get("/v1/events", headers=headers).status_code == 200
+    assert api.tokens.remembered(secret) is not None
+
+    api.tokens.revoke("temp-auditor")
+
+    assert api.client.get("/v1/events", headers=headers).status_code == 401
 
 
 def test_the_actor_recorded_is_the_tokens_principal_whatever_the_body_says(api: Api) -> None:
