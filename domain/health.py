@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
@@ -41,11 +41,7 @@ class StatusReport:
 
     def as_event_data(self) -> dict[str, Any]:
         """Plain values for an event: ratings as strings, money as Decimal."""
-        data = asdict(self)
-        for key in ("schedule", "cost", "scope", "quality", "risk"):
-            if data[key] is not None:
-                data[key] = str(data[key])
-        return data
+        return plain_values(self, REPORT_FIELDS)
 
     @classmethod
     def from_event_data(cls, data: dict[str, Any]) -> StatusReport:
@@ -74,14 +70,22 @@ class Health:
 
     def as_evidence(self) -> dict[str, Any]:
         """Plain values to store inside a decision event."""
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, Rating):
-                data[key] = str(value)
-        return data
+        return plain_values(self, HEALTH_FIELDS)
 
 
 UNKNOWN = Health(overall=Rating.UNKNOWN)
+REPORT_FIELDS = tuple(field.name for field in fields(StatusReport))
+HEALTH_FIELDS = tuple(field.name for field in fields(Health))
+
+
+def plain_values(values: StatusReport | Health, names: tuple[str, ...]) -> dict[str, Any]:
+    """Field by field, ratings as strings. Every other field holds an immutable value (a date,
+    a Decimal, a string, a flag), so no deep copy is needed: `asdict` made one, at a cost."""
+    data: dict[str, Any] = {}
+    for name in names:
+        value = getattr(values, name)
+        data[name] = str(value) if isinstance(value, Rating) else value
+    return data
 
 
 def performance_index(earned: Decimal | None, base: Decimal | None) -> Decimal | None:

@@ -13,20 +13,20 @@ from typing import Literal
 from api.importing.bulk import CHUNK_EVENTS
 from api.importing.importer import Importer, ImportSummary
 from api.importing.mapping import CannotImport, Mapping, load_mapping
-from api.importing.rows import ImportRow, RowError, read_rows
+from api.importing.rows import FileRows, ImportRow, RowError, read_rows
 from projections.service import LedgerService
 
 OnError = Literal["stop", "skip"]
 
 __all__ = [
-    "CannotImport", "ImportRow", "ImportSummary", "Mapping", "OnError", "RowError",
+    "CannotImport", "FileRows", "ImportRow", "ImportSummary", "Mapping", "OnError", "RowError",
     "import_file", "import_rows", "load_mapping", "read_rows",
 ]
 
 
 def import_rows(
     service: LedgerService,
-    rows: list[ImportRow],
+    rows: FileRows,
     bad_rows: list[RowError],
     mapping: Mapping,
     *,
@@ -51,7 +51,9 @@ def import_rows(
             return ImportSummary(rejected=rejected)
         if rehearsal.events == 0:
             return ImportSummary(recorded=True)
-    summary = importer(write=True).run(rows, progress)
+    # The views follow in big batches afterwards (`catch_up`), not chunk by chunk.
+    with service.recording_only():
+        summary = importer(write=True).run(rows, progress)
     summary.rejected = sorted([*bad_rows, *summary.rejected], key=lambda error: error.line)
     return summary
 

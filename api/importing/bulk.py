@@ -61,23 +61,26 @@ class Batch:
         self._pending = 0
 
     def open(self, portfolio: Portfolio) -> None:
-        """Save a new portfolio at once, so its projects' views find it."""
-        self.flush()
-        self.add(portfolio)
-        self.flush()
+        """Note a new portfolio: it is saved in the chunk it joins, in the same atomic write as
+        its first projects, and ahead of them, since a save holds events in the order they
+        happened. A commit of its own for each portfolio bought no guarantee."""
+        self._note(portfolio)
 
     def add(self, *aggregates: Portfolio | Project) -> None:
         """Note aggregates with new pending events; save when a chunk is full."""
         for aggregate in aggregates:
-            if isinstance(aggregate, Portfolio):
-                self._portfolios[aggregate.id] = aggregate
-            else:
-                self._projects[aggregate.id] = aggregate
-            pending = len(aggregate.pending_events)
-            self._pending += pending - self._counted.get(aggregate.id, 0)
-            self._counted[aggregate.id] = pending
+            self._note(aggregate)
         if self._pending >= self.chunk_events:
             self.flush()
+
+    def _note(self, aggregate: Portfolio | Project) -> None:
+        if isinstance(aggregate, Portfolio):
+            self._portfolios[aggregate.id] = aggregate
+        else:
+            self._projects[aggregate.id] = aggregate
+        pending = len(aggregate.pending_events)
+        self._pending += pending - self._counted.get(aggregate.id, 0)
+        self._counted[aggregate.id] = pending
 
     def flush(self) -> None:
         aggregates = [*self._projects.values(), *self._portfolios.values()]

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from api.importing.bulk import CHUNK_EVENTS, Batch, draft_decision
 from api.importing.mapping import Mapping
-from api.importing.rows import ImportRow, RowError
+from api.importing.rows import FileRows, ImportRow, ProjectRows, RowError
 from domain.decisions import Taken
 from domain.errors import GovernanceError, InvalidInput, ProjectNotFound, TransitionNotAllowed
 from domain.lifecycle import DecisionKind, Status
@@ -90,15 +90,6 @@ def refusal(line: int) -> Iterator[None]:
         raise Refused(line, error) from None
 
 
-def grouped(rows: list[ImportRow]) -> list[Group]:
-    """Rows by (portfolio, code), in the order each project first appears."""
-    groups: dict[tuple[str, str], Group] = {}
-    for row in rows:
-        key = (row.portfolio, row.code)
-        groups.setdefault(key, Group(row.portfolio, row.code, [])).rows.append(row)
-    return list(groups.values())
-
-
 def existing_portfolios(service: LedgerService) -> dict[str, str]:
     """Portfolio ids by name, from the composition view (the oldest wins a shared name)."""
     found: dict[str, str] = {}
@@ -132,30 +123,31 @@ class Importer:
         self.known = existing_portfolios(service)
         self.unsaved: set[UUID] = set()
 
-    def run(self, rows: list[ImportRow],
+    def run(self, rows: FileRows,
             progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-        groups = grouped(rows)
-        portfolios = self.open_portfolios(groups)
+        portfolios = self.open_portfolios(rows.projects)
         done = 0
-        for group in groups:
-            portfolio = portfolios.get(group.portfolio)
-            if portfolio is not None:
-                self.settle(portfolio, group)
-            done += len(group.rows)
-            if progress is not None:
-                progress(done, len(rows))
+        with rows.reader() as rows_of:
+            for project in rows.projects:
+                portfolio = portfolios.get(project.portfolio)
+                if portfolio is not None:
+                    self.settle(portfolio, Group(project.portfolio, project.code,
+                                                 rows_of(project)))
+                done += len(project.offsets)
+                if progress is not None:
+                    progress(done, len(rows))
         self.batch.flush()
         self.summary.events = self.batch.events
         return self.summary
 
     # Portfolios
 
-    def open_portfolios(self, groups: list[Group]) -> dict[str, Portfolio]:
+    def open_portfolios(self, projects: list[ProjectRows]) -> dict[str, Portfolio]:
         """Each portfolio named in the file: found by name, or opened with its budget."""
         opened: dict[str, Portfolio] = {}
-        by_portfolio: dict[str, list[Group]] = {}
-        for group in groups:
-            by_portfolio.setdefault(group.portfolio, []).append(group)
+        by_portfolio: dict[str, list[ProjectRows]] = {}
+        for project in projects:
+            by_portfolio.setdefault(project.portfolio, []).append(project)
         for name, members in by_portfolio.items():
             if name in self.known:
                 opened[name] = self.app.portfolio(UUID(self.known[name]))
@@ -170,8 +162,8 @@ class Importer:
                 )
             except GovernanceError as error:
                 self.summary.rejected.extend(
-                    RowError(row.line, f"portfolio {name!r} cannot be opened: {error}")
-                    for group in members for row in group.rows
+                    RowError(line, f"portfolio {name!r} cannot be opened: {error}")
+                    for member in members for line in member.lines
                 )
                 continue
             self.unsaved.add(portfolio.id)
@@ -323,13 +315,11 @@ class Importer:
         self.summary.completions += attempt.completed
 
 
-def envelope(members: list[Group]) -> Decimal:
+def envelope(members: list[ProjectRows]) -> Decimal:
     """A new portfolio's budget: what its projects request, or are funded, whichever is more."""
     total = ZERO
-    for group in members:
-        requested = group.rows[0].requested_budget
-        funded = next((row.funded for row in reversed(group.rows) if row.funded is not None), ZERO)
-        total += max(requested, funded, ZERO)
+    for member in members:
+        total += max(member.requested_budget, member.funded or ZERO, ZERO)
     return total
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import html
-from collections.abc import Iterator
-from dataclasses import dataclass
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from api.importing.csvfile import CsvFile, opened, records
 from api.importing.mapping import REPORT_COLUMNS, CannotImport, Mapping
 from domain.health import Rating, StatusReport
 from domain.lifecycle import Status
@@ -50,14 +52,15 @@ class Cells:
 
     def __init__(self, mapping: Mapping, record: dict[str, str]) -> None:
         self.mapping = mapping
-        self.record = record
+        # Each mapped cell unescaped and trimmed once: a row asks for most of them twice.
+        self.values = {
+            key: html.unescape(record.get(column, "")).strip() or None
+            for key, column in mapping.columns.items()
+        }
         self.problems: list[str] = []
 
     def value(self, key: str) -> str | None:
-        column = self.mapping.column(key)
-        raw = self.record.get(column, "") if column else ""
-        stripped = html.unescape(raw).strip()
-        return stripped or None
+        return self.values.get(key)
 
     def problem(self, key: str, message: str) -> None:
         column = self.mapping.column(key)
@@ -124,45 +127,93 @@ class Cells:
             return None
 
 
-def read_rows(path: Path, mapping: Mapping) -> tuple[list[ImportRow], list[RowError]]:
-    """Every row of the file, read and checked on its own; the header is line 1."""
-    rows: list[ImportRow] = []
-    errors: list[RowError] = []
-    for line, record in records(path, mapping):
-        cells = Cells(mapping, record)
+@dataclass
+class ProjectRows:
+    """Where one project's good rows are in the file, and what opening its portfolio needs."""
+
+    portfolio: str
+    code: str
+    requested_budget: Decimal  # as its first row requests it
+    funded: Decimal | None = None  # as its last row giving funding says
+    offsets: array[int] = field(default_factory=lambda: array("q"))
+    lines: array[int] = field(default_factory=lambda: array("q"))
+
+    def note(self, row: ImportRow, offset: int) -> None:
+        self.offsets.append(offset)
+        self.lines.append(row.line)
+        if row.funded is not None:
+            self.funded = row.funded
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """A file's good rows by project, in the order each project first appears.
+
+    Only where each row starts is kept: the importer reads a project's rows again when it
+    comes to that project, so a file of a million rows is never held in memory at once.
+    """
+
+    path: Path
+    mapping: Mapping
+    stamp: tuple[int, int]
+    projects: list[ProjectRows]
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    @contextmanager
+    def reader(self) -> Iterator[Callable[[ProjectRows], list[ImportRow]]]:
+        """Open the file again, unchanged since it was read, to read projects' rows back."""
+        with opened(self.path, self.mapping) as csv_file:
+            if file_stamp(self.path) != self.stamp:
+                raise CannotImport(f"{self.path} changed since it was read; import it again")
+
+            def rows_of(project: ProjectRows) -> list[ImportRow]:
+                return [self.read_again(csv_file, project, offset, line)
+                        for offset, line in zip(project.offsets, project.lines, strict=True)]
+
+            yield rows_of
+
+    def read_again(self, csv_file: CsvFile, project: ProjectRows, offset: int,
+                   line: int) -> ImportRow:
+        record = csv_file.record_at(offset, line)
+        cells = Cells(self.mapping, record.cells)
         row = parse_row(line, cells)
-        if cells.problems or row is None:
-            errors.append(RowError(line, "; ".join(cells.problems)))
-        else:
-            rows.append(row)
-    return rows, errors
+        if cells.problems or row is None or (row.portfolio, row.code) != (
+                project.portfolio, project.code):
+            raise CannotImport(f"{self.path} changed while it was being imported")
+        return row
 
 
-def records(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
-    """(first physical line, cells by column) for each non-blank record."""
+def read_rows(path: Path, mapping: Mapping) -> tuple[FileRows, list[RowError]]:
+    """Every row of the file, read and checked on its own; the header is line 1."""
+    projects: dict[tuple[str, str], ProjectRows] = {}
+    errors: list[RowError] = []
+    count = 0
+    stamp = file_stamp(path)
+    with opened(path, mapping) as csv_file:
+        for record in records(csv_file):
+            cells = Cells(mapping, record.cells)
+            row = parse_row(record.line, cells)
+            if cells.problems or row is None:
+                errors.append(RowError(record.line, "; ".join(cells.problems)))
+                continue
+            key = (row.portfolio, row.code)
+            if key not in projects:
+                projects[key] = ProjectRows(row.portfolio, row.code, row.requested_budget)
+            projects[key].note(row, record.offset)
+            count += 1
+    return FileRows(path, mapping, stamp, list(projects.values()), count), errors
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time: a file that changes between readings changes these."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            reader = csv.reader(stream)
-            header = next(reader, None)
-            if header is None:
-                raise CannotImport(f"{path}: the file is empty (a header line is needed)")
-            header = [name.strip() for name in header]
-            missing = [f"{column!r} (for {key})" for key, column in mapping.columns.items()
-                       if column not in header]
-            if missing:
-                raise CannotImport(f"{path}: no column {', '.join(missing)} in the header")
-            previous = reader.line_num
-            for cells in reader:
-                line, previous = previous + 1, reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue
-                yield line, dict(zip(header, cells, strict=False))
+        status = path.stat()
     except OSError as error:
         raise CannotImport(f"cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise CannotImport(f"{path} is not UTF-8 text: {error.reason}") from None
-    except csv.Error as error:
-        raise CannotImport(f"{path}: not a readable CSV file: {error}") from None
+    return status.st_size, status.st_mtime_ns
 
 
 def parse_row(line: int, cells: Cells) -> ImportRow | None:

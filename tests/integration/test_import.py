@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +13,16 @@ from typing import Any
 
 import pytest
 
-from api.importing import CannotImport, ImportSummary, import_file, load_mapping
+from api.importing import (
+    CannotImport,
+    ImportSummary,
+    import_file,
+    import_rows,
+    load_mapping,
+    read_rows,
+)
 from api.settings import store_env
+from domain.errors import ConcurrentWrite
 from projections.service import LedgerService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,3 +375,72 @@ def test_a_portfolio_whose_rows_are_all_refused_is_not_opened(
     assert lines(summary) == [3]
     assert [p["name"] for p in service.portfolios()["items"]] == ["Ops"]
     assert summary.portfolios == 1
+
+
+# Chunks and streaming
+
+
+def test_a_chunk_that_cannot_be_saved_records_not_even_the_portfolio_it_opens(
+    sqlite_service: LedgerService, sqlite_url: str, tmp_path: Path
+) -> None:
+    # Given a store that refuses every project proposal
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as database:
+        database.execute(
+            "CREATE TRIGGER refuse_proposals BEFORE INSERT ON stored_events "
+            "WHEN NEW.topic LIKE '%ProjectProposed' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+
+    # When a file opening a new portfolio is imported, and its first chunk fails
+    with pytest.raises(ConcurrentWrite):
+        small_import(sqlite_service, tmp_path, "Ops,P1,Billing,1000,,active,,,,\n")
+
+    # Then the portfolio was in that chunk's atomic write: nothing is recorded
+    assert sqlite_service.database.head() == 0
+
+
+def test_a_projects_rows_spread_through_the_file_are_read_back_exactly(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    # Given a spreadsheet saved month by month on Windows: a byte order mark, CR LF line
+    # ends, a blank line, a quoted name over two lines, each project's rows far apart
+    months = [f"2025-{month:02d}-28" for month in range(1, 7)]
+    records = [
+        f'{team},{code},"{name}",1000,,active,,{period},{rating},green'
+        for period, rating in zip(months, ["green", "amber", "red"] * 2, strict=True)
+        for team, code, name in (("Ops", "P1", "Billing\r\nand invoicing"),
+                                 ("Labs", "P2", "Payroll &amp; pensions"),
+                                 ("Ops", "P3", "Ledger"))
+    ]
+    body = "\r\n".join([*records[:4], "", *records[4:]]) + "\r\n"
+    data = tmp_path / "projects.csv"
+    data.write_bytes(codecs.BOM_UTF8 + (HEADER.replace("\n", "\r\n") + body).encode())
+    terms = load_mapping(write(tmp_path, "mapping.toml", SMALL_MAPPING))
+
+    # When it is imported
+    summary = import_file(service, data, terms, actor=ACTOR)
+    service.catch_up()
+
+    # Then each project has its own six reports, in period order, and its name intact
+    assert (summary.portfolios, summary.projects, summary.reports) == (2, 3, 18)
+    projects = by_code(service)
+    assert projects["P1"]["name"] == "Billing\r\nand invoicing"
+    assert projects["P2"]["name"] == "Payroll & pensions"
+    for project in projects.values():
+        reports = service.project_reports(project["id"])["items"]
+        assert [r["period_end"] for r in reports] == months
+    assert {code: p["health"] for code, p in projects.items()} == {
+        "P1": "red", "P2": "red", "P3": "red"}
+
+
+def test_a_file_changed_after_it_was_read_is_not_imported(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    data = write(tmp_path, "projects.csv", HEADER + "Ops,P1,Billing,1000,,active,,,,\n")
+    terms = load_mapping(write(tmp_path, "mapping.toml", SMALL_MAPPING))
+    rows, bad_rows = read_rows(data, terms)
+
+    write(tmp_path, "projects.csv", HEADER + "Ops,P9,Something else entirely,5,,active,,,,\n")
+
+    with pytest.raises(CannotImport, match="changed since it was read"):
+        import_rows(service, rows, bad_rows, terms, source=data.name, actor=ACTOR)
+    assert service.database.head() == 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
-from domain.health import Rating, StatusReport, assess_health
+from domain.health import Health, Rating, StatusReport, assess_health
 
 GREEN, AMBER, RED, UNKNOWN = Rating.GREEN, Rating.AMBER, Rating.RED, Rating.UNKNOWN
 TODAY = date(2025, 6, 30)
@@ -250,3 +250,26 @@ def test_health_carries_percent_complete_and_serialises_as_plain_evidence() -> N
     assert evidence["cpi"] == Decimal("0.9000")
     assert evidence["percent_complete"] == Decimal("42.5")
     assert evidence["period_end"] == given.period_end
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        report(),
+        replace(report(RED, AMBER, quality=GREEN, risk=RED, planned_value="100.00",
+                       earned_value="90.00", actual_cost="120.00"),
+                percent_complete=Decimal("12.5"), summary="Late and over"),
+    ],
+)
+def test_reports_and_health_become_the_plain_values_a_deep_copy_gave(given: StatusReport) -> None:
+    def deep_copied(values: StatusReport | Health) -> dict[str, object]:
+        return {key: str(value) if isinstance(value, Rating) else value
+                for key, value in asdict(values).items()}
+
+    health = assess_health(given, CADENCE, TODAY)
+
+    for values, plain in ((given, given.as_event_data()), (health, health.as_evidence())):
+        assert plain == deep_copied(values)
+        assert list(plain) == list(deep_copied(values))
+        assert all(type(plain[key]) is type(value) for key, value in deep_copied(values).items())
+    assert StatusReport.from_event_data(given.as_event_data()) == given
