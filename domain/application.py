@@ -37,6 +37,7 @@ from domain.health import StatusReport
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
+from domain.store import WithinWrite, with_recorder
 from domain.transcodings import DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
@@ -95,15 +96,17 @@ class PortfolioLedger(Application[UUID]):
     # Keep recently used aggregates; each read still fast-forwards them from the store, so
     # writes made by other processes are seen, and reads hand out copies.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
-    snapshotting_intervals = {Portfolio: 100, Project: 100}
+    snapshotting_intervals = {Portfolio: 20, Project: 100}
 
     def __init__(
         self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
     ) -> None:
+        # Work to do in each write's own transaction, after its events (the views, say).
+        self.within_write: WithinWrite | None = None
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
             try:
                 with store_errors():
-                    super().__init__(env)
+                    super().__init__(with_recorder(env) if env is not None else None)
                 break
             except (IntegrityError, InternalError, ProgrammingError):
                 # Processes starting together race to create the same tables and functions;
@@ -270,12 +273,17 @@ class PortfolioLedger(Application[UUID]):
             heapq.merge(given, *(a.collect_events() for a in aggregates.values()), key=happened)
         )
         recordings = self._save(*events)
-        for event in events:
-            # Snapshots at the same versions as the application's own saves take them.
-            aggregate = aggregates.get(event.originator_id)
-            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
-            if interval and event.originator_version % interval == 0:
-                self.take_snapshot(event.originator_id, version=event.originator_version)
+        due = {
+            event.originator_id: aggregate
+            for event in events
+            if (aggregate := aggregates.get(event.originator_id)) is not None
+            and (interval := self.snapshotting_intervals.get(type(aggregate)))
+            and event.originator_version % interval == 0
+        }
+        if due and self.snapshots is not None:
+            # A save that passed a snapshot version: the aggregates in hand are as recorded,
+            # so snapshot them as they stand, in one write, instead of loading them again.
+            self.snapshots.put([type(a).Snapshot.take(a) for a in due.values()])
         return recordings
 
     def _get(
@@ -297,7 +305,9 @@ class PortfolioLedger(Application[UUID]):
     def _save(self, *aggregates: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:
         try:
             with store_errors():
-                return self.save(*aggregates)
+                if self.within_write is None:
+                    return self.save(*aggregates)
+                return self.save(*aggregates, within_write=self.within_write)
         except IntegrityError:
             raise ConcurrentWrite from None
 

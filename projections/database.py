@@ -42,6 +42,13 @@ class Sql:
         self.dialect = dialect
         self._schema_locked = False
 
+    @property
+    def pipelined(self) -> bool:
+        """Whether statements are queued on a PostgreSQL pipeline (which refuses COPY)."""
+        if self.dialect != "postgresql":
+            return False
+        return bool(self.cursor.connection.pgconn.pipeline_status)
+
     def _statement(self, statement: str) -> str:
         return PARAM.sub("%s", statement) if self.dialect == "postgresql" else statement
 
@@ -96,12 +103,43 @@ class Database:
         with store_errors(), self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, self.dialect)
 
+    @contextmanager
+    def savepoint(self, cursor: Any) -> Iterator[Sql]:
+        """Work inside a transaction someone else opened, undone alone if it fails."""
+        if self.dialect == "postgresql":
+            with cursor.connection.transaction(savepoint_name="views"):
+                yield Sql(cursor, self.dialect)
+            return
+        cursor.execute("SAVEPOINT views")
+        try:
+            yield Sql(cursor, self.dialect)
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT views")
+            cursor.execute("RELEASE SAVEPOINT views")
+            raise
+        cursor.execute("RELEASE SAVEPOINT views")
+
+    @contextmanager
+    def reading(self) -> Iterator[Sql]:
+        """Statements that only read. On PostgreSQL they run without BEGIN and ROLLBACK: each
+        sees what was committed when it started, as inside a read-committed transaction."""
+        if self.dialect == "sqlite":
+            with self.transaction(commit=False) as sql:
+                yield sql
+            return
+        with (
+            store_errors(),
+            self.datastore.get_connection() as connection,
+            connection.cursor() as cursor,
+        ):
+            yield Sql(cursor, self.dialect)
+
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.transaction(commit=False) as sql:
+        with self.reading() as sql:
             return sql.execute(statement, params).all()
 
     def read_one(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
-        with self.transaction(commit=False) as sql:
+        with self.reading() as sql:
             return sql.execute(statement, params).one()
 
     @property
@@ -151,7 +189,7 @@ class Database:
         """How far projections got, in one statement; a dropped connection is retried."""
         for attempt in range(1, READ_ATTEMPTS + 1):
             try:
-                with self.transaction(commit=False) as sql:
+                with self.reading() as sql:
                     return self._positions(sql, projections, "")
             except StoreUnavailable:
                 if attempt == READ_ATTEMPTS:

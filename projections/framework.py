@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import singledispatchmethod
@@ -14,6 +15,7 @@ from eventsourcing.utils import get_topic
 
 from projections.database import Database, Row, Sql, instant
 
+log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 IN_CHUNK = 500
 REMEMBERED_IDS = 2000  # newest rows a history keeps in memory between batches, per table
@@ -259,6 +261,34 @@ class Projector:
                 if len(applied) < self.batch_size:
                     # A short batch read everything recorded before it was read.
                     return min(positions.values(), default=0)
+
+    def within_write(self, cursor: Any) -> None:
+        """Apply a write's own events in the write's transaction, so the views commit with
+        them. Best effort: if the views are busy elsewhere, far behind, or a handler fails, the
+        write commits without them (rolled back to a savepoint) and `catch_up` follows it."""
+        if not self._lock.acquire(blocking=False):
+            return  # another thread is catching up: waiting here could deadlock on the store
+        try:
+            with self.database.savepoint(cursor) as sql:
+                positions = self.database.claim(sql, list(self.views))
+                if positions != self._left:
+                    self._forget()
+                notifications = self._batch(sql, min(positions.values(), default=0))
+                if notifications:
+                    self._project(sql, notifications, positions)
+                    last = notifications[-1].id
+                    positions = {name: max(at, last) for name, at in positions.items()}
+            # Trusted from here on: if the write's commit fails, the next claim finds out.
+            self._left = positions
+        except Exception:
+            log.warning("the views will follow this write after it commits", exc_info=True)
+            self._forget()
+        finally:
+            self._lock.release()
+
+    def shows(self, position: int) -> bool:
+        """Whether this projector brought every view to a log position (or past it)."""
+        return self._left is not None and min(self._left.values(), default=0) >= position
 
     def _apply_next(self, positions: dict[str, int]) -> Sequence[Notification]:
         """Read and apply the next batch in one transaction; returns what it applied. What

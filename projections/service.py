@@ -151,6 +151,8 @@ class LedgerService:
             self.database,
             [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog(), Seal()],
         )
+        # A command's views commit with its events: one transaction per write.
+        self.app.within_write = self.projector.within_write
 
     def close(self) -> None:
         self.app.close()
@@ -158,13 +160,24 @@ class LedgerService:
     def catch_up(self) -> int:
         return self.projector.catch_up()
 
+    @contextmanager
+    def recording_only(self) -> Iterator[LedgerService]:
+        """Writes in this block commit their events alone and leave the views behind, for a
+        later `catch_up` in big batches (a bulk import) or another process's follower."""
+        self.app.within_write = None
+        try:
+            yield self
+        finally:
+            self.app.within_write = self.projector.within_write
+
     # Commands: record, bring the views up to date, answer from the views (read your writes).
 
     def _shown(self, written: Written, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The views' answer for a write just recorded. The write stands whatever happens
         here: if the views cannot show it yet, say so instead of failing the command."""
         try:
-            self.catch_up()
+            if not self.projector.shows(written.position):
+                self.catch_up()
             return read()
         except (StoreUnavailable, NotFound):
             raise RecordedNotYetShown(written) from None
@@ -229,7 +242,7 @@ class LedgerService:
 
     @contextmanager
     def _reading(self, view: str, as_of: datetime | None) -> Iterator[tuple[Sql, Moment]]:
-        with self.database.transaction(commit=False) as sql:
+        with self.database.reading() as sql:
             reached = self.database.tracked_in(sql, view)
             yield sql, Timeline.moment(sql, as_of, reached)
 

@@ -9,10 +9,12 @@ from domain.errors import StoreUnavailable
 
 
 def views_unreachable(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail() -> int:
+    """The views cannot be claimed, neither inside the write nor after it."""
+
+    def fail(*_: object) -> dict[str, int]:
         raise StoreUnavailable("the event store is unreachable: connection lost")
 
-    monkeypatch.setattr(api.service.projector, "catch_up", fail)
+    monkeypatch.setattr(api.service.database, "claim", fail)
 
 
 def test_a_decision_recorded_while_the_views_are_unreachable_is_accepted_once(

@@ -73,7 +73,8 @@ def test_a_handler_failing_mid_batch_rolls_the_batch_back_and_a_restart_applies_
 ) -> None:
     with service_on(store_url) as service:
         # Given a backlog, and a decision log whose handler fails on its 60th event
-        Story(service.app, seed=SEED, portfolios=2, projects=15).run(300)
+        with service.recording_only():
+            Story(service.app, seed=SEED, portfolios=2, projects=15).run(300)
         service.projector.batch_size = 50
         fail_on_call(monkeypatch, service, "decisions", 60, DiskOnFire())
 
@@ -116,9 +117,10 @@ def test_a_projector_that_failed_mid_batch_carries_on_without_what_it_had_derive
 
         monkeypatch.setattr(view, "process_event", failing_once)
         story = Story(service.app, seed=SEED, portfolios=2, projects=8)
-        story.run(20)
-        service.catch_up()
-        story.run(200)
+        with service.recording_only():
+            story.run(20)
+            service.catch_up()
+            story.run(200)
         assert 0 < calls[0] < 60
         with pytest.raises(DiskOnFire):
             service.catch_up()
@@ -154,7 +156,8 @@ def test_a_handler_that_keeps_breaking_a_unique_key_fails_instead_of_retrying_fo
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with service_on(store_url) as service:
-        Story(service.app, seed=SEED, portfolios=1, projects=3).run(20)
+        with service.recording_only():
+            Story(service.app, seed=SEED, portfolios=1, projects=3).run(20)
         calls = fail_on_call(monkeypatch, service, "health", 1, IntegrityError("duplicate row"))
 
         with pytest.raises(IntegrityError):
@@ -169,7 +172,8 @@ def test_a_projector_mid_catch_up_does_not_skip_events_a_concurrent_rebuild_drop
 ) -> None:
     with service_on(store_url) as follower, service_on(store_url) as operator:
         # Given a follower catching up a backlog in batches of 50
-        Story(follower.app, seed=SEED, portfolios=2, projects=10).run(200)
+        with follower.recording_only():
+            Story(follower.app, seed=SEED, portfolios=2, projects=10).run(200)
         follower.projector.batch_size = 50
         # ... and an operator's rebuild that drops the views while the follower is between
         # two batches, and replays the log only once the follower has finished

@@ -74,7 +74,8 @@ def test_a_follower_projects_new_events_until_it_is_stopped(store_url: str) -> N
     ) as (status, out, err):
         # Given a follower, when events arrive through a ledger that projects nothing itself
         wait_for(lambda: "following" in out.getvalue(), 10, "the follower to start")
-        Story(observer.app, seed=1, portfolios=1, projects=5).run(40)
+        with observer.recording_only():
+            Story(observer.app, seed=1, portfolios=1, projects=5).run(40)
         # Then the follower brings every view up to the head
         wait_for(lambda: tracked(observer) == head(observer.app), 20, "the head")
         assert observer.lag() == dict.fromkeys(observer.projector.views, 0)
@@ -133,7 +134,8 @@ def test_a_follower_keeps_trying_while_the_store_is_unavailable(store_url: str) 
     with service_on(store_url) as observer, following(
         flaky, interval=0.02, first_backoff=0.01, max_backoff=0.02
     ) as (status, out, err):
-        observer.app.create_portfolio(name="Digital", budget=Decimal("1000.00"), actor=BOARD)
+        with observer.recording_only():
+            observer.app.create_portfolio(name="Digital", budget=Decimal("1000.00"), actor=BOARD)
         wait_for(lambda: tracked(observer) == head(observer.app), 20, "the head")
     assert status == [0]
     assert err.getvalue().splitlines() == [

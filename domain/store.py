@@ -1,0 +1,54 @@
+"""The event store's recorders, with one seam: work done in a write's own transaction.
+
+A write's events and whatever `within_write` does with the same cursor (the ledger service
+brings its views up to date there) commit together: one transaction, one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
+
+WithinWrite = Callable[[Any], None]  # called with the write's cursor, after its events
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        inserted = super()._insert_events(c, stored_events, **kwargs)
+        within_write(kwargs, c)
+        return inserted
+
+
+class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # The library calls this inside the write's transaction, once the events are inserted.
+        inserted = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        within_write(kwargs, curs)
+        return inserted
+
+
+def within_write(kwargs: dict[str, Any], cursor: Any) -> None:
+    work: WithinWrite | None = kwargs.get("within_write")
+    if work is not None:
+        work(cursor)
+
+
+RECORDER_TOPICS = {
+    "eventsourcing.sqlite": get_topic(SQLiteLedgerRecorder),
+    "eventsourcing.postgres": get_topic(PostgresLedgerRecorder),
+}
+
+
+def with_recorder(env: dict[str, str]) -> dict[str, str]:
+    """The application's environment, naming the ledger's recorder for its store."""
+    topic = RECORDER_TOPICS.get(env.get("PERSISTENCE_MODULE", ""))
+    return {**env, "APPLICATION_RECORDER_TOPIC": topic} if topic else env

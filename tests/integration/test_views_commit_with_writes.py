@@ -1,0 +1,115 @@
+"""A command's views commit in the command's own transaction, and never at its expense."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from projection_support import (
+    Story,
+    assert_same_rows,
+    head,
+    rebuilt_rows,
+    service_on,
+    tracked,
+    view_rows,
+)
+
+from projections.service import LedgerService
+
+SEED = 11
+
+
+class DiskOnFire(Exception):
+    """A failure inside a view handler."""
+
+
+def in_store(service: LedgerService) -> dict[str, int]:
+    """How far each view got, as the database says (not as any process remembers)."""
+    return service.database.positions(list(service.projector.views))
+
+
+def test_the_views_commit_with_the_events_of_each_write(store_url: str) -> None:
+    with service_on(store_url) as service:
+        story = Story(service.app, seed=SEED, portfolios=2, projects=6)
+        story.run(10)
+        service.catch_up()
+
+        # When the application records writes and nobody catches the views up afterwards
+        for _ in range(15):
+            story.run(1)  # a step records one write, or is refused and records nothing
+            # Then each write's events are in the views the moment it has committed
+            assert set(in_store(service).values()) == {head(service.app)}
+        caught_up = view_rows(service)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
+def test_a_view_failing_inside_a_write_leaves_the_write_recorded_and_the_views_untouched(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with service_on(store_url) as service:
+        story = Story(service.app, seed=SEED, portfolios=1, projects=4)
+        view = service.projector.views["composition"]
+        original = view.process_event
+        failing = [False]
+
+        def sometimes_failing(event: Any, sql: Any, position: int) -> None:
+            original(event, sql, position)
+            if failing[0]:
+                raise DiskOnFire()
+
+        monkeypatch.setattr(view, "process_event", sometimes_failing)
+        story.run(10)
+        before = in_store(service)
+        rows_before = view_rows(service)
+
+        # When a write's views fail inside the write's transaction
+        failing[0] = True
+        while head(service.app) == max(before.values()):
+            story.run(1)
+
+        # Then the write is recorded, and no view moved: not even those that ran before it
+        assert head(service.app) > max(before.values())
+        assert in_store(service) == before
+        assert view_rows(service) == rows_before
+
+        # ... and once the views work again they catch up, each event applied once
+        failing[0] = False
+        service.catch_up()
+        assert tracked(service) == head(service.app)
+        caught_up = view_rows(service)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
+def test_writers_and_a_catching_up_thread_in_one_process_neither_block_nor_double_apply(
+    store_url: str,
+) -> None:
+    with service_on(store_url) as service:
+        story = Story(service.app, seed=SEED, portfolios=2, projects=8)
+        story.run(20)
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def write(steps: int) -> None:
+            for _ in range(steps):
+                with lock:  # the story's bookkeeping is not thread-safe; the store's writes are
+                    story.run(1)
+
+        def catch_up() -> None:
+            while not stop.is_set():
+                service.catch_up()
+
+        # When one thread writes while another keeps catching the views up
+        with ThreadPoolExecutor(2) as pool:
+            follower = pool.submit(catch_up)
+            pool.submit(write, 60).result(timeout=120)
+            stop.set()
+            follower.result(timeout=60)
+        service.catch_up()
+
+        # Then every event is in the views once
+        assert tracked(service) == head(service.app)
+        caught_up = view_rows(service)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
