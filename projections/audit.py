@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -33,9 +33,12 @@ from projections.seal import (
     Seal,
     SealDamaged,
     SealedTree,
+    StoredEvent,
     event_leaf,
-    sealed_leaves,
+    log_rows,
     stored_events,
+    stored_leaf,
+    stored_leaves,
 )
 from projections.service import LedgerService, event_public, jsonable
 from projections.timeline import Timeline
@@ -45,6 +48,7 @@ NDJSON = "application/x-ndjson"  # the media type of an audit bundle
 HEAD_CONTEXT = b"portfolio-ledger-head:v1\n"
 BUNDLE_FORMAT = "portfolio-ledger-bundle:v1"
 ALGORITHM = "Ed25519"
+VERIFY_BATCH = 4096  # leaves checked at once; a power of two keeps batches aligned with levels
 
 
 class PositionNotSealed(NotFound):
@@ -230,37 +234,6 @@ class Verification:
         return self
 
 
-@dataclass
-class _NodeCheck:
-    """Nodes completed by recomputed leaves, checked against the stored ones in batches."""
-
-    database: Database
-    pending: list[tuple[int, int, bytes, int]] = field(default_factory=list)
-
-    def add(self, completed: list[merkle.Node], position: int) -> None:
-        self.pending.extend(
-            (level, index, node, position) for level, index, node in completed if level
-        )
-
-    def first_mismatch(self) -> tuple[int, bytes | None, bytes] | None:
-        """The first pending node that differs from the stored one: (position, stored, computed)."""
-        pending, self.pending = self.pending, []
-        if not pending:
-            return None
-        levels: dict[int, list[int]] = {}
-        for level, index, _, _ in pending:
-            levels.setdefault(level, []).append(index)
-        with self.database.transaction(commit=False) as sql:
-            tree = SealedTree(sql)
-            stored = {
-                level: tree.nodes(level, min(found), max(found)) for level, found in levels.items()
-            }
-        for level, index, node, position in pending:
-            if stored[level].get(index) != node:
-                return position, stored[level].get(index), node
-        return None
-
-
 def verify(database: Database, head: Head | None = None) -> Verification:
     """Recompute every sealed event's leaf from the stored event, and the tree from the leaves.
 
@@ -271,6 +244,8 @@ def verify(database: Database, head: Head | None = None) -> Verification:
     to fails the ``root`` check at the position of the leaf that completed it. With ``head``,
     the root recomputed from the first ``head.tree_size`` stored events must equal the head's
     (check ``head``): a root commits to all its leaves at once, so that check names no position.
+    Each batch's leaves, and then each level of the nodes above them, are computed and compared
+    with the stored ones in bulk.
     """
     with database.transaction(commit=False) as sql:
         tree = SealedTree(sql)
@@ -290,84 +265,171 @@ def verify(database: Database, head: Head | None = None) -> Verification:
                 merkle.EMPTY_ROOT,
                 "the empty tree's root is the hash of nothing",
             )
-    frontier = merkle.Frontier()
-    nodes = _NodeCheck(database)
-    events = stored_events(database, last_position)
-    leaves = sealed_leaves(database, size)
-    event = next(events, None)
-    leaf = next(leaves, None)
-    while event is not None or leaf is not None:
-        if event is not None and leaf is not None and event.id == leaf[1]:
-            actual = event_leaf(event)
-            if actual != leaf[2]:
-                return _first(found, nodes) or found.mismatch(
-                    event.id,
-                    "leaf",
-                    leaf[2],
-                    actual,
-                    "the stored event no longer hashes to its sealed leaf",
-                )
-        elif leaf is not None and (event is None or event.id > leaf[1]):
-            return _first(found, nodes) or found.mismatch(
-                leaf[1], "missing", leaf[2], None, "a sealed event is no longer in the log"
-            )
-        else:
-            assert event is not None
-            return _first(found, nodes) or found.mismatch(
-                event.id,
-                "extra",
-                None,
-                event_leaf(event),
-                "a stored event among the sealed positions was never sealed",
-            )
-        nodes.add(frontier.append(actual), event.id)
-        found.events_checked += 1
-        if head is not None and frontier.size == head.tree_size and frontier.root() != head.root:
-            return _first(found, nodes) or found.mismatch(
-                None,
-                "head",
-                head.root,
-                frontier.root(),
-                f"the first {head.tree_size} events no longer hash to the head's root",
-            )
-        if len(nodes.pending) >= READ_BATCH and _first(found, nodes):
+    walk = _Walk(database, found, head)
+    for start in range(0, size, VERIFY_BATCH):
+        if not walk.batch(start, min(start + VERIFY_BATCH, size)):
             return found
-        event = next(events, None)
-        leaf = next(leaves, None)
-    if _first(found, nodes):
-        return found
-    if frontier.root() != sealed_root:
-        return found.mismatch(
-            last_position or None,
-            "root",
-            sealed_root,
-            frontier.root(),
-            "the seal's root is not the root of its leaves",
-        )
-    if head is not None and head.tree_size > frontier.size:
-        return found.mismatch(
+    return walk.finish(sealed_root, last_position)
+
+
+@dataclass
+class _Walk:
+    """The log and its seal, compared batch by batch, in log order."""
+
+    database: Database
+    found: Verification
+    head: Head | None
+    frontier: merkle.Frontier = field(default_factory=merkle.Frontier)
+    after: int = 0  # the position of the last event checked
+
+    def batch(self, start: int, end: int) -> bool:
+        """Check the sealed leaves [start, end) and the events they seal; False at a mismatch."""
+        with self.database.transaction(commit=False) as sql:
+            sealed = SealedTree(sql).leaf_rows(start, end)
+        if not sealed:
+            return True
+        upto = max(position for position, _ in sealed)
+        events = log_rows(self.database, self.after, upto, len(sealed) + 1)
+        split = _diverge([position for position, _ in sealed], [event[0] for event in events])
+        computed = stored_leaves(events[:split])
+        good = _diverge([leaf for _, leaf in sealed[:split]], computed)
+        for part in self._parts(good):
+            if not self._absorb(computed[part], events[part]):
+                return False
+        if good == len(sealed) == len(events):
+            self.after = events[-1][0]
+            return True
+        self._part_ways(sealed, events, computed, good)
+        return False
+
+    def _parts(self, count: int) -> list[slice]:
+        """The next ``count`` leaves in at most two runs, split where the head's tree ends."""
+        if self.head is not None and 0 < self.head.tree_size - self.frontier.size < count:
+            cut = self.head.tree_size - self.frontier.size
+            return [slice(0, cut), slice(cut, count)]
+        return [slice(0, count)]
+
+    def _absorb(self, leaves: list[bytes], events: list[StoredEvent]) -> bool:
+        """Append checked leaves; compare the nodes they complete, then the head's root."""
+        before = self.frontier.size
+        wrong = _first_wrong_node(self.database, self.frontier.extend(leaves))
+        if wrong is not None:
+            completing, stored, computed = wrong
+            self.found.events_checked += completing - before
+            self.found.mismatch(
+                events[completing - before][0],
+                "root",
+                stored,
+                computed,
+                "a stored tree node is not the hash of the leaves below it",
+            )
+            return False
+        self.found.events_checked += len(leaves)
+        head = self.head
+        if head is None or not leaves or self.frontier.size != head.tree_size:
+            return True
+        if self.frontier.root() == head.root:
+            return True
+        self.found.mismatch(
             None,
             "head",
             head.root,
-            None,
-            f"the log has {frontier.size} sealed events, fewer than the head's {head.tree_size}",
+            self.frontier.root(),
+            f"the first {head.tree_size} events no longer hash to the head's root",
         )
-    return found
+        return False
+
+    def _part_ways(
+        self,
+        sealed: list[tuple[int, bytes]],
+        events: list[StoredEvent],
+        computed: list[bytes],
+        index: int,
+    ) -> None:
+        """Report where the log and the seal part: a changed, missing or extra event."""
+        leaf = sealed[index] if index < len(sealed) else None
+        event = events[index] if index < len(events) else None
+        if leaf is not None and event is not None and index < len(computed):
+            self.found.mismatch(
+                event[0],
+                "leaf",
+                leaf[1],
+                computed[index],
+                "the stored event no longer hashes to its sealed leaf",
+            )
+        elif leaf is not None and (event is None or event[0] > leaf[0]):
+            self.found.mismatch(
+                leaf[0], "missing", leaf[1], None, "a sealed event is no longer in the log"
+            )
+        else:
+            assert event is not None
+            self._extra(event)
+
+    def _extra(self, event: StoredEvent) -> Verification:
+        return self.found.mismatch(
+            event[0],
+            "extra",
+            None,
+            stored_leaf(event),
+            "a stored event among the sealed positions was never sealed",
+        )
+
+    def finish(self, sealed_root: bytes | None, last_position: int) -> Verification:
+        """After the last batch: no event left unchecked, the seal's root and the head's size."""
+        found, frontier = self.found, self.frontier
+        unchecked = log_rows(self.database, self.after, last_position, 1)
+        if unchecked:
+            return self._extra(unchecked[0])
+        if frontier.root() != sealed_root:
+            return found.mismatch(
+                last_position or None,
+                "root",
+                sealed_root,
+                frontier.root(),
+                "the seal's root is not the root of its leaves",
+            )
+        if self.head is not None and self.head.tree_size > frontier.size:
+            return found.mismatch(
+                None,
+                "head",
+                self.head.root,
+                None,
+                f"the log has {frontier.size} sealed events,"
+                f" fewer than the head's {self.head.tree_size}",
+            )
+        return found
 
 
-def _first(found: Verification, nodes: _NodeCheck) -> Verification | None:
-    """Report a stored node that differs from the recomputed one, if any is pending."""
-    node = nodes.first_mismatch()
-    if node is None:
+def _diverge(first: Sequence[Any], second: Sequence[Any]) -> int:
+    """The first index where two sequences differ (the shorter one's length if one is a prefix
+    of the other; their length if they are equal)."""
+    if first == second:
+        return len(first)
+    pairs = enumerate(zip(first, second, strict=False))
+    return next((index for index, (a, b) in pairs if a != b), min(len(first), len(second)))
+
+
+def _first_wrong_node(
+    database: Database, levels: Sequence[merkle.Level]
+) -> tuple[int, bytes | None, bytes] | None:
+    """The first computed node (in the order of the leaves completing them) that the seal does
+    not store as computed: (index of its completing leaf, stored, computed). Each level is
+    compared as a whole; only a level that differs is searched node by node."""
+    wrong: list[tuple[int, int, bytes | None, bytes]] = []
+    with database.transaction(commit=False) as sql:
+        tree = SealedTree(sql)
+        for level, (first, nodes) in enumerate(levels):
+            # One row per index at most: as many rows as nodes means every index is there.
+            if not level or tree.hashes(level, first, len(nodes)) == nodes:
+                continue
+            stored = tree.nodes(level, first, first + len(nodes) - 1)
+            offset = next(i for i, node in enumerate(nodes) if stored.get(first + i) != node)
+            completing = ((first + offset + 1) << level) - 1
+            wrong.append((completing, level, stored.get(first + offset), nodes[offset]))
+    if not wrong:
         return None
-    position, stored, computed = node
-    return found.mismatch(
-        position,
-        "root",
-        stored,
-        computed,
-        "a stored tree node is not the hash of the leaves below it",
-    )
+    completing, _, stored_node, computed = min(wrong, key=lambda w: (w[0], w[1]))
+    return completing, stored_node, computed
 
 
 # Proofs

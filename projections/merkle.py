@@ -17,6 +17,7 @@ __all__ = [
     "HASH_SIZE",
     "Frontier",
     "GetNode",
+    "Level",
     "MemoryTree",
     "Node",
     "consistency_proof",
@@ -36,6 +37,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 GetNode: TypeAlias = Callable[[int, int], bytes]
 Node: TypeAlias = tuple[int, int, bytes]
+Level: TypeAlias = tuple[int, list[bytes]]  # the first index of a run of nodes, their hashes
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -250,10 +252,35 @@ class Frontier:
         self._size += 1
         return completed
 
+    def extend(self, leaf_hashes: Sequence[bytes]) -> list[Level]:
+        """Append many leaf hashes at once, one level at a time.
+
+        Return, for each level from 0 up, the nodes the new leaves complete there as
+        ``(first index, hashes)``: level 0 holds the leaves themselves. The same nodes as
+        `append` would return one by one, computed with one pass over each level.
+        """
+        if not _are_hashes(leaf_hashes):
+            raise ValueError(f"a leaf hash is {HASH_SIZE} bytes: hash leaf inputs with leaf_hash()")
+        edge = {level: node for (level, _), node in self._edge()}
+        levels: list[Level] = []
+        row, first = list(leaf_hashes), self._size
+        while row:
+            levels.append((first, row))
+            level = len(levels) - 1
+            pairs = [edge.pop(level), *row] if first & 1 else row
+            if len(pairs) & 1:
+                edge[level] = pairs[-1]
+            row, first = _pair_up(pairs), first >> 1
+        self._hashes = [edge[level] for level in sorted(edge, reverse=True)]
+        self._size += len(leaf_hashes)
+        return levels
+
     def nodes(self) -> list[Node]:
         """Return the right-edge perfect subtrees held, left to right, as (level, index, hash)."""
-        edge = zip(perfect_subtrees(0, self._size), self._hashes, strict=True)
-        return [(level, index, node) for (level, index), node in edge]
+        return [(level, index, node) for (level, index), node in self._edge()]
+
+    def _edge(self) -> Iterable[tuple[tuple[int, int], bytes]]:
+        return zip(perfect_subtrees(0, self._size), self._hashes, strict=True)
 
     def root(self) -> bytes:
         """Return the root of the tree of the leaves appended so far."""
@@ -318,6 +345,15 @@ def _split(width: int) -> int:
     return 1 << ((width - 1).bit_length() - 1)
 
 
+def _pair_up(hashes: Sequence[bytes]) -> list[bytes]:
+    """Hash neighbours pairwise, (0, 1), (2, 3), ...; an odd last hash is left out."""
+    sha256 = hashlib.sha256
+    return [
+        sha256(b"\x01" + left + right).digest()
+        for left, right in zip(hashes[0::2], hashes[1::2], strict=False)
+    ]
+
+
 def _fold(hashes: Sequence[bytes]) -> bytes:
     """Combine perfect subtree hashes, largest (leftmost) first, into their tree's root."""
     if not hashes:
@@ -326,6 +362,11 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     for left in reversed(hashes[:-1]):
         computed = node_hash(left, computed)
     return computed
+
+
+def _are_hashes(values: Sequence[bytes]) -> bool:
+    """Tell whether every value is a SHA-256 digest, checked without a Python loop."""
+    return not values or {*map(type, values), *map(len, values)} == {bytes, HASH_SIZE}
 
 
 def _is_hash(value: object) -> bool:

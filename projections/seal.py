@@ -11,15 +11,26 @@ store holds, and a tampered event can neither crash nor escape it. Like every vi
 in the projector's batch transaction with its tracking position, so each event is sealed exactly
 once; the tree's right edge is restored from the stored nodes at the start of every batch, so a
 batch another process applied first, or one rolled back, leaves nothing stale in memory.
+
+A batch is sealed in bulk: its leaves are hashed, the nodes they complete computed level by
+level (`merkle.Frontier.extend`), and each table's rows written at once, with a binary
+``COPY ... FROM STDIN`` on PostgreSQL and multi-row ``INSERT``s on SQLite (`write_rows`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
+from functools import lru_cache
+from itertools import islice, repeat
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from psycopg import pq
+from psycopg.rows import tuple_row
 
 from domain.errors import LedgerError
 from projections import merkle
@@ -27,9 +38,13 @@ from projections.database import Database, Sql
 from projections.framework import View
 
 READ_BATCH = 1000
-HEAD_FIELDS = struct.Struct(">Q16sQI")  # position, originator id, version, topic length
+LEAF_HEAD = struct.Struct(">BQ16sQ")  # 0x00 leaf prefix, position, originator id, version
 LENGTH = struct.Struct(">I")
-INSERT_CHUNK = 500
+INSERT_CHUNK = 300  # rows of a multi-row INSERT on SQLite: 900 values, below its limit
+LEAF_COLUMNS = ("seal_leaves", ("idx", "position", "leaf"), ("int8", "int8", "bytea"))
+NODE_COLUMNS = ("seal_nodes", ("level", "idx", "hash"), ("int4", "int8", "bytea"))
+
+StoredEvent: TypeAlias = tuple[int, bytes, int, str, bytes]  # position, id, version, topic, state
 
 
 class SealDamaged(LedgerError):
@@ -45,28 +60,70 @@ def leaf_input(
     bytes big-endian, then the topic (UTF-8) and the stored state, each after its length as 4
     bytes big-endian. Fixed widths and length prefixes make the encoding unambiguous.
     """
-    ident = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-    topic_bytes = topic.encode("utf-8")
-    return b"".join(
-        (
-            HEAD_FIELDS.pack(position, ident.bytes, version, len(topic_bytes)),
-            topic_bytes,
-            LENGTH.pack(len(state)),
-            state,
-        )
+    return _prefixed_input(position, uuid_bytes(originator_id), version, topic, state)[1:]
+
+
+def _prefixed_input(position: int, ident: bytes, version: int, topic: str, state: bytes) -> bytes:
+    """0x00 (RFC 9162's leaf prefix) then `leaf_input`, built in one concatenation."""
+    return (
+        LEAF_HEAD.pack(0, position, ident, version)
+        + _topic(topic)
+        + LENGTH.pack(len(state))
+        + state
     )
+
+
+@lru_cache(maxsize=1024)
+def _topic(topic: str) -> bytes:
+    """A topic's length and UTF-8 bytes; a log holds a few dozen topics, encoded once each."""
+    encoded = topic.encode("utf-8")
+    return LENGTH.pack(len(encoded)) + encoded
+
+
+def uuid_bytes(originator_id: UUID | str | bytes) -> bytes:
+    """The 16 bytes of an originator id: a `UUID`, its text (as SQLite stores it) or its bytes
+    (as PostgreSQL's `uuid_send` gives them)."""
+    if isinstance(originator_id, UUID):
+        return originator_id.bytes
+    if isinstance(originator_id, bytes):
+        if len(originator_id) != 16:
+            raise ValueError("a UUID is 16 bytes")
+        return originator_id
+    if len(originator_id) == 32:  # SQLite's hex text: no `UUID` object needed
+        with suppress(ValueError):
+            ident = bytes.fromhex(originator_id)
+            if len(ident) == 16:
+                return ident
+    return UUID(str(originator_id)).bytes
+
+
+def stored_leaf(event: StoredEvent) -> bytes:
+    """The leaf hash of one stored event, given as (position, id bytes, version, topic, state)."""
+    return hashlib.sha256(_prefixed_input(*event)).digest()
+
+
+def stored_leaves(events: Iterable[StoredEvent]) -> list[bytes]:
+    """The leaf hashes of many stored events: `stored_leaf` in one loop, no call per event."""
+    sha256, head, topic_part, length = hashlib.sha256, LEAF_HEAD.pack, _topic, LENGTH.pack
+    return [
+        sha256(
+            head(0, position, ident, version) + topic_part(topic) + length(len(state)) + state
+        ).digest()
+        for position, ident, version, topic, state in events
+    ]
 
 
 def event_leaf(notification: Notification) -> bytes:
     """The leaf hash of one stored event."""
-    return merkle.leaf_hash(
-        leaf_input(
-            notification.id,
-            notification.originator_id,
-            notification.originator_version,
-            notification.topic,
-            bytes(notification.state),
-        )
+    return notification_leaves([notification])[0]
+
+
+def notification_leaves(notifications: Sequence[Notification]) -> list[bytes]:
+    """The leaf hashes of stored events as the recorder returns them."""
+    idents = ids_as_bytes([n.originator_id for n in notifications])
+    return stored_leaves(
+        (n.id, ident, n.originator_version, n.topic, bytes(n.state))
+        for n, ident in zip(notifications, idents, strict=True)
     )
 
 
@@ -84,34 +141,81 @@ class Seal(View):
         " PRIMARY KEY (level, idx))",
     )
 
-    frontier: merkle.Frontier | None = None
+    def __init__(self) -> None:
+        self.frontier: merkle.Frontier | None = None  # the tree's right edge, once read
+
+    def forget(self) -> None:
+        self.frontier = None
 
     def process_notifications(self, notifications: Sequence[Notification], sql: Sql) -> None:
-        tree = SealedTree(sql)
-        size = tree.size()
-        if self.frontier is None or self.frontier.size != size:
-            # Another process sealed meanwhile, or a batch rolled back: read the right edge.
-            self.frontier = merkle.Frontier.from_nodes(size, tree.get_node)
-        frontier = self.frontier
-        leaves: list[tuple[int, int, bytes]] = []
-        nodes: list[tuple[int, int, bytes]] = []
-        for notification in notifications:
-            index = frontier.size
-            completed = frontier.append(event_leaf(notification))
-            leaves.append((index, notification.id, completed[0][2]))
-            nodes.extend(node for node in completed if node[0])
-        insert_rows(sql, "seal_leaves (idx, position, leaf)", leaves)
-        insert_rows(sql, "seal_nodes (level, idx, hash)", nodes)
-
-
-def insert_rows(sql: Sql, into: str, rows: Sequence[tuple[int, int, bytes]]) -> None:
-    """Insert rows of three values with few statements: one round trip per chunk."""
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        sql.execute(
-            f"INSERT INTO {into} VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
-            [value for row in chunk for value in row],
+        if self.frontier is None:
+            tree = SealedTree(sql)
+            self.frontier = merkle.Frontier.from_nodes(tree.size(), tree.get_node)
+        levels = self.frontier.extend(notification_leaves(notifications))
+        first, leaves = levels[0]
+        indexes = range(first, first + len(leaves))
+        write_rows(
+            sql, *LEAF_COLUMNS, zip(indexes, [n.id for n in notifications], leaves, strict=True)
         )
+        write_rows(sql, *NODE_COLUMNS, level_rows(levels))
+
+
+def level_rows(levels: Sequence[merkle.Level]) -> Iterator[tuple[int, int, bytes]]:
+    """The nodes of levels 1 and up as rows (level, index, hash)."""
+    for level, (first, hashes) in enumerate(levels):
+        if level:
+            yield from zip(repeat(level), range(first, first + len(hashes)), hashes)
+
+
+def write_rows(
+    sql: Sql,
+    table: str,
+    columns: Sequence[str],
+    types: Sequence[str],
+    rows: Iterable[tuple[int, int, bytes]],
+) -> None:
+    """Append rows to a table: one binary COPY on PostgreSQL, multi-row INSERTs on SQLite.
+
+    Measured on 20,000 rows: COPY 0.11-0.17 s against 0.6-1.0 s for `executemany` and 0.4-1.3 s
+    for multi-row INSERTs on PostgreSQL; on SQLite multi-row INSERTs 0.09-0.15 s, `executemany`
+    0.17 s.
+    """
+    if sql.dialect == "postgresql" and in_pipeline(sql):
+        # Projecting inside a write's pipeline, where COPY cannot run: pipelined executemany.
+        marks = ", ".join(["%s"] * len(columns))
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        sql.cursor.executemany(statement, list(rows))
+        return
+    if sql.dialect == "postgresql":
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with sql.cursor.copy(statement) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        return
+    chunk: tuple[tuple[int, int, bytes], ...]
+    for chunk in batched(rows, INSERT_CHUNK):
+        values = [value for row in chunk for value in row]
+        sql.cursor.execute(_insert(table, tuple(columns), len(chunk)), values)
+
+
+def in_pipeline(sql: Sql) -> bool:
+    """Whether a PostgreSQL cursor's connection is in pipeline mode (psycopg `pipeline()`)."""
+    return bool(sql.cursor.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+
+
+@lru_cache(maxsize=64)
+def _insert(table: str, columns: tuple[str, ...], count: int) -> str:
+    """INSERT of ``count`` rows in one statement (SQLite's `?` placeholders)."""
+    row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    """Rows in tuples of ``size`` (the last one shorter)."""
+    iterator = iter(rows)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
 
 
 class SealedTree:
@@ -180,6 +284,23 @@ class SealedTree:
         ).all()
         return [(int(r["idx"]), int(r["position"]), bytes(r["leaf"])) for r in rows]
 
+    def leaf_rows(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """(position, hash) of the sealed leaves with index in [start, end), in index order."""
+        return tuples(
+            self.sql,
+            "SELECT position, leaf FROM seal_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (start, end),
+        )
+
+    def hashes(self, level: int, first: int, count: int) -> list[bytes]:
+        """The stored hashes of level ``level`` with index in [first, first + count), in order."""
+        rows = tuples(
+            self.sql,
+            "SELECT hash FROM seal_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            (level, first, first + count),
+        )
+        return [bytes(node) for (node,) in rows]
+
     def nodes(self, level: int, first: int, last: int) -> dict[int, bytes]:
         """Stored nodes of one level with index in [first, last]."""
         rows = self.sql.execute(
@@ -187,14 +308,6 @@ class SealedTree:
             (level, first, last),
         ).all()
         return {int(r["idx"]): bytes(r["hash"]) for r in rows}
-
-
-def sealed_leaves(database: Database, size: int) -> Iterator[tuple[int, int, bytes]]:
-    """Every sealed leaf below ``size`` in order, read in batches: (index, position, hash)."""
-    for start in range(0, size, READ_BATCH):
-        with database.transaction(commit=False) as sql:
-            batch = SealedTree(sql).leaves(start, min(start + READ_BATCH, size))
-        yield from batch
 
 
 def stored_events(database: Database, last_position: int) -> Iterator[Notification]:
@@ -208,3 +321,57 @@ def stored_events(database: Database, last_position: int) -> Iterator[Notificati
             return
         yield from batch
         start = batch[-1].id
+
+
+def log_rows(database: Database, after: int, last: int, limit: int) -> list[StoredEvent]:
+    """Stored events with position in (after, last], at most ``limit``, in log order, undecoded:
+    (position, originator id bytes, version, topic, state), read without building
+    notifications or `UUID` objects."""
+    table = database.events_table
+    if database.dialect == "postgresql":
+        datastore = getattr(database.app.recorder, "datastore", None)
+        schema = getattr(datastore, "schema", None)
+        table = f"{schema}.{table}" if schema else table
+        as_text = getattr(datastore, "originator_id_type", "uuid") == "text"
+        ident = "originator_id" if as_text else "uuid_send(originator_id)"
+        statement = (
+            f"SELECT notification_id, {ident}, originator_version, topic, state"
+            f" FROM {table} WHERE notification_id > ? AND notification_id <= ?"
+            " ORDER BY notification_id LIMIT ?"
+        )
+    else:
+        statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+            " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
+    with database.transaction(commit=False) as sql:
+        rows = tuples(sql, statement, (after, last, limit))
+    idents = ids_as_bytes([row[1] for row in rows])
+    return [
+        (position, ident, version, topic, bytes(state))
+        for (position, _, version, topic, state), ident in zip(rows, idents, strict=True)
+    ]
+
+
+def ids_as_bytes(idents: list[Any]) -> list[bytes]:
+    """Originator ids as their 16 bytes: `UUID`s (as the recorder returns them), PostgreSQL's
+    `uuid_send` bytes as they come, SQLite's hex text decoded in one pass; any other form (or a
+    malformed id) one by one."""
+    kinds = {*map(type, idents)}
+    if kinds <= {UUID}:
+        return [ident.bytes for ident in idents]
+    with suppress(ValueError, TypeError):
+        found = idents if kinds <= {bytes} else [*map(bytes.fromhex, idents)]
+        if {*map(len, found)} <= {16}:
+            return found
+    return [uuid_bytes(ident) for ident in idents]
+
+
+def tuples(sql: Sql, statement: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of a query as tuples; on PostgreSQL in binary (no hex for `bytea`)."""
+    if sql.dialect == "postgresql":
+        with sql.cursor.connection.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement.replace("?", "%s"), tuple(params), binary=True)
+            return list(cursor.fetchall())
+    sql.execute(statement, params)
+    return [tuple(row) for row in sql.cursor.fetchall()]
