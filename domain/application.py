@@ -96,7 +96,7 @@ class PortfolioLedger(Application[UUID]):
     # Keep recently used aggregates; each read still fast-forwards them from the store, so
     # writes made by other processes are seen, and reads hand out copies.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
-    snapshotting_intervals = {Portfolio: 20, Project: 100}
+    snapshotting_intervals = {Portfolio: 20, Project: 20}
 
     def __init__(
         self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
