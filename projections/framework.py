@@ -98,12 +98,9 @@ class Pending:
 
     def write(self, sql: Sql) -> None:
         for table, rows in self.rows.items():
-            names = self.columns[table]
-            sql.executemany(
-                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                rows,
-            )
-            rows.clear()
+            if rows:
+                sql.append(table, self.columns[table], rows)
+                rows.clear()
 
 
 class History:

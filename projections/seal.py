@@ -14,7 +14,7 @@ batch another process applied first, or one rolled back, leaves nothing stale in
 
 A batch is sealed in bulk: its leaves are hashed, the nodes they complete computed level by
 level (`merkle.Frontier.extend`), and each table's rows written at once, with a binary
-``COPY ... FROM STDIN`` on PostgreSQL and multi-row ``INSERT``s on SQLite (`write_rows`).
+``COPY ... FROM STDIN`` on PostgreSQL and multi-row ``INSERT``s on SQLite (`Sql.append`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from functools import lru_cache
-from itertools import islice, repeat
+from itertools import repeat
 from typing import Any, TypeAlias
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from psycopg import pq
 from psycopg.rows import tuple_row
 
 from domain.errors import LedgerError
@@ -40,9 +39,10 @@ from projections.framework import View
 READ_BATCH = 1000
 LEAF_HEAD = struct.Struct(">BQ16sQ")  # 0x00 leaf prefix, position, originator id, version
 LENGTH = struct.Struct(">I")
-INSERT_CHUNK = 300  # rows of a multi-row INSERT on SQLite: 900 values, below its limit
-LEAF_COLUMNS = ("seal_leaves", ("idx", "position", "leaf"), ("int8", "int8", "bytea"))
-NODE_COLUMNS = ("seal_nodes", ("level", "idx", "hash"), ("int4", "int8", "bytea"))
+LEAF_COLUMNS = ("seal_leaves", ("idx", "position", "leaf"))
+LEAF_TYPES = ("int8", "int8", "bytea")
+NODE_COLUMNS = ("seal_nodes", ("level", "idx", "hash"))
+NODE_TYPES = ("int4", "int8", "bytea")
 
 StoredEvent: TypeAlias = tuple[int, bytes, int, str, bytes]  # position, id, version, topic, state
 
@@ -154,10 +154,9 @@ class Seal(View):
         levels = self.frontier.extend(notification_leaves(notifications))
         first, leaves = levels[0]
         indexes = range(first, first + len(leaves))
-        write_rows(
-            sql, *LEAF_COLUMNS, zip(indexes, [n.id for n in notifications], leaves, strict=True)
-        )
-        write_rows(sql, *NODE_COLUMNS, level_rows(levels))
+        leaf_rows = zip(indexes, [n.id for n in notifications], leaves, strict=True)
+        sql.append(*LEAF_COLUMNS, leaf_rows, LEAF_TYPES)
+        sql.append(*NODE_COLUMNS, level_rows(levels), NODE_TYPES)
 
 
 def level_rows(levels: Sequence[merkle.Level]) -> Iterator[tuple[int, int, bytes]]:
@@ -165,57 +164,6 @@ def level_rows(levels: Sequence[merkle.Level]) -> Iterator[tuple[int, int, bytes
     for level, (first, hashes) in enumerate(levels):
         if level:
             yield from zip(repeat(level), range(first, first + len(hashes)), hashes)
-
-
-def write_rows(
-    sql: Sql,
-    table: str,
-    columns: Sequence[str],
-    types: Sequence[str],
-    rows: Iterable[tuple[int, int, bytes]],
-) -> None:
-    """Append rows to a table: one binary COPY on PostgreSQL, multi-row INSERTs on SQLite.
-
-    Measured on 20,000 rows: COPY 0.11-0.17 s against 0.6-1.0 s for `executemany` and 0.4-1.3 s
-    for multi-row INSERTs on PostgreSQL; on SQLite multi-row INSERTs 0.09-0.15 s, `executemany`
-    0.17 s.
-    """
-    if sql.dialect == "postgresql" and in_pipeline(sql):
-        # Projecting inside a write's pipeline, where COPY cannot run: pipelined executemany.
-        marks = ", ".join(["%s"] * len(columns))
-        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        sql.cursor.executemany(statement, list(rows))
-        return
-    if sql.dialect == "postgresql":
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-        with sql.cursor.copy(statement) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-        return
-    chunk: tuple[tuple[int, int, bytes], ...]
-    for chunk in batched(rows, INSERT_CHUNK):
-        values = [value for row in chunk for value in row]
-        sql.cursor.execute(_insert(table, tuple(columns), len(chunk)), values)
-
-
-def in_pipeline(sql: Sql) -> bool:
-    """Whether a PostgreSQL cursor's connection is in pipeline mode (psycopg `pipeline()`)."""
-    return bool(sql.cursor.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
-
-
-@lru_cache(maxsize=64)
-def _insert(table: str, columns: tuple[str, ...], count: int) -> str:
-    """INSERT of ``count`` rows in one statement (SQLite's `?` placeholders)."""
-    row = f"({', '.join('?' * len(columns))})"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
-
-
-def batched(rows: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
-    """Rows in tuples of ``size`` (the last one shorter)."""
-    iterator = iter(rows)
-    while chunk := tuple(islice(iterator, size)):
-        yield chunk
 
 
 class SealedTree:
