@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -61,6 +62,11 @@ class Project(Aggregate):
                 for key, value in self.__dict__.items()
                 if key in StatusReport.__dataclass_fields__
             }
+
+        def health(self) -> Health:
+            """The health this report shows on its own period end (assessed once per event,
+            however many views read it)."""
+            return reported_health(self)
 
     class DecisionApplied(Aggregate.Event):
         """The project's side of a board decision recorded on its portfolio."""
@@ -213,3 +219,11 @@ def checked_report(report: StatusReport) -> StatusReport:
         if getattr(report, field) is not None
     }
     return replace(report, **amounts, summary=text(report.summary, "summary", max_length=4000))
+
+
+@lru_cache(maxsize=4096)  # more than a projector's batch: every view of a batch hits it
+def reported_health(reported: Project.StatusReported) -> Health:
+    report = StatusReport.from_event_data(
+        {name: getattr(reported, name) for name in StatusReport.__dataclass_fields__}
+    )
+    return assess_health(report, 0, report.period_end)

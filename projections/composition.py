@@ -8,7 +8,6 @@ from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
 
-from domain.health import StatusReport, assess_health
 from domain.lifecycle import Status
 from domain.portfolio import Portfolio
 from domain.project import Project
@@ -163,10 +162,7 @@ class PortfolioComposition(View):
     @process_event.register
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
         row = self._member(event)
-        report = StatusReport.from_event_data(
-            {name: getattr(event, name) for name in StatusReport.__dataclass_fields__}
-        )
-        row["overall"] = str(assess_health(report, 1, report.period_end).overall)
+        row["overall"] = str(event.health().overall)
         self.member_history.record(row, position)
 
     @process_event.register

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
 
-from domain.health import StatusReport, assess_health, is_stale
+from domain.health import is_stale
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import Row, Sql, instant
@@ -179,10 +179,7 @@ class ProjectHealth(View):
     @process_event.register
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
         row = self._latest(event)
-        report = StatusReport.from_event_data(
-            {column: getattr(event, column) for column in REPORT_COLUMNS}
-        )
-        health = assess_health(report, row["cadence_days"], report.period_end)
+        health = event.health()
         row.update({column: text(getattr(event, column)) for column in REPORT_COLUMNS})
         row.update(
             overall=str(health.overall),
