@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -295,7 +295,9 @@ class PortfolioLedger(Application[UUID]):
     ) -> A:
         try:
             with store_errors():
-                aggregate: Aggregate = self.repository.get(ident, version=version)
+                aggregate: Aggregate = self.repository.get(
+                    ident, version=version, projector_func=replay
+                )
         except AggregateNotFoundError:
             raise missing(ident) from None
         if not isinstance(aggregate, cls) or (version is not None and aggregate.version != version):
@@ -320,6 +322,14 @@ class PortfolioLedger(Application[UUID]):
             position=last.notification.id,
             recorded_at=recorded_at(last),
         )
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply stored events to an aggregate in order: the library's own projector, without its
+    runtime protocol check on every event (a third of a load on Python 3.11)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def recorded_at(recording: Recording[UUID]) -> datetime:
