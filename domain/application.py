@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import heapq
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -37,9 +38,10 @@ from domain.health import StatusReport
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.store import WithinWrite, with_recorder
+from domain.store import EachWrite, with_recorder
 from domain.transcodings import DateAsISO
 
+log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
 STARTUP_ATTEMPTS = 5
@@ -102,7 +104,7 @@ class PortfolioLedger(Application[UUID]):
         self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
     ) -> None:
         # Work to do in each write's own transaction, after its events (the views, say).
-        self.within_write: WithinWrite | None = None
+        self.each_write: EachWrite | None = None
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
             try:
                 with store_errors():
@@ -283,7 +285,10 @@ class PortfolioLedger(Application[UUID]):
         if due and self.snapshots is not None:
             # A save that passed a snapshot version: the aggregates in hand are as recorded,
             # so snapshot them as they stand, in one write, instead of loading them again.
-            self.snapshots.put([type(a).Snapshot.take(a) for a in due.values()])
+            try:
+                self.snapshots.put([type(a).Snapshot.take(a) for a in due.values()])
+            except Exception:  # the write stands; a snapshot only makes later loads faster
+                log.warning("no snapshot this time", exc_info=True)
         return recordings
 
     def _get(
@@ -306,10 +311,10 @@ class PortfolioLedger(Application[UUID]):
 
     def _save(self, *aggregates: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:
         try:
-            with store_errors():
-                if self.within_write is None:
+            with store_errors(), (self.each_write or no_hook)() as hook:
+                if hook is None:
                     return self.save(*aggregates)
-                return self.save(*aggregates, within_write=self.within_write)
+                return self.save(*aggregates, within_write=hook)
         except IntegrityError:
             raise ConcurrentWrite from None
 
@@ -322,6 +327,10 @@ class PortfolioLedger(Application[UUID]):
             position=last.notification.id,
             recorded_at=recorded_at(last),
         )
+
+
+def no_hook() -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -7,6 +7,7 @@ brings its views up to date there) commit together: one transaction, one commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -15,6 +16,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
 WithinWrite = Callable[[Any], None]  # called with the write's cursor, after its events
+# Opened around each write: yields the hook for it (or None), and learns how the write ended.
+EachWrite = Callable[[], AbstractContextManager[WithinWrite | None]]
 
 
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):

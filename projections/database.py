@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
+from psycopg import pq
 
 from domain.application import store_errors
 from domain.errors import StoreUnavailable
@@ -222,16 +223,24 @@ class Database:
             or 0
         )
 
-    def claim(self, sql: Sql, projections: Sequence[str]) -> dict[str, int]:
-        """How far projections got, locked until the transaction ends."""
+    def claim(self, sql: Sql, projections: Sequence[str], *, wait: bool = True) -> dict[str, int]:
+        """How far projections got, locked until the transaction ends (or refused at once,
+        without `wait`, if another transaction holds them)."""
         if self.dialect == "sqlite":
             # Write before reading: a busy database is then waited for instead of refused.
             sql.execute(
                 f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE 0"
             )
-        return self._positions(
-            sql, projections, " FOR UPDATE" if self.dialect == "postgresql" else ""
-        )
+            return self._positions(sql, projections, "")
+        return self._positions(sql, projections, " FOR UPDATE" if wait else " FOR UPDATE NOWAIT")
+
+    def still_in_transaction(self, cursor: Any) -> bool:
+        """Whether a transaction someone else opened can still commit (a store may roll it
+        back whole on its own: SQLite on a full disk, PostgreSQL after an error)."""
+        if self.dialect == "sqlite":
+            return bool(cursor.sqlite_cursor.connection.in_transaction)
+        status = cursor.connection.info.transaction_status
+        return bool(status != pq.TransactionStatus.INERROR)
 
     def positions(self, projections: Sequence[str]) -> dict[str, int]:
         """How far projections got, in one statement; a dropped connection is retried."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import singledispatchmethod
 from itertools import islice
 from typing import Any, ClassVar
@@ -13,10 +14,12 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
+from domain.store import WithinWrite
 from projections.database import Database, Row, Sql, instant
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
+IN_WRITE_EVENTS = 100  # a write's hook projects at most this many events, else leaves it
 IN_CHUNK = 500
 REMEMBERED_IDS = 2000  # newest rows a history keeps in memory between batches, per table
 
@@ -222,6 +225,7 @@ class Projector:
         self._lock = threading.Lock()
         self._handlers: dict[tuple[str, type], Callable[..., None]] = {}
         self._left: dict[str, int] | None = None  # the positions of its last committed batch
+        self._reached_in_write: dict[str, int] | None = None  # by the write under way
         if create_tables:
             with database.transaction() as sql:
                 for view in views:
@@ -259,29 +263,50 @@ class Projector:
                     # A short batch read everything recorded before it was read.
                     return min(positions.values(), default=0)
 
-    def within_write(self, cursor: Any) -> None:
-        """Apply a write's own events in the write's transaction, so the views commit with
-        them. Best effort: if the views are busy elsewhere, far behind, or a handler fails, the
-        write commits without them (rolled back to a savepoint) and `catch_up` follows it."""
+    @contextmanager
+    def each_write(self) -> Iterator[WithinWrite | None]:
+        """One write's share of the views: a hook that applies the write's events in the
+        write's own transaction, so the views commit with them. What the hook derived is
+        trusted only once the write has committed; if it fails, it is forgotten."""
         if not self._lock.acquire(blocking=False):
-            return  # another thread is catching up: waiting here could deadlock on the store
+            yield None  # another thread is catching up: the views follow this write after it
+            return
+        self._reached_in_write = None
+        try:
+            yield self._apply_in_write
+        except BaseException:
+            self._forget()
+            raise
+        else:
+            if self._reached_in_write is not None:
+                self._left = self._reached_in_write
+        finally:
+            self._lock.release()
+
+    def _apply_in_write(self, cursor: Any) -> None:
+        """Best effort, never at the write's expense: if the views are locked by another
+        process, far behind, or a handler fails, the savepoint is rolled back, the write
+        commits alone, and `catch_up` follows it."""
         try:
             with self.database.savepoint(cursor) as sql:
-                positions = self.database.claim(sql, list(self.views))
+                positions = self.database.claim(sql, list(self.views), wait=False)
                 if positions != self._left:
                     self._forget()
-                notifications = self._batch(sql, min(positions.values(), default=0))
+                notifications = self.database.notifications(
+                    sql, min(positions.values(), default=0), IN_WRITE_EVENTS
+                )
+                if len(notifications) == IN_WRITE_EVENTS:
+                    return  # far behind (after an import): big batches after the commit
                 if notifications:
                     self._project(sql, notifications, positions)
                     last = notifications[-1].id
                     positions = {name: max(at, last) for name, at in positions.items()}
-            # Trusted from here on: if the write's commit fails, the next claim finds out.
-            self._left = positions
+                self._reached_in_write = positions
         except Exception:
-            log.warning("the views will follow this write after it commits", exc_info=True)
             self._forget()
-        finally:
-            self._lock.release()
+            if not self.database.still_in_transaction(cursor):
+                raise  # the store gave up the whole write: it must fail, not commit nothing
+            log.warning("the views will follow this write after it commits", exc_info=True)
 
     def shows(self, position: int) -> bool:
         """Whether this projector brought every view to a log position (or past it)."""

@@ -152,7 +152,7 @@ class LedgerService:
             [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog(), Seal()],
         )
         # A command's views commit with its events: one transaction per write.
-        self.app.within_write = self.projector.within_write
+        self.app.each_write = self.projector.each_write
 
     def close(self) -> None:
         self.app.close()
@@ -164,11 +164,11 @@ class LedgerService:
     def recording_only(self) -> Iterator[LedgerService]:
         """Writes in this block commit their events alone and leave the views behind, for a
         later `catch_up` in big batches (a bulk import) or another process's follower."""
-        self.app.within_write = None
+        self.app.each_write = None
         try:
             yield self
         finally:
-            self.app.within_write = self.projector.within_write
+            self.app.each_write = self.projector.each_write
 
     # Commands: record, bring the views up to date, answer from the views (read your writes).
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from projection_support import (
+    BOARD,
     Story,
     assert_same_rows,
     head,
@@ -17,6 +19,7 @@ from projection_support import (
     view_rows,
 )
 
+from domain import store
 from projections.service import LedgerService
 
 SEED = 11
@@ -113,3 +116,78 @@ def test_writers_and_a_catching_up_thread_in_one_process_neither_block_nor_doubl
         assert tracked(service) == head(service.app)
         caught_up = view_rows(service)
     assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
+def open_portfolio(service: LedgerService) -> None:
+    service.app.create_portfolio(name="Digital", budget=Decimal("1000.00"), actor=BOARD)
+
+
+def test_a_write_that_fails_after_its_views_were_applied_leaves_nothing_trusted(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with service_on(store_url) as service:
+        story = Story(service.app, seed=SEED, portfolios=1, projects=4)
+        story.run(10)
+        before = in_store(service)
+        recorded = head(service.app)
+
+        # When a write fails after its views were applied in its transaction
+        original = store.within_write
+
+        def then_fail(kwargs: dict[str, Any], cursor: Any) -> None:
+            original(kwargs, cursor)
+            if store_url.startswith("postgresql"):
+                cursor.execute("SELECT 1 / 0")  # the transaction fails: COMMIT rolls it back
+                cursor.fetchall()
+            raise DiskOnFire()
+
+        monkeypatch.setattr(store, "within_write", then_fail)
+        with pytest.raises(Exception):  # noqa: B017 (the store's own error on PostgreSQL)
+            open_portfolio(service)
+        monkeypatch.undo()
+
+        # Then nothing was recorded, the views did not move, and this process does not
+        # believe they did
+        assert head(service.app) == recorded
+        assert in_store(service) == before
+        assert not service.projector.shows(recorded + 1)
+
+        # ... and what comes next is applied from the tables, not from the failed write
+        story.run(10)
+        service.catch_up()
+        caught_up = view_rows(service)
+    assert_same_rows(caught_up, rebuilt_rows(store_url))
+
+
+def test_a_write_the_store_gave_up_inside_its_views_fails_instead_of_vanishing(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not store_url.startswith("sqlite"):
+        pytest.skip("SQLite is the store that rolls a transaction back on its own (disk full)")
+    with service_on(store_url) as service:
+        view = service.projector.views["timeline"]
+        original = view.process_event
+        full = [False]
+
+        def store_gives_up(event: Any, sql: Any, position: int) -> None:
+            original(event, sql, position)
+            if full[0]:
+                sql.cursor.execute("ROLLBACK")
+                raise DiskOnFire()
+
+        monkeypatch.setattr(view, "process_event", store_gives_up)
+        open_portfolio(service)
+        recorded = head(service.app)
+
+        # When the store rolls the whole write back while its views are being applied
+        full[0] = True
+        failed = False
+        try:
+            open_portfolio(service)
+        except Exception:
+            failed = True
+        monkeypatch.undo()
+
+        # Then the write either stands or was refused: never answered as done yet missing
+        assert failed or head(service.app) == recorded + 1
+        assert failed
