@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     InternalError,
     JSONTranscoder,
     OperationalError,
+    PersistenceError,
     ProgrammingError,
     Recording,
 )
@@ -287,7 +288,7 @@ class PortfolioLedger(Application[UUID]):
             # so snapshot them as they stand, in one write, instead of loading them again.
             try:
                 self.snapshots.put([type(a).Snapshot.take(a) for a in due.values()])
-            except Exception:  # the write stands; a snapshot only makes later loads faster
+            except PersistenceError:  # the write stands; a snapshot only makes loads faster
                 log.warning("no snapshot this time", exc_info=True)
         return recordings
 

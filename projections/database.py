@@ -74,10 +74,6 @@ class Sql:
         self.cursor.execute(self._statement(statement), tuple(params))
         return self
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cursor.executemany(self._statement(statement), [tuple(row) for row in rows])
-
     def append(
         self,
         table: str,
@@ -282,7 +278,7 @@ class Database:
     def aggregate_log(self, originator_id: UUID) -> list[Notification]:
         """One aggregate's events with their global positions, oldest first."""
         key = originator_id if self.dialect == "postgresql" else originator_id.hex
-        with self.transaction(commit=False) as sql:
+        with self.reading() as sql:
             return self._notifications(
                 sql, "originator_id = ? ORDER BY originator_version", (key,)
             )

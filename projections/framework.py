@@ -298,9 +298,7 @@ class Projector:
                 if len(notifications) == IN_WRITE_EVENTS:
                     return  # far behind (after an import): big batches after the commit
                 if notifications:
-                    self._project(sql, notifications, positions)
-                    last = notifications[-1].id
-                    positions = {name: max(at, last) for name, at in positions.items()}
+                    positions = self._project(sql, notifications, positions)
                 self._reached_in_write = positions
         except Exception:
             self._forget()
@@ -325,13 +323,12 @@ class Projector:
                     raise IntegrityError("the views moved since this batch was planned")
                 notifications = self._batch(sql, min(positions.values(), default=0))
                 if notifications:
-                    self._project(sql, notifications, positions)
+                    reached = self._project(sql, notifications, positions)
         except BaseException:
             self._forget()
             raise
         if notifications:
-            for name in positions:
-                positions[name] = max(positions[name], notifications[-1].id)
+            positions.update(reached)
         self._left = dict(positions)
         return notifications
 
@@ -352,7 +349,9 @@ class Projector:
 
     def _project(
         self, sql: Sql, notifications: Sequence[Notification], positions: dict[str, int]
-    ) -> None:
+    ) -> dict[str, int]:
+        """Apply a batch to the views that have not seen it and track it; returns where the
+        views then stand."""
         mapper = self.database.app.mapper
         last = notifications[-1].id
         for view in self.views.values():
@@ -381,6 +380,7 @@ class Projector:
                     self._handler(view, type(event))(view, event, sql, position)
                 view.flush(sql)
         self.database.track(sql, {name: last for name, at in positions.items() if at < last})
+        return {name: max(at, last) for name, at in positions.items()}
 
     def _forget(self) -> None:
         self._left = None

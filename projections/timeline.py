@@ -80,7 +80,7 @@ class Timeline(View):
         self.pending.append((position, own))
 
     def flush(self, sql: Sql) -> None:
-        sql.executemany("INSERT INTO timeline VALUES (?, ?)", self.pending)
+        sql.append("timeline", ("position", "recorded_at"), self.pending)
 
     @staticmethod
     def moment(sql: Sql, as_of: datetime | None, reached: int) -> Moment:

@@ -13,6 +13,7 @@ import pytest
 
 from api.settings import store_env
 from domain.application import PortfolioLedger
+from projections.service import LedgerService
 
 POSTGRES_ADMIN = os.environ.get(
     "PORTFOLIO_LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -85,6 +86,15 @@ def ledger(store_url: str) -> Iterator[PortfolioLedger]:
         yield app
     finally:
         app.close()
+
+
+@pytest.fixture
+def service(store_url: str) -> Iterator[LedgerService]:
+    opened = LedgerService(store_env(store_url))
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -48,6 +48,25 @@ def service_on(url: str) -> Iterator[LedgerService]:
         service.close()
 
 
+class DiskOnFire(Exception):
+    """A failure inside a view's handler, as a broken disk or a bug would raise it."""
+
+
+def after_each_event(
+    monkeypatch: Any, service: LedgerService, view: str, then: Callable[[Any], None]
+) -> None:
+    """Run `then(sql)` each time a view has handled an event. Patch before the view's first
+    batch: the projector looks a view's handlers up once."""
+    patched = service.projector.views[view]
+    original = patched.process_event
+
+    def handled(event: Any, sql: Any, position: int) -> None:
+        original(event, sql, position)
+        then(sql)
+
+    monkeypatch.setattr(patched, "process_event", handled)
+
+
 def view_rows(service: LedgerService) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every view table, in one total order, plus each view's tracking position."""
     rows: dict[str, list[tuple[Any, ...]]] = {}

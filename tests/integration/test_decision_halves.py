@@ -3,28 +3,17 @@ half of one decision stand side by side in the log and share one instant."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
-from api.settings import store_env
 from domain.lifecycle import DecisionKind
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.database import parse_instant
 from projections.service import LedgerService
-
-
-@pytest.fixture
-def service(store_url: str) -> Iterator[LedgerService]:
-    opened = LedgerService(store_env(store_url))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def fund_in_bulk(service: LedgerService, count: int) -> Portfolio:

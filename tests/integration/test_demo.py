@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,6 @@ from projections.service import LedgerService
 
 TODAY = date(2026, 3, 15)
 ACTOR = "cli:demo"
-
-
-@pytest.fixture
-def service(store_url: str) -> Iterator[LedgerService]:
-    ledger = LedgerService(store_env(store_url))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def opened(url: str) -> LedgerService:

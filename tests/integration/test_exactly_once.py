@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 from projection_support import (
+    DiskOnFire,
     Story,
+    after_each_event,
     assert_same_rows,
     head,
     rebuilt_rows,
@@ -29,10 +31,6 @@ from projections.framework import Projector
 from projections.service import LedgerService
 
 SEED = 7
-
-
-class DiskOnFire(Exception):
-    """A failure inside a handler, halfway through a batch."""
 
 
 def fail_on_call(monkeypatch: pytest.MonkeyPatch, service: LedgerService, view: str, call: int,
@@ -105,17 +103,14 @@ def test_a_projector_that_failed_mid_batch_carries_on_without_what_it_had_derive
     with service_on(store_url) as service:
         # Given views that keep the newest rows in memory, and a health handler that fails
         # once, halfway through a batch, after deriving rows it will never write
-        view = service.projector.views["health"]
-        original = view.process_event
         calls = [0]
 
-        def failing_once(event: Any, sql: Any, position: int) -> None:
+        def failing_once(sql: Any) -> None:
             calls[0] += 1
-            original(event, sql, position)
             if calls[0] == 60:
                 raise DiskOnFire()
 
-        monkeypatch.setattr(view, "process_event", failing_once)
+        after_each_event(monkeypatch, service, "health", failing_once)
         story = Story(service.app, seed=SEED, portfolios=2, projects=8)
         with service.recording_only():
             story.run(20)

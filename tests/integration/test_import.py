@@ -46,15 +46,6 @@ cost = "Cost"
 
 
 @pytest.fixture
-def service(store_url: str) -> Iterator[LedgerService]:
-    ledger = LedgerService(store_env(store_url))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
-@pytest.fixture
 def sqlite_service(sqlite_url: str) -> Iterator[LedgerService]:
     ledger = LedgerService(store_env(sqlite_url))
     try:

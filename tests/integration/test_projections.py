@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,12 +20,6 @@ from projections.service import LedgerService
 
 GREEN, AMBER, RED = Rating.GREEN, Rating.AMBER, Rating.RED
 Step = tuple[Any, ...]
-
-
-@pytest.fixture
-def service(store_url: str) -> Iterator[LedgerService]:
-    with service_on(store_url) as opened:
-        yield opened
 
 
 def status_report(service: LedgerService, schedule: Rating = GREEN, cost: Rating = GREEN,

@@ -6,11 +6,9 @@ it. The cache's clock is a counter the test moves, so no test waits or measures 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from api.settings import Settings, store_env
+from api.settings import Settings
 from api.tokens import Principal, PrincipalCache, Role, TokenStore, digest
 from projections.service import LedgerService
 
@@ -25,15 +23,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def service(store_url: str) -> Iterator[LedgerService]:
-    ledger = LedgerService(store_env(store_url))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def test_a_token_revoked_by_another_process_stops_working_here_within_the_ttl(

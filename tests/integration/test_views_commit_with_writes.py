@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from projection_support import (
     BOARD,
+    DiskOnFire,
     Story,
+    after_each_event,
     assert_same_rows,
     head,
     rebuilt_rows,
@@ -23,10 +25,6 @@ from domain import store
 from projections.service import LedgerService
 
 SEED = 11
-
-
-class DiskOnFire(Exception):
-    """A failure inside a view handler."""
 
 
 def in_store(service: LedgerService) -> dict[str, int]:
@@ -54,16 +52,13 @@ def test_a_view_failing_inside_a_write_leaves_the_write_recorded_and_the_views_u
 ) -> None:
     with service_on(store_url) as service:
         story = Story(service.app, seed=SEED, portfolios=1, projects=4)
-        view = service.projector.views["composition"]
-        original = view.process_event
         failing = [False]
 
-        def sometimes_failing(event: Any, sql: Any, position: int) -> None:
-            original(event, sql, position)
+        def sometimes_failing(sql: Any) -> None:
             if failing[0]:
                 raise DiskOnFire()
 
-        monkeypatch.setattr(view, "process_event", sometimes_failing)
+        after_each_event(monkeypatch, service, "composition", sometimes_failing)
         story.run(10)
         before = in_store(service)
         rows_before = view_rows(service)
@@ -165,17 +160,14 @@ def test_a_write_the_store_gave_up_inside_its_views_fails_instead_of_vanishing(
     if not store_url.startswith("sqlite"):
         pytest.skip("SQLite is the store that rolls a transaction back on its own (disk full)")
     with service_on(store_url) as service:
-        view = service.projector.views["timeline"]
-        original = view.process_event
         full = [False]
 
-        def store_gives_up(event: Any, sql: Any, position: int) -> None:
-            original(event, sql, position)
+        def store_gives_up(sql: Any) -> None:
             if full[0]:
                 sql.cursor.execute("ROLLBACK")
                 raise DiskOnFire()
 
-        monkeypatch.setattr(view, "process_event", store_gives_up)
+        after_each_event(monkeypatch, service, "timeline", store_gives_up)
         open_portfolio(service)
         recorded = head(service.app)
 
