@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
+    InfrastructureFactory,
     IntegrityError,
     InterfaceError,
     InternalError,
@@ -25,6 +26,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
     Recording,
 )
+from eventsourcing.utils import Environment
 
 from domain.decisions import Terms, take_on_project
 from domain.errors import (
@@ -39,7 +41,7 @@ from domain.health import StatusReport
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.store import EachWrite, with_recorder
+from domain.store import EachWrite, create_owner_only, with_recorder
 from domain.transcodings import DateAsISO
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,11 @@ class PortfolioLedger(Application[UUID]):
                     self.factory.close()
                 time.sleep(0.1 * attempt)
         self.today = today
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """The library's store, on a new SQLite file made owner-only before it is opened."""
+        create_owner_only(env)
+        return super().construct_factory(env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

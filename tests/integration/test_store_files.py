@@ -1,0 +1,55 @@
+"""The SQLite ledger file is its owner's alone: whoever else can log in cannot read the tokens,
+sessions and events in it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from api.settings import store_env
+from projections.service import LedgerService
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems give (022), under which SQLite alone would make files 0644."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_ledger_file_and_its_wal_and_shm_are_owner_only(
+    tmp_path: Path, usual_umask: None
+) -> None:
+    path = tmp_path / "ledger.db"
+    service = LedgerService(store_env(f"sqlite:///{path}"))
+    try:
+        service.create_portfolio(actor="board-chair", name="Digital", budget=Decimal("1000"))
+        files = {file: mode(file) for file in tmp_path.iterdir()}
+    finally:
+        service.close()
+
+    assert set(files) == {path, tmp_path / "ledger.db-wal", tmp_path / "ledger.db-shm"}
+    assert set(files.values()) == {0o600}
+
+
+def test_an_existing_ledger_file_keeps_its_mode(tmp_path: Path, usual_umask: None) -> None:
+    path = tmp_path / "ledger.db"
+    LedgerService(store_env(f"sqlite:///{path}")).close()
+    path.chmod(0o640)
+
+    service = LedgerService(store_env(f"sqlite:///{path}"))
+    service.close()
+
+    assert mode(path) == 0o640
