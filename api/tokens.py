@@ -169,17 +169,6 @@ class TokenStore:
                 )
         self.cache.forget(name)
 
-    def is_live(self, name: str, role: Role) -> bool:
-        """Whether the named token still exists with this role and is not revoked."""
-        return (
-            self.database.read_one(
-                "SELECT 1 AS live FROM api_tokens"
-                " WHERE name = ? AND role = ? AND revoked_at IS NULL",
-                (name, role.value),
-            )
-            is not None
-        )
-
     def remembered(self, secret: str) -> Principal | None:
         """The principal this process's cache holds for the secret, without asking the database."""
         return self.cache.get(digest(secret))

@@ -16,7 +16,9 @@ def register(verbs: Any) -> None:
     create.add_argument("name", help="the principal recorded as the actor of its writes")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
-    revoke = actions.add_parser("revoke", help="revoke a token at once")
+    revoke = actions.add_parser(
+        "revoke", help="revoke a token at once, and end the page sessions signed in with it"
+    )
     revoke.add_argument("name")
     for sub in (create, listing, revoke):
         add_db_option(sub)

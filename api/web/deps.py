@@ -11,11 +11,12 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import Depends, Query, Request
 
 from api.tokens import TokenStore
-from api.web.session import COOKIE, Session, SessionKey, unseal
+from api.web.session import COOKIE, Session, SessionStore
 from domain.errors import InvalidInput
 from projections.service import LedgerService
 
 _setup = threading.Lock()
+UNKNOWN = object()
 
 
 class SignInRequired(Exception):
@@ -41,17 +42,17 @@ class WebState:
 
     service: LedgerService
     tokens: TokenStore
-    key: SessionKey
+    sessions: SessionStore
 
 
 def web_state(request: Request) -> WebState:
-    """The app's ledger service (app.state.service) with the dashboard's token store and key."""
+    """The app's ledger service (app.state.service) with the dashboard's tokens and sessions."""
     state = request.app.state
     if getattr(state, "web", None) is None:
         with _setup:
             if getattr(state, "web", None) is None:
                 service: LedgerService = state.service
-                state.web = WebState(service, state.tokens, SessionKey(service.database))
+                state.web = WebState(service, state.tokens, SessionStore(service.database))
     web: WebState = state.web
     return web
 
@@ -61,12 +62,12 @@ def ledger(request: Request) -> LedgerService:
 
 
 def current_session(request: Request) -> Session | None:
-    """The session in the cookie, if it is genuine, unexpired and its token still live."""
-    web = web_state(request)
-    session = unseal(request.cookies.get(COOKIE), web.key)
-    if session is None:
-        return None
-    return session if web.tokens.is_live(session.name, session.role) else None
+    """The session the cookie names, if it exists, is unexpired and its token still live:
+    looked up once per request (an error page after a refusal asks again)."""
+    if getattr(request.state, "session", UNKNOWN) is UNKNOWN:
+        request.state.session = web_state(request).sessions.find(request.cookies.get(COOKIE))
+    session: Session | None = request.state.session
+    return session
 
 
 def signed_in(request: Request) -> Session:

@@ -1,54 +1,39 @@
-"""Signed session cookies: who is signed in, as what, until when, and their CSRF token.
+"""Page sessions: a random id in the cookie, its hash in the ledger's database.
 
-The cookie never holds a token's secret. It holds the principal's name and role, an expiry and
-a random CSRF token, signed with HMAC-SHA256 under a key kept in the ledger's own database, so
-every API process sharing one PostgreSQL accepts the sessions of the others.
+The cookie holds nothing but the id (256 random bits). The database keeps its SHA-256 hash
+with the principal's name and role, the token the session was signed in with (by its hash,
+as the token store keeps it) and the expiry, so every API process sharing one PostgreSQL
+accepts the sessions of the others with no secret of its own, and nothing a read of the
+database finds can be turned back into a cookie. Signing out deletes the row; revoking the
+token ends its sessions at once, since each lookup joins the token and checks it is live
+(their rows are cleared once expired). No process caches a session: each page request is one
+lookup by primary key.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
-import json
 import secrets
-import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from api.tokens import Role
-from projections.database import Database, instant
+from api.tokens import Role, digest
+from projections.database import Database, instant, parse_instant
 
 COOKIE = "pl_session"
 SIGNIN_COOKIE = "pl_signin"
 LIFETIME_SECONDS = 8 * 60 * 60
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS web_session_keys ("
-    " id INTEGER PRIMARY KEY, secret TEXT NOT NULL, created_at TEXT NOT NULL)"
+    "CREATE TABLE IF NOT EXISTS web_sessions ("
+    " id_hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL, expires_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS web_sessions_expiry ON web_sessions (expires_at)",
+    # Sessions were once signed with a key kept in this table: a read of the database could
+    # forge them. The key goes; cookies signed with it stop working and users sign in again.
+    "DROP TABLE IF EXISTS web_session_keys",
 )
-
-
-class SessionKey:
-    """The session-signing key, made once per ledger database and shared by its processes."""
-
-    def __init__(self, database: Database) -> None:
-        with database.transaction() as sql:
-            sql.ddl(SCHEMA)
-            sql.execute(
-                "INSERT INTO web_session_keys (id, secret, created_at) VALUES (1, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING",
-                (secrets.token_hex(32), instant(datetime.now(UTC))),
-            )
-        row = database.read_one("SELECT secret FROM web_session_keys WHERE id = 1")
-        assert row is not None
-        self._key = bytes.fromhex(row["secret"])
-
-    def sign(self, payload: bytes) -> str:
-        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()
-
-    def verify(self, payload: bytes, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(payload), signature)
 
 
 @dataclass(frozen=True)
@@ -58,11 +43,7 @@ class Session:
     name: str
     role: Role
     csrf: str
-    expires: int
-
-    @classmethod
-    def start(cls, name: str, role: Role) -> Session:
-        return cls(name, role, secrets.token_urlsafe(24), int(time.time()) + LIFETIME_SECONDS)
+    expires: datetime
 
     def may(self, *roles: Role) -> bool:
         """Whether this role is among those allowed; an admin may do everything."""
@@ -80,23 +61,69 @@ class Session:
         return bool(csrf) and hmac.compare_digest(self.csrf, csrf or "")
 
 
-def seal(session: Session, key: SessionKey) -> str:
-    """The cookie value: the session as base64 JSON, a dot, and its HMAC."""
-    payload = base64.urlsafe_b64encode(json.dumps(asdict(session)).encode())
-    return f"{payload.decode()}.{key.sign(payload)}"
+@dataclass(frozen=True)
+class Started:
+    """A new session and the cookie value that stands for it (shown to this browser alone)."""
+
+    session: Session
+    cookie: str
 
 
-def unseal(cookie: str | None, key: SessionKey, now: float | None = None) -> Session | None:
-    """The session a cookie carries, or None if it is missing, forged or expired."""
-    if not cookie or "." not in cookie:
-        return None
-    payload, signature = cookie.rsplit(".", 1)
-    if not key.verify(payload.encode(), signature):
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-        session = Session(str(data["name"]), Role(data["role"]), str(data["csrf"]),
-                          int(data["expires"]))
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        return None
-    return session if session.expires > (now if now is not None else time.time()) else None
+def csrf_token(session_id: str) -> str:
+    """The session's CSRF token, derived from its id: no column holds it, so a read of the
+    database cannot produce it, and a page needs nothing but the cookie to print it."""
+    mac = hmac.new(session_id.encode(), b"portfolio-ledger csrf", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+class SessionStore:
+    """Sessions in the ledger's own database, beside the tokens they were signed in with."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        with database.transaction() as sql:
+            for statement in SCHEMA:
+                sql.ddl(statement)
+
+    def start(self, secret: str, now: datetime | None = None) -> Started | None:
+        """Sign in with a token's secret: a new session for the principal it names, or None
+        if the token is unknown or revoked. Expired sessions are deleted on the way."""
+        moment = now or datetime.now(UTC)
+        session_id = secrets.token_urlsafe(32)
+        expires = moment + timedelta(seconds=LIFETIME_SECONDS)
+        with self.database.transaction() as sql:
+            # Expired sessions go here, by the expiry index: no request waits for a sweep.
+            sql.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (instant(moment),))
+            row = sql.execute(
+                "INSERT INTO web_sessions (id_hash, name, role, token_hash, expires_at)"
+                " SELECT ?, name, role, secret_hash, ? FROM api_tokens"
+                " WHERE secret_hash = ? AND revoked_at IS NULL RETURNING name, role",
+                (digest(session_id), instant(expires), digest(secret)),
+            ).one()
+        if row is None:
+            return None
+        session = Session(row["name"], Role(row["role"]), csrf_token(session_id), expires)
+        return Started(session, session_id)
+
+    def find(self, cookie: str | None, now: datetime | None = None) -> Session | None:
+        """The session a cookie stands for, if it exists, has not expired and its token is
+        live: one lookup by primary key, joined to the token by its unique hash."""
+        if not cookie:
+            return None
+        row = self.database.read_one(
+            "SELECT s.name, s.role, s.expires_at FROM web_sessions s"
+            " JOIN api_tokens t ON t.secret_hash = s.token_hash"
+            " WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+            (digest(cookie), instant(now or datetime.now(UTC))),
+        )
+        if row is None:
+            return None
+        return Session(row["name"], Role(row["role"]), csrf_token(cookie),
+                       parse_instant(row["expires_at"]))
+
+    def end(self, cookie: str | None) -> None:
+        """Sign out: the session's row goes, so its cookie fails on every process."""
+        if cookie:
+            with self.database.transaction() as sql:
+                sql.execute("DELETE FROM web_sessions WHERE id_hash = ?", (digest(cookie),))
+

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from api.web.deps import SignedIn, check_form, current_session, web_state
 from api.web.rendering import PageRoute, page, see_other
-from api.web.session import COOKIE, LIFETIME_SECONDS, SIGNIN_COOKIE, Session, seal
+from api.web.session import COOKIE, LIFETIME_SECONDS, SIGNIN_COOKIE
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -46,19 +46,18 @@ def sign_in(
     request: Request, token: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
     next_page: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
-    """Check the token once; from then on a signed session cookie stands for it."""
+    """Check the token once; from then on a session cookie stands for it."""
     check_form(request, None, csrf)
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf):
         return signin_form(request, safe_next(next_page), 403,
                            "The sign-in form expired. Please enter your token again.")
-    principal = web_state(request).tokens.authenticate(token.strip())
-    if principal is None:
+    started = web_state(request).sessions.start(token.strip())
+    if started is None:
         return signin_form(request, safe_next(next_page), 401,
                            "That token is not valid, or it has been revoked.")
-    session = Session.start(principal.name, principal.role)
     response = see_other(safe_next(next_page))
-    response.set_cookie(COOKIE, seal(session, web_state(request).key), max_age=LIFETIME_SECONDS,
+    response.set_cookie(COOKIE, started.cookie, max_age=LIFETIME_SECONDS,
                         path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     response.delete_cookie(SIGNIN_COOKIE, path="/signin")
@@ -67,8 +66,9 @@ def sign_in(
 
 @router.post("/signout")
 def sign_out(request: Request, session: SignedIn, csrf: Annotated[str, Form()] = "") -> Response:
-    """End the session in this browser."""
+    """End the session: its row goes, so a copy of the cookie fails on every process too."""
     check_form(request, session, csrf)
+    web_state(request).sessions.end(request.cookies.get(COOKIE))
     response = see_other("/signin?signed_out=1")
     response.delete_cookie(COOKIE, path="/")
     return response

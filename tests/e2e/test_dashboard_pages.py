@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,18 +154,6 @@ def test_sign_in_without_the_form_token_is_refused(site: Site) -> None:
     assert "pl_session" not in forged.headers.get("set-cookie", "")
 
 
-def test_a_tampered_session_cookie_is_no_session(site: Site) -> None:
-    payload, signature = site.browser(Role.VIEWER).cookies["pl_session"].rsplit(".", 1)
-    data = json.loads(base64.urlsafe_b64decode(payload))
-    promoted = base64.urlsafe_b64encode(json.dumps({**data, "role": "admin"}).encode()).decode()
-    forged = f"{promoted}.{signature}"
-
-    intruder = site.browser()
-    intruder.cookies.set("pl_session", forged)
-
-    assert intruder.get("/").status_code == 303
-
-
 def test_signing_out_ends_the_session(site: Site) -> None:
     board = site.browser(Role.BOARD)
     page = board.get("/")
@@ -182,18 +168,6 @@ def test_sign_in_never_redirects_to_another_site(site: Site) -> None:
     answer = sign_in(site.browser(), site.secrets[Role.VIEWER], "//evil.example/")
 
     assert answer.headers["location"] == "/"
-
-
-def test_sessions_signed_by_one_process_are_accepted_by_another(postgres_url: str) -> None:
-    with site_on(postgres_url) as first:
-        board = first.browser(Role.BOARD)
-        second = dashboard_app(postgres_url)
-        with TestClient(second, follow_redirects=False) as other:
-            other.cookies.set("pl_session", board.cookies["pl_session"])
-            shown = other.get("/")
-
-    assert shown.status_code == 200
-    assert "board-web" in shown.text
 
 
 # Roles
