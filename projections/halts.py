@@ -82,14 +82,17 @@ def stored_halts(
 
 
 def record_halts(database: Database, halts: Iterable[Halt]) -> None:
-    """Record halts in a transaction of their own."""
+    """Record halts in a transaction of their own (a halt at the same position keeps the
+    time it was first found)."""
     with database.transaction() as sql:
         for found in halts:
             sql.execute(
                 f"INSERT INTO {TABLE} (projection, position, error, halted_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (projection) DO UPDATE"
                 " SET position = excluded.position, error = excluded.error,"
-                " halted_at = excluded.halted_at",
+                # Another process finding the same halt does not make it newer.
+                f" halted_at = CASE WHEN {TABLE}.position = excluded.position"
+                f" THEN {TABLE}.halted_at ELSE excluded.halted_at END",
                 (found.projection, found.position, found.error, instant(found.since)),
             )
 

@@ -200,3 +200,20 @@ def test_an_event_that_no_longer_decodes_halts_only_the_views_that_read_it(
         positions = service.projector.positions()
         assert positions["timeline"] == vanished - 1 and positions["decisions"] <= vanished - 1
         assert others(service, "timeline", "decisions") == {head(service.app)}
+
+
+def test_a_halt_found_again_by_another_process_keeps_when_it_was_first_found(
+    store_url: str,
+) -> None:
+    with service_on(store_url) as first:
+        with first.recording_only():
+            position, _ = unapplicable_decision(first, store_url)
+        first.catch_up()
+        [found] = first.projector.halted_in_store()
+        # When a process that did not know of it meets the same event in a write
+        with service_on(store_url) as second:
+            second.create_portfolio(name="Later", budget=Decimal("5.00"), actor=BOARD)
+            assert [h.projection for h in second.projector.halted] == ["decisions"]
+            # Then the halt stands as first recorded
+            assert second.projector.halted_in_store() == [found]
+            assert found.position == position
