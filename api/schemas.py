@@ -364,13 +364,25 @@ class HistoryPage(Page[EventPublic]):
     """A project's events, oldest first, as recorded."""
 
 
-class ServiceHealth(BaseModel):
-    """Whether the API can reach its store, and how far its views trail the log."""
+class HaltedProjection(BaseModel):
+    """A view that cannot apply one event: it stays before it, the other views go on."""
 
-    status: Literal["ok"]
+    projection: str = Field(examples=["decisions"])
+    position: int = Field(description="The log position it cannot apply.")
+    error: str = Field(description="Why, in one line.")
+    since: datetime
+
+
+class ServiceHealth(BaseModel):
+    """Whether the API can reach its store, how far its views trail the log, and which views
+    are halted (`status` is then `degraded`: writes are still recorded, the other views current).
+    """
+
+    status: Literal["ok", "degraded"]
     store: Literal["sqlite", "postgresql"]
     projection_lag: int
     projections: dict[str, int]
+    halted: list[HaltedProjection] = Field(default_factory=list)
 
 
 class FieldError(BaseModel):

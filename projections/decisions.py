@@ -56,6 +56,7 @@ class DecisionLog(View):
     """Answers: every decision, with its reasons and evidence, filterable and in order."""
 
     name = "decisions"
+    reads_from = frozenset({"timeline"})  # `begin` reads when the log took each decision
     tables = ("decisions", "decision_projects")
     schema = (
         "CREATE TABLE IF NOT EXISTS decision_projects ("

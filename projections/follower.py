@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.errors import StoreUnavailable
+from projections.halts import Halt
 from projections.service import LedgerService
 
 INTERVAL = 0.2
@@ -37,7 +38,9 @@ class Follower:
     batch commits with its tracking position, so stopping or dying between batches loses
     nothing; other followers and API processes on the same database may project at the same
     time (the projector retries from where they got). When the store is lost it logs one line,
-    backs off (doubling, capped) and opens a fresh ledger service, never giving up.
+    backs off (doubling, capped) and opens a fresh ledger service, never giving up. A view
+    halted at an event it cannot apply is logged in one line (and again once it goes on); the
+    other views keep moving, and the follower exits 1 if a view is still halted when it stops.
     """
 
     def __init__(
@@ -59,10 +62,11 @@ class Follower:
         self.out = out
         self.err = err
         self.position = 0
+        self.halted: dict[str, Halt] = {}  # as last told
         self._service: LedgerService | None = None
 
     def run(self) -> int:
-        """Follow the log until stopped; returns the exit status (always 0)."""
+        """Follow the log until stopped; returns the exit status: 1 if a view is halted."""
         backoff = self.first_backoff
         started = False
         while not self.stop.is_set():
@@ -73,6 +77,7 @@ class Follower:
                     self._say(f"following {service.database.dialect} from position {self.position}")
                     started = True
                 self.position = service.projector.catch_up(self._between_batches)
+                self._tell_halts(service.projector.halted)
             except StopRequested:
                 break
             except LOST as error:
@@ -86,7 +91,7 @@ class Follower:
             self.stop.wait(self.interval)
         self._disconnect()
         self._say(f"stopped at position {self.position}")
-        return 0
+        return 1 if self.halted else 0
 
     def _connected(self) -> LedgerService:
         if self._service is None:
@@ -102,6 +107,17 @@ class Follower:
         if service is not None:
             with suppress(*LOST):
                 service.close()
+
+    def _tell_halts(self, halted: list[Halt]) -> None:
+        """One line for each view that halted, or halted elsewhere, and for each that resumed."""
+        now = {halt.projection: halt for halt in halted}
+        for name, halt in now.items():
+            if not halt.same_as(self.halted.get(name)):
+                self._complain(f"{halt.line}; the other projections go on")
+        for name, halt in self.halted.items():
+            if name not in now:
+                self._say(f"projection {name} applied position {halt.position} and goes on")
+        self.halted = now
 
     def _between_batches(self, done: int, total: int) -> None:
         self.position = done

@@ -32,6 +32,9 @@ from projections.timeline import Moment, Timeline
 
 MAX_LIMIT = 1000
 Page = dict[str, Any]
+# The view that answers for each kind of write just recorded.
+SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
+            "decision": "decisions"}
 
 
 def moment_fields(moment: Moment) -> dict[str, Any]:
@@ -132,7 +135,8 @@ class Written:
 
 class RecordedNotYetShown(LedgerError):
     """The write is recorded, but the views could not show it yet (the store went away after
-    the write, or another process is behind): accepted, not refused, and never to be retried."""
+    the write, another process is behind, or the view that answers is halted before it):
+    accepted, not refused, and never to be retried."""
 
     def __init__(self, written: Written) -> None:
         self.written = written
@@ -174,10 +178,14 @@ class LedgerService:
 
     def _shown(self, written: Written, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The views' answer for a write just recorded. The write stands whatever happens
-        here: if the views cannot show it yet, say so instead of failing the command."""
+        here: if the view that answers cannot show it yet (or is halted before it), say so
+        instead of failing the command or answering from before the write."""
+        view = SHOWN_BY[written.resource]
         try:
-            if not self.projector.shows(written.position):
+            if not self.projector.shows(written.position, view):
                 self.catch_up()
+                if not self.projector.shows(written.position, view):
+                    raise RecordedNotYetShown(written)
             return read()
         except (StoreUnavailable, NotFound):
             raise RecordedNotYetShown(written) from None
@@ -380,14 +388,21 @@ class LedgerService:
         return self.projector.lag()
 
     def status(self) -> dict[str, Any]:
-        """Whether the store answers, which one it is, and how far the views trail the log."""
+        """Whether the store answers, which one it is, how far the views trail the log, and
+        which views are halted at an event they cannot apply (as any process found)."""
         self.database.read("SELECT 1")  # one attempt, no retries: a store that is down fails fast
         lag = self.lag()
+        halted = self.projector.halted_in_store()
         return {
-            "status": "ok",
+            "status": "degraded" if halted else "ok",
             "store": self.database.dialect,
             "projection_lag": max(lag.values(), default=0),
             "projections": lag,
+            "halted": [
+                {"projection": h.projection, "position": h.position, "error": h.error,
+                 "since": h.since}
+                for h in halted
+            ],
         }
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from api.cli.common import Progress, add_db_option, settings
+from api.cli.common import Progress, add_db_option, fail, settings
 from projections.follower import INTERVAL, Follower
 from projections.service import LedgerService
 
@@ -33,7 +34,10 @@ def positive_seconds(value: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exits 1, one line per halted view, if a view cannot apply an event (the others are
+    brought up to date all the same)."""
     env = settings(args).store_env()
+    tell_halts_only_once()
     if args.follow:
         return follow(lambda: LedgerService(env), args.interval)
     service = LedgerService(env)
@@ -41,10 +45,21 @@ def run(args: argparse.Namespace) -> int:
         progress = Progress("projecting")
         position = service.projector.catch_up(progress)
         progress.finish()
+        halted = service.projector.halted
+        if halted:
+            for halt in halted:
+                fail(halt.line)
+            return 1
         print(f"projections at position {position}")
     finally:
         service.close()
     return 0
+
+
+def tell_halts_only_once() -> None:
+    """The command says itself which views halted, in one line each: the projector's own log
+    line for it (and its traceback) would say it a second time on stderr."""
+    logging.getLogger("projections.framework").addHandler(logging.NullHandler())
 
 
 def follow(open_service: Callable[[], LedgerService], interval: float) -> int:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from api.cli.common import Progress, add_db_option, fail, open_ledger
+from api.cli.follow import tell_halts_only_once
 
 
 def register(verbs: Any) -> None:
@@ -21,6 +22,8 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exits 1, one line each, if a rebuilt view still cannot apply an event."""
+    tell_halts_only_once()
     service = open_ledger(args)
     try:
         names = args.projection or list(service.projector.views)
@@ -31,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
         progress = Progress("rebuilding")
         position = service.projector.rebuild(names, progress=progress)
         progress.finish()
+        halted = [halt for halt in service.projector.halted if halt.projection in names]
+        if halted:
+            for halt in halted:
+                fail(halt.line)
+            return 1
         print(f"rebuilt {', '.join(names)} up to position {position}")
     finally:
         service.close()

@@ -16,5 +16,7 @@ router = APIRouter(prefix="/v1", tags=["operations"], route_class=LedgerRoute)
 
 @router.get("/healthz", response_model=ServiceHealth, responses=problems(503))
 def healthz(ledger: LedgerDep) -> dict[str, Any]:
-    """Liveness and readiness: the store answers; `projection_lag`: events not yet in the views."""
+    """Liveness and readiness: the store answers; `projection_lag`: events not yet in the views;
+    `degraded`: a view is halted at an event it cannot apply (`halted` says which, where, why),
+    while writes are still recorded and the other views kept current."""
     return ledger.status()

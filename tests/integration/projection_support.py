@@ -438,3 +438,52 @@ def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM,
 
 def tracked(service: LedgerService) -> int:
     return min(service.projector.positions().values())
+
+
+def fund_past_the_checks(
+    app: PortfolioLedger,
+    portfolio_id: UUID,
+    project_id: UUID,
+    *,
+    rationale: str = "board: fund",
+    decision_id: UUID | None = None,
+) -> int:
+    """A funding decision saved straight through the application, past every check of the
+    command, as a hostile client or a broken writer could have it recorded; returns the
+    position of its portfolio half (the one the decision log reads)."""
+    portfolio, project = app.portfolio(portfolio_id), app.project(project_id)
+    decision_id = decision_id or uuid4()
+    amount = Decimal("1.00")
+    before, after = project.status.value, Status.ACTIVE.value
+    project.trigger_event(
+        Project.DecisionApplied, decision_id=decision_id, kind=DecisionKind.FUND.value,
+        amount=amount, status_before=before, status_after=after, actor=BOARD,
+    )
+    portfolio.trigger_event(
+        Portfolio.ProjectFunded, decision_id=decision_id, project_id=project_id,
+        rationale=rationale, decided_on=date.today(), meeting=None, actor=BOARD,
+        status_before=before, status_after=after, evidence={}, amount=amount,
+    )
+    recordings = app.save_all(portfolio, project)
+    halves = {r.domain_event.originator_id: r.notification.id for r in recordings}
+    return halves[portfolio_id]
+
+
+def unapplicable_decision(
+    service: LedgerService, url: str, kind: str = "duplicate"
+) -> tuple[int, str]:
+    """A portfolio, a project, and a decision the decision log cannot apply on this store: a
+    NUL in its rationale (PostgreSQL's text cannot hold one), or the id of an earlier decision
+    (its primary key); returns its position and the start of the error it causes."""
+    portfolio = service.app.create_portfolio(name="Digital", budget=Decimal("1000.00"),
+                                             actor=BOARD).id
+    project = service.app.propose_project(portfolio_id=portfolio, name="Records",
+                                          requested_budget=Decimal("10.00"), actor=BOARD).id
+    if kind == "nul":
+        assert url.startswith("postgresql"), "SQLite's text holds a NUL"
+        position = fund_past_the_checks(service.app, portfolio, project, rationale="a\x00b")
+        return position, "DataError: PostgreSQL text fields cannot contain NUL (0x00) bytes"
+    earlier = service.app.decide(portfolio, project, DecisionKind.FUND, amount=Decimal("1.00"),
+                                 rationale="board: fund", actor=BOARD).id
+    position = fund_past_the_checks(service.app, portfolio, project, decision_id=earlier)
+    return position, "IntegrityError" if url.startswith("sqlite") else "UniqueViolation"

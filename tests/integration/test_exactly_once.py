@@ -66,32 +66,33 @@ def newest_positions(service: LedgerService) -> dict[str, int]:
             for table, query in queries.items()}
 
 
-def test_a_handler_failing_mid_batch_rolls_the_batch_back_and_a_restart_applies_it_once(
+def test_a_handler_failing_mid_batch_halts_its_view_alone_and_a_restart_applies_the_rest_once(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with service_on(store_url) as service:
-        # Given a backlog, and a decision log whose handler fails on its 60th event
+        # Given a backlog, and a decision log whose handler fails from its 60th event on
         with service.recording_only():
             Story(service.app, seed=SEED, portfolios=2, projects=15).run(300)
         service.projector.batch_size = 50
         fail_on_call(monkeypatch, service, "decisions", 60, DiskOnFire())
 
         # When the views catch up
-        with pytest.raises(DiskOnFire):
-            service.catch_up()
+        service.catch_up()
 
-        # Then the failing batch left nothing: every view stopped at the same batch boundary
+        # Then the decision log halted at the event it could not apply, with nothing of it or
+        # after it, and every other view went on to the head
+        [halted] = service.projector.halted
+        assert (halted.projection, halted.error) == ("decisions", "DiskOnFire")
         positions = service.projector.positions()
-        reached = positions["timeline"]
-        # (batches of 50 events, or 51 where the 50th is the first half of a decision)
-        assert 0 < reached < head(service.app) and reached % 50 in (0, 1)
-        assert set(positions.values()) == {reached}
-        assert max(newest_positions(service).values()) == reached
+        assert positions.pop("decisions") == halted.position - 1
+        assert set(positions.values()) == {head(service.app)}
+        assert newest_positions(service)["decisions"] < halted.position
 
-    # When the process restarts and catches up
+    # When the process restarts (the handler works again) and catches up
     with service_on(store_url) as restarted:
         restarted.catch_up()
         # Then each event was applied once: the views equal a rebuild from the log
+        assert restarted.projector.halted == restarted.projector.halted_in_store() == []
         assert tracked(restarted) == head(restarted.app)
         caught_up = view_rows(restarted)
     assert_same_rows(caught_up, rebuilt_rows(store_url))
@@ -117,14 +118,14 @@ def test_a_projector_that_failed_mid_batch_carries_on_without_what_it_had_derive
             service.catch_up()
             story.run(200)
         assert 0 < calls[0] < 60
-        with pytest.raises(DiskOnFire):
-            service.catch_up()
 
-        # When the same projector catches up again
+        # When the views catch up (the batch fails, then is applied view by view)
         service.catch_up()
 
-        # Then each event was applied once, from the tables and not from the rolled-back rows
+        # Then each event was applied once, from the tables and not from the rolled-back rows,
+        # and nothing halted: the failure did not come back
         assert calls[0] > 60 and tracked(service) == head(service.app)
+        assert service.projector.halted == []
         caught_up = view_rows(service)
     assert_same_rows(caught_up, rebuilt_rows(store_url))
 
@@ -147,7 +148,7 @@ def test_projectors_taking_turns_on_one_store_never_build_on_rows_the_other_repl
     assert_same_rows(caught_up, rebuilt_rows(store_url))
 
 
-def test_a_handler_that_keeps_breaking_a_unique_key_fails_instead_of_retrying_forever(
+def test_a_handler_that_keeps_breaking_a_unique_key_halts_instead_of_retrying_forever(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with service_on(store_url) as service:
@@ -155,11 +156,18 @@ def test_a_handler_that_keeps_breaking_a_unique_key_fails_instead_of_retrying_fo
             Story(service.app, seed=SEED, portfolios=1, projects=3).run(20)
         calls = fail_on_call(monkeypatch, service, "health", 1, IntegrityError("duplicate row"))
 
-        with pytest.raises(IntegrityError):
-            service.catch_up()
+        service.catch_up()
+        service.catch_up()
 
-        assert calls[0] <= 2
-        assert service.projector.positions() == dict.fromkeys(service.projector.views, 0)
+        # The view halted at its first event, trying it again once per catch-up; the others
+        # reached the head
+        assert calls[0] <= 3
+        [halted] = service.projector.halted
+        assert (halted.projection, halted.position) == ("health", 1)
+        assert halted.error == "IntegrityError: duplicate row"
+        positions = service.projector.positions()
+        assert positions.pop("health") == 0
+        assert set(positions.values()) == {head(service.app)}
 
 
 def test_a_projector_mid_catch_up_does_not_skip_events_a_concurrent_rebuild_dropped(

@@ -26,6 +26,7 @@ from projection_support import (
     start_follower,
     stop,
     tracked,
+    unapplicable_decision,
     view_rows,
     wait_for,
     write_backlog,
@@ -227,3 +228,106 @@ def test_a_follower_survives_losing_its_postgresql_connections(postgres_url: str
     with service_on(postgres_url) as observer:
         caught_up = view_rows(observer)
     assert_same_rows(caught_up, rebuilt_rows(postgres_url))
+
+
+@pytest.mark.parametrize("kind", ["duplicate", "nul"])
+def test_project_exits_1_with_one_line_naming_the_view_that_cannot_apply_an_event(
+    store_url: str, kind: str
+) -> None:
+    if kind == "nul" and store_url.startswith("sqlite"):
+        pytest.skip("SQLite's text holds a NUL: only PostgreSQL refuses it")
+    with service_on(store_url) as observer:
+        # Given a decision the decision log cannot apply, among events nobody projected yet
+        with observer.recording_only():
+            position, error = unapplicable_decision(observer, store_url, kind)
+            Story(observer.app, seed=5, portfolios=1, projects=3).run(20)
+
+        done = subprocess.run(cli("project", "--db", store_url), capture_output=True, text=True,
+                              timeout=60, check=False)
+
+        # Then it says which view halted where and why, in one line, and exits 1 ...
+        assert done.returncode == 1, done.stderr
+        assert done.stdout == ""
+        [line] = done.stderr.splitlines()
+        assert line.startswith(
+            f"portfolio-ledger: error: projection decisions halted at position {position}: {error}"
+        )
+        # ... having brought every other view to the head
+        positions = observer.projector.positions()
+        assert positions.pop("decisions") == position - 1
+        assert set(positions.values()) == {head(observer.app)}
+
+        # ... and so does `rebuild` of that view, which still cannot apply it
+        rebuilt = subprocess.run(cli("rebuild", "--projection", "decisions", "--db", store_url),
+                                 capture_output=True, text=True, timeout=60, check=False)
+        assert rebuilt.returncode == 1, rebuilt.stderr
+        assert rebuilt.stderr.splitlines() == [line]
+        assert observer.projector.positions()["decisions"] == position - 1
+
+
+def test_a_following_process_keeps_the_other_views_moving_and_says_which_one_halted(
+    store_url: str,
+) -> None:
+    with service_on(store_url) as observer:
+        with observer.recording_only():
+            position, _ = unapplicable_decision(observer, store_url)
+        follower = start_follower(store_url)
+        try:
+            # Given a follower that met an event the decision log cannot apply
+            complaint = next_line(follower.stderr, 30)
+            assert complaint is not None and complaint.startswith(
+                f"portfolio-ledger: projection decisions halted at position {position}: "
+            ), complaint
+            assert complaint.rstrip().endswith("; the other projections go on")
+
+            # When more events arrive
+            with observer.recording_only():
+                Story(observer.app, seed=6, portfolios=1, projects=3).run(30)
+            total = head(observer.app)
+
+            # Then the other views follow them, the decision log stays before the event
+            def others_at_head() -> bool:
+                positions = observer.projector.positions()
+                return positions.pop("decisions") == position - 1 and set(
+                    positions.values()) == {total}
+
+            wait_for(others_at_head, 30, "the other views at the head", follower)
+        finally:
+            status, out, err = stop(follower)
+    # ... and once stopped it exits 1, having said it once, without a traceback
+    assert status == 1, err
+    assert err == ""  # its one line was read above
+    assert "Traceback" not in out and out.splitlines()[-1].startswith("stopped at position")
+
+
+def test_a_follower_says_when_a_halted_view_goes_on(sqlite_url: str) -> None:
+    broken = [True]
+
+    def with_a_broken_health_view() -> LedgerService:
+        service = LedgerService(store_env(sqlite_url))
+        view = service.projector.views["health"]
+        original = view.process_event
+
+        def process(event: Any, sql: Any, position: int) -> None:
+            if broken[0] and position == 3:
+                raise RuntimeError("cannot apply it")
+            original(event, sql, position)
+
+        view.process_event = process  # type: ignore[method-assign]
+        return service
+
+    with service_on(sqlite_url) as observer, following(
+        with_a_broken_health_view, interval=0.02
+    ) as (status, out, err):
+        with observer.recording_only():
+            Story(observer.app, seed=7, portfolios=1, projects=3).run(10)
+        wait_for(lambda: "halted" in err.getvalue(), 20, "the halt")
+        broken[0] = False
+        wait_for(lambda: tracked(observer) == head(observer.app), 20, "the head")
+        wait_for(lambda: "goes on" in out.getvalue(), 20, "the view going on")
+    assert status == [0]
+    assert err.getvalue().splitlines() == [
+        "portfolio-ledger: projection health halted at position 3: RuntimeError: cannot apply "
+        "it; the other projections go on"
+    ]
+    assert "projection health applied position 3 and goes on" in out.getvalue().splitlines()
