@@ -19,6 +19,7 @@ from api.web.deps import (
     FormRejected,
     SignInRequired,
     TimeTravel,
+    TravelTo,
     current_session,
     parse_as_of,
 )
@@ -77,6 +78,8 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 response = await handler(request)
+            except TravelTo as chosen:
+                response = see_other(chosen.location)
             except SignInRequired:
                 target = request.url.path
                 if request.method == "GET" and request.url.query:
