@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any, Literal
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
 from psycopg import pq
@@ -178,6 +179,31 @@ class Database:
             connection.cursor() as cursor,
         ):
             yield Sql(cursor, self.dialect)
+
+    def answers_within(self, seconds: float) -> None:
+        """Raise StoreUnavailable unless the store hands out a working connection within
+        `seconds` (twice, at most). Every other read waits the pool's own timeout
+        (POSTGRES_CONNECT_TIMEOUT), which rides out a busy pool; this lets a caller with a
+        person waiting give up sooner when the server is gone. SQLite has no pool to wait for.
+
+        The pool checks one idle connection at a time and sleeps a second or more after each
+        dead one, so a restarted server (every idle connection dead) would exhaust a short
+        wait: after a first failure every idle connection is checked at once, then one more try.
+        """
+        if self.dialect == "sqlite":
+            return
+        pool = self.datastore.pool
+        try:
+            try:
+                with pool.connection(timeout=seconds):
+                    return
+            except psycopg.OperationalError:  # the pool's timeout is one
+                pool.check()
+                with pool.connection(timeout=seconds):
+                    return
+        except psycopg.OperationalError as error:
+            detail = str(error).splitlines()[0] if str(error) else "no answer"
+            raise StoreUnavailable(f"the event store is unreachable: {detail}") from None
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.reading() as sql:

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.signing import signer
-from api.web import reads
+from api.web import params, reads
 from api.web.deps import Auditor, Ledger, TimeTravel, Travel, check_form
-from api.web.log import bound, identifier
 from api.web.rendering import PageRoute, page
 from api.web.session import Session
 from projections import audit
@@ -65,7 +64,7 @@ def verify(request: Request, service: Ledger, session: Auditor, travel: Travel,
 
 
 def day_bound(value: str, field: str, at: time) -> datetime | None:
-    found = bound(value, field)
+    found = params.day(value, field)
     return None if found is None else datetime.combine(found, at, UTC)
 
 
@@ -73,7 +72,7 @@ def day_bound(value: str, field: str, at: time) -> datetime | None:
 def export(request: Request, service: Ledger, session: Auditor, portfolio_id: str = "",
            since: str = "", until: str = "") -> Response:
     """The audit bundle (NDJSON), as `portfolio-ledger verify --bundle` checks it offline."""
-    chosen = identifier(portfolio_id, "portfolio")
+    chosen = params.identifier(portfolio_id, "portfolio")
     if chosen is not None:
         service.portfolio(UUID(chosen))
     filters = Filters(portfolio_id=UUID(chosen) if chosen else None,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Query, Request
 
 from api.tokens import TokenStore
+from api.web import params
 from api.web.session import COOKIE, Session, SessionStore
-from domain.errors import InvalidInput
 from projections.service import LedgerService
 
 _setup = threading.Lock()
@@ -98,6 +98,17 @@ def auditor(session: Annotated[Session, Depends(signed_in)]) -> Session:
     return session
 
 
+TRAVEL_KEYS = ("as_of", "as_of_utc")
+
+
+class TravelTo(Exception):
+    """The time-travel form was sent: show the same page at the chosen instant's own address."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(location)
+
+
 @dataclass(frozen=True)
 class TimeTravel:
     """The instant a page shows (None: now), kept in every link the page makes."""
@@ -127,41 +138,39 @@ class TimeTravel:
 
     def here(self, **changes: object) -> str:
         """This page again with some query values changed (None removes one)."""
-        values: dict[str, object] = {k: v for k, v in self.params if k != "as_of"}
+        values: dict[str, object] = {k: v for k, v in self.params if k not in TRAVEL_KEYS}
         values.update(changes)
         return self.href(self.path, **values)
 
     @property
     def now(self) -> str:
         """This page as of now."""
-        values = {k: v for k, v in self.params if k != "as_of"}
+        values = {k: v for k, v in self.params if k not in TRAVEL_KEYS}
         return f"{self.path}?{urlencode(values)}" if values else self.path
 
     @property
     def kept(self) -> list[tuple[str, str]]:
         """The query values the as-of form carries along (all but the instant and the page)."""
-        return [(k, v) for k, v in self.params if k not in ("as_of", "cursor")]
+        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, "cursor")]
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """An instant in RFC 3339 or as a datetime-local field sends it (UTC); a date means its end."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip().replace(" ", "T")
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            "as_of", "must be a date and time such as 2026-03-31T17:00 (UTC) or 2026-03-31"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """An `as_of` in an address: RFC 3339 with a zone, or a date meaning its end (UTC); never
+    a number, never after now (InvalidInput names it)."""
+    return params.as_of(value, datetime.now(UTC))
 
 
-def time_travel(request: Request, as_of: Annotated[str | None, Query()] = None) -> TimeTravel:
-    return TimeTravel(parse_as_of(as_of), request.url.path,
-                      tuple(request.query_params.multi_items()))
+def time_travel(request: Request, as_of: Annotated[str | None, Query()] = None,
+                as_of_utc: Annotated[str | None, Query()] = None) -> TimeTravel:
+    """The page's instant. The time-travel form sends `as_of_utc` (a date-and-time field has no
+    zone); a GET that carries it is sent on to the page's own address with `as_of` in RFC 3339."""
+    kept = tuple((k, v) for k, v in request.query_params.multi_items() if k != "as_of_utc")
+    if as_of_utc is not None and request.method == "GET":
+        chosen = TimeTravel(params.form_as_of(as_of_utc, datetime.now(UTC)), request.url.path,
+                            ())
+        raise TravelTo(chosen.href(request.url.path,
+                                   **{k: v for k, v in kept if k not in TRAVEL_KEYS}))
+    return TimeTravel(parse_as_of(as_of), request.url.path, kept)
 
 
 Ledger = Annotated[LedgerService, Depends(ledger)]

@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.web import reads
+from api.web import params, reads
 from api.web.deps import Ledger, SignedIn, TimeTravel, Travel
 from api.web.formatting import KIND_WORDS
 from api.web.rendering import PageRoute, page
-from domain.errors import InvalidInput
 from projections.service import MAX_LIMIT, LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -29,27 +27,9 @@ CSV_COLUMNS = (
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def identifier(value: str, field: str) -> str | None:
-    if not value.strip():
-        return None
-    try:
-        return str(UUID(value.strip()))
-    except ValueError:
-        raise InvalidInput(field, "is not a known id") from None
-
-
-def bound(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field, "must be a date such as 2026-03-31") from None
-
-
 @dataclass(frozen=True)
 class LogFilter:
-    """Which decisions the reader asked for; dates bound the day the board decided."""
+    """Which decisions the reader asked for, as read; dates bound the day the board decided."""
 
     portfolio_id: str = ""
     project_id: str = ""
@@ -58,19 +38,29 @@ class LogFilter:
     since: str = ""
     until: str = ""
 
+    @classmethod
+    def read(cls, portfolio_id: str, project_id: str, kind: str, decided_by: str, since: str,
+             until: str) -> LogFilter:
+        """The filter from the query, each value checked (InvalidInput names a bad one)."""
+        params.day(since, "since")
+        params.day(until, "until")
+        return cls(params.identifier(portfolio_id, "portfolio") or "",
+                   params.identifier(project_id, "project") or "",
+                   params.choice(kind, "kind", KIND_WORDS) or "",
+                   params.text(decided_by, "decided_by"), since, until)
+
     def query(self) -> dict[str, Any]:
-        if self.kind and self.kind not in KIND_WORDS:
-            raise InvalidInput("kind", "must be fund, pause, resume or discontinue")
         return {
-            "portfolio_id": identifier(self.portfolio_id, "portfolio"),
-            "project_id": identifier(self.project_id, "project"),
+            "portfolio_id": self.portfolio_id or None,
+            "project_id": self.project_id or None,
             "kind": self.kind or None,
-            "decided_by": self.decided_by.strip() or None,
-            "since": bound(self.since, "since"),
-            "until": bound(self.until, "until"),
+            "decided_by": self.decided_by or None,
+            "since": params.day(self.since, "since"),
+            "until": params.day(self.until, "until"),
         }
 
-    def params(self) -> dict[str, str]:
+    def given(self) -> dict[str, str]:
+        """The values given, for a link that keeps this filter."""
         return {key: value for key, value in asdict(self).items() if value}
 
 
@@ -89,18 +79,18 @@ def choices(service: LedgerService, chosen: LogFilter, travel: TimeTravel) -> di
 def decisions(request: Request, service: Ledger, session: SignedIn, travel: Travel,
               portfolio_id: str = "", project_id: str = "", kind: str = "",
               decided_by: str = "", since: str = "", until: str = "",
-              cursor: str = "") -> Response:
+              cursor: str | None = None) -> Response:
     """The decision log, oldest first, filtered by portfolio, project, kind, actor and dates."""
-    chosen = LogFilter(portfolio_id, project_id, kind, decided_by, since, until)
-    found = service.decision_log(as_of=travel.as_of, cursor=cursor or None, limit=PAGE_SIZE,
-                                 **chosen.query())
+    chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
+    found = service.decision_log(as_of=travel.as_of, cursor=params.cursor(cursor),
+                                 limit=PAGE_SIZE, **chosen.query())
     options = choices(service, chosen, travel)
     entries = reads.annotated(found["items"], {p["id"]: p for p in options["portfolios"]},
                               travel.href)
     return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
                 title="Decision log", chosen=chosen, entries=entries,
                 next_cursor=found["next_cursor"], position=found["position"],
-                kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.params()),
+                kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.given()),
                 **options)
 
 
@@ -134,7 +124,7 @@ def decisions_csv(service: Ledger, session: SignedIn, travel: Travel,
                   portfolio_id: str = "", project_id: str = "", kind: str = "",
                   decided_by: str = "", since: str = "", until: str = "") -> Response:
     """The filtered decision log as CSV, every page of it, for the board's papers."""
-    chosen = LogFilter(portfolio_id, project_id, kind, decided_by, since, until)
+    chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
     query = chosen.query()
     names = {p["id"]: p["name"] for p in reads.portfolios(service, travel.as_of)["items"]}
     out = io.StringIO()

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, Response
 
-from api.web import charts, reads
+from api.web import charts, params, reads
 from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.formatting import STATUS_ORDER, compact, kind, rating
 from api.web.problems import Problem, problem
@@ -44,10 +44,13 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
               travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
               sort: str = "code", order: str = "asc") -> Response:
     """The board pack's overview: budget, composition, and every project's health."""
+    chosen = reads.ProjectFilter(
+        q=params.text(q, "q"), status=params.choice(status, "status", STATUS_ORDER) or "",
+        health=params.choice(health, "health", RAG_BANDS) or "",
+        stale=params.flag(stale, "stale"),
+        sort=params.choice(sort, "sort", reads.SORT_KEYS) or "code",
+        descending=params.choice(order, "order", ("asc", "desc")) == "desc")
     found = reads.overview(service, portfolio_id, travel.as_of)
-    chosen = reads.ProjectFilter(q=q, status=status, health=health, stale=bool(stale),
-                                 sort=sort if sort in reads.SORT_KEYS else "code",
-                                 descending=order == "desc")
     mix, currency = found["composition"], found["portfolio"]["currency"]
     status_bars = [
         charts.Bar(name.capitalize(), Decimal(mix["by_status"][name]["count"]),
@@ -88,6 +91,8 @@ class DecisionForm:
 
     def command(self) -> dict[str, Any]:
         """The decision as the service takes it; InvalidInput names the first bad field."""
+        for field in ("amount", "rationale", "decided_on", "meeting", "version"):
+            params.typed(getattr(self, field), field)
         try:
             chosen = DecisionKind(self.kind)
         except ValueError:
@@ -112,12 +117,7 @@ def amount(text: str) -> Decimal | None:
 
 
 def day(text: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput("decided_on", "must be a date such as 2026-03-31") from None
+    return params.day(text.strip(), "decided_on")
 
 
 def project_view(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
@@ -146,7 +146,8 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
 def project(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
             travel: Travel, recorded: str = "") -> Response:
     """A project's health over time, its reports and decisions, and the board's decision form."""
-    return project_view(request, service, session, travel, project_id, recorded=recorded)
+    return project_view(request, service, session, travel, project_id,
+                        recorded=params.identifier(recorded, "recorded"))
 
 
 @router.post("/projects/{project_id}/decisions")

@@ -13,18 +13,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from api.web.deps import (
     Forbidden,
     FormRejected,
     SignInRequired,
     TimeTravel,
+    TravelTo,
     current_session,
     parse_as_of,
 )
 from api.web.formatting import filters
 from api.web.problems import Problem, problem
-from domain.errors import LedgerError
+from api.web.session import Session
+from domain.errors import LedgerError, StoreUnavailable
+from projections.service import LedgerService
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(filters())
@@ -40,6 +44,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# How long a page waits for the store to hand out a connection before it says the ledger is
+# unavailable. The API keeps the pool's own, longer wait: its clients retry on their own.
+PAGE_PATIENCE_SECONDS = 1.0
+RETRY_AFTER_SECONDS = "1"  # as the API says with its own 503
 
 
 def page(request: Request, template: str, status: int = 200, **values: Any) -> Response:
@@ -58,14 +66,32 @@ def see_other(location: str) -> RedirectResponse:
 
 
 def problem_page(request: Request, found: Problem) -> Response:
-    session = current_session(request)
     try:
         as_of = parse_as_of(request.query_params.get("as_of"))
     except LedgerError:
         as_of = None
     travel = TimeTravel(as_of, request.url.path, ())
-    return page(request, "problem.html", found.status, session=session, travel=travel,
-                problem=found, title=found.title)
+    response = page(request, "problem.html", found.status, session=session_if_known(found, request),
+                    travel=travel, problem=found, title=found.title)
+    if found.status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def session_if_known(found: Problem, request: Request) -> Session | None:
+    """Who is signed in, for the page's header; never asked of a store that just failed."""
+    if found.status == 503:
+        return None
+    try:
+        return current_session(request)
+    except StoreUnavailable:
+        return None
+
+
+def store_answers(request: Request) -> None:
+    """Fail fast (StoreUnavailable) when the store cannot hand out a connection soon."""
+    service: LedgerService = request.app.state.service
+    service.database.answers_within(PAGE_PATIENCE_SECONDS)
 
 
 class PageRoute(APIRoute):
@@ -76,7 +102,10 @@ class PageRoute(APIRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
+                await run_in_threadpool(store_answers, request)
                 response = await handler(request)
+            except TravelTo as chosen:
+                response = see_other(chosen.location)
             except SignInRequired:
                 target = request.url.path
                 if request.method == "GET" and request.url.query:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from uuid import UUID
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.testclient import TestClient
 
 from api import web
 from api.app import create_app
@@ -20,6 +22,7 @@ from projections.service import LedgerService
 CHAIR = "board-chair"
 PMO = "pmo-office"
 G, A, R = Rating.GREEN, Rating.AMBER, Rating.RED
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def dashboard_app(url: str) -> FastAPI:
@@ -31,6 +34,24 @@ def dashboard_app(url: str) -> FastAPI:
     if "/static" not in paths:
         app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
+
+
+def signed_in_browser(app: FastAPI, secret: str) -> TestClient:
+    """A client with its own cookie jar, signed in with the token through the sign-in form."""
+    client = TestClient(app, follow_redirects=False)
+    form = client.get("/signin")
+    found = CSRF_FIELD.search(form.text)
+    assert found, "the sign-in page has no CSRF field"
+    answer = client.post("/signin", data={"token": secret, "csrf": found.group(1), "next": "/"})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def form_token(html: str) -> str:
+    """The session's CSRF token, as a page's forms carry it."""
+    found = CSRF_FIELD.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
 
 
 @dataclass
