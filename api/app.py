@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from api import errors, web
+from api.body_limit import RequestBodyLimit
 from api.idempotency import IdempotencyStore
 from api.routes import audit, decisions, operations, portfolios, projects
 from api.settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Portfolio Ledger", version="1", description=DESCRIPTION, lifespan=lifespan
     )
     errors.install(app)
+    app.add_middleware(RequestBodyLimit, max_bytes=chosen.max_body_bytes)
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
     app.include_router(web.router)

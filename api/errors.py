@@ -70,6 +70,7 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
 MALFORMED_JSON = Problem(400, "malformed-json", "The body is not valid JSON")
 INVALID_FIELDS = Problem(422, "invalid-input", "A field is invalid")
 NO_SUCH_PATH = Problem(404, "not-found", "Not found")
+BODY_TOO_LARGE = Problem(413, "body-too-large", "The request body is too large")
 
 RESPONSES: dict[int, str] = {
     400: "The body is not valid JSON.",
@@ -79,14 +80,18 @@ RESPONSES: dict[int, str] = {
     409: "Conflicts with the ledger as it stands (a transition not allowed, budget exceeded, "
     "a lost race, a reused Idempotency-Key).",
     412: "If-Match no longer matches the project's version.",
+    413: "The body is larger than the server reads (`PORTFOLIO_LEDGER_MAX_BODY_BYTES`, 1 MiB "
+    "by default); nothing is recorded.",
     422: "A field is invalid; `errors` names each one.",
     503: "The store is unreachable; try again.",
 }
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route: each error code it can answer with, as a problem document."""
-    return {code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in codes}
+    """The `responses=` of a route: each error code it can answer with, as a problem document.
+    A route that reads a body (it answers 400 to one that is not JSON) also has the body limit."""
+    named = sorted({*codes, 413}) if 400 in codes else codes
+    return {code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in named}
 
 
 def problem(

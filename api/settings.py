@@ -38,6 +38,15 @@ class Settings(BaseSettings):
             "once, at the price of a database read per request).",
         ),
     ] = 5.0
+    max_body_bytes: Annotated[
+        int,
+        Field(
+            gt=0,
+            description="The largest request body the server reads, in bytes (1 MiB by "
+            "default): a larger one is answered 413 before any of it is parsed, whether it "
+            "declares its Content-Length or arrives in chunks.",
+        ),
+    ] = 1024 * 1024
 
     @property
     def store(self) -> Literal["sqlite", "postgresql"]:
