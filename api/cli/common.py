@@ -8,7 +8,9 @@ import os
 import sys
 from typing import Any
 
-from api.settings import Settings
+from pydantic import ValidationError
+
+from api.settings import ConfigurationError, Settings
 from projections.service import LedgerService
 
 
@@ -29,7 +31,17 @@ def add_actor_option(command: argparse.ArgumentParser) -> None:
 
 def settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"db": args.db} if getattr(args, "db", None) else {}
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigurationError(setting_problem(error)) from None
+
+
+def setting_problem(error: ValidationError) -> str:
+    """A bad setting as one line: which variable, and what is wrong with it."""
+    first = error.errors()[0]
+    name = "PORTFOLIO_LEDGER_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"bad setting {name}: {first['msg']}"
 
 
 def open_ledger(args: argparse.Namespace) -> LedgerService:
