@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
+from api import instants
 from api.tokens import Principal, Role, TokenStore
 from domain.errors import InvalidInput
 from projections.service import MAX_LIMIT, LedgerService
@@ -116,42 +117,36 @@ async def expected_version(
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
 
 
-def date_or_instant(value: Any) -> Any:
+def as_of_value(value: Any) -> Any:
+    """`as_of` as text only: never a number, never a moment still to come (see api.instants)."""
+    return instants.as_of(value) if isinstance(value, str) else value
+
+
+def bound_value(value: Any) -> Any:
     """`2026-03-31` bounds the board's date; an RFC 3339 instant bounds the recording time."""
-    if not isinstance(value, str):
-        return value
-    if len(value) == 10:
-        return date.fromisoformat(value)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("an instant needs a zone, e.g. 2026-03-31T17:00:00Z")
-    return in_utc(moment)
-
-
-def in_utc(moment: datetime | None) -> datetime | None:
-    """The instant in UTC; one that UTC cannot represent is refused."""
-    if moment is None:
-        return None
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is outside the range of instants (years 1-9999 in UTC)") from None
+    return instants.date_or_instant(value) if isinstance(value, str) else value
 
 
 MAX_POSITION = 2**63 - 1  # the largest log position either store can hold
+INSTANT_OR_DATE = {"type": "string", "pattern": instants.AS_OF_PATTERN,
+                   "examples": [instants.INSTANT_EXAMPLE, "2026-03-31"]}
 
 AsOfQuery = Annotated[
-    AwareDatetime | None,
-    AfterValidator(in_utc),
-    Query(description="Answer as the ledger stood at this instant (RFC 3339, with a zone)."),
+    datetime | None,
+    BeforeValidator(as_of_value),
+    WithJsonSchema({"anyOf": [INSTANT_OR_DATE, {"type": "null"}]}),
+    Query(description="Answer as the ledger stood at this instant: RFC 3339 with a zone "
+          "(`2026-03-31T17:00:00Z`), or a date meaning the end of that day in UTC (today: now). "
+          "Never later than now."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 CursorQuery = Annotated[
-    str | None, Query(pattern=r"^\d{1,18}$", description="`next_cursor` of the previous page.")
+    str | None, Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the previous page.")
 ]
 DateOrInstantQuery = Annotated[
     datetime | date | None,
-    BeforeValidator(date_or_instant),
+    BeforeValidator(bound_value),
+    WithJsonSchema({"anyOf": [INSTANT_OR_DATE, {"type": "null"}]}),
     Query(description="A date bounds `decided_on`; an RFC 3339 instant bounds `recorded_at`."),
 ]
 

@@ -1,45 +1,114 @@
 """Request and response bodies, named by role: `...Create` comes in, `...Public` goes out.
 
-Money is exact end to end: request bodies are parsed with every JSON number as a `Decimal`
-(never a binary float), and responses give money as a decimal string with two places.
+Money is exact end to end: request bodies are UTF-8 JSON, parsed with every JSON number as a
+`Decimal` (never a binary float), and responses give money as a decimal string with two places.
+Free text is checked once, by the domain (`domain.values.text`); the limits below only say so
+in the OpenAPI document, from the same constants.
 """
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from email.message import Message
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    WithJsonSchema,
+)
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.errors import InvalidInput
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind, Status
-from domain.values import CENT
+from domain.values import (
+    CENT,
+    CODE_LENGTH,
+    CURRENCY_LENGTH,
+    MAX_DECIMAL_TEXT,
+    MAX_MONEY,
+    MAX_OBJECTIVES,
+    MAX_WEIGHT,
+    NAME_LENGTH,
+    NUMBER_PLACES,
+    PROSE_LENGTH,
+    decimal_text,
+)
 
 T = TypeVar("T")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+LONGEST_INTEGER = 20  # digits: any longer integer fits no field, and stays a Decimal to say so
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The JSON Schema of free text: no C0 control character but tab, newline and CR (CR LF is kept
+# as LF), no DEL. JSON Schema cannot say "no half of a surrogate pair"; the descriptions do.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$"
+DECIMAL_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 
 
 class ExactJSONRequest(Request):
-    """A request whose JSON numbers become `Decimal`, so 0.1 stays 0.1."""
+    """A request whose body is UTF-8 JSON, its numbers `Decimal`s, so 0.1 stays 0.1.
+
+    A body sent as anything but JSON is a 415; JSON in another encoding (UTF-16 or 32, which
+    `json.loads` would guess from the bytes) or with a byte order mark is malformed, a 400.
+    """
+
+    async def body(self) -> bytes:
+        body = await super().body()
+        if body and self.method in BODY_METHODS:
+            refuse_other_media(self.headers.get("content-type"))
+        return body
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(
-                await self.body(), parse_float=Decimal, parse_constant=refuse_constant
-            )
+            self._json = exact_json(await self.body())
         return self._json
 
 
-def refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def refuse_other_media(content_type: str | None) -> None:
+    """Only JSON, in UTF-8, as FastAPI reads it: application/json or application/*+json."""
+    header = Message()
+    header["content-type"] = content_type or ""
+    subtype = header.get_content_subtype()
+    charset = header.get_param("charset")
+    is_json = header.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+    if not content_type or not is_json:
+        raise HTTPException(415, "send the body as JSON, with Content-Type: application/json")
+    if isinstance(charset, str) and charset.lower().replace("-", "") != "utf8":
+        raise HTTPException(415, "JSON is UTF-8: send charset=utf-8, or no charset")
+
+
+def exact_json(body: bytes) -> Any:
+    """The body as JSON: UTF-8 without a byte order mark, every number exact."""
+    if body.startswith(codecs.BOM_UTF8):
+        raise json.JSONDecodeError("the body begins with a byte order mark; send UTF-8 "
+                                   "without one", "", 0)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError("the body is not UTF-8 text", "", error.start) from None
+    return json.loads(text, parse_float=Decimal, parse_int=exact_int, parse_constant=Decimal)
+
+
+def exact_int(digits: str) -> int | Decimal:
+    """A JSON integer; one too long for any field stays a Decimal, for the field to refuse
+    (Python would not turn more than 4300 digits into an int at all)."""
+    return int(digits) if len(digits) <= LONGEST_INTEGER else Decimal(digits)
 
 
 def answering(
@@ -70,13 +139,19 @@ def answering(
 
 
 def exact_number(value: Any) -> Any:
+    """A JSON number as it was parsed (a Decimal), or a decimal string read strictly."""
     if isinstance(value, float):
         raise ValueError("a binary float is never exact: send a JSON number or a decimal string")
+    if isinstance(value, str):
+        try:
+            return decimal_text(value, "value")
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
     return value
 
 
 def iso_date(value: Any) -> Any:
-    if isinstance(value, str) and not ISO_DATE.match(value):
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
         raise ValueError("must be an ISO 8601 date such as 2026-03-31")
     if not isinstance(value, str | date):
         raise ValueError("must be an ISO 8601 date string such as 2026-03-31")
@@ -88,13 +163,60 @@ def money_text(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
+def number_schema(description: str, **bounds: Any) -> WithJsonSchema:
+    """A number as the API takes it: a JSON number, or a string of ASCII digits."""
+    return WithJsonSchema({
+        "anyOf": [
+            {"type": "number", **bounds},
+            {"type": "string", "pattern": DECIMAL_PATTERN, "maxLength": MAX_DECIMAL_TEXT},
+        ],
+        "description": description,
+    })
+
+
+def text_schema(limit: int, what: str) -> WithJsonSchema:
+    """Free text as the domain takes it (domain.values.text), said in JSON Schema."""
+    return WithJsonSchema({
+        "type": "string",
+        "maxLength": limit,
+        "pattern": TEXT_PATTERN,
+        "description": f"{what}: at most {limit} characters once trimmed (CR LF counts as one "
+        "line end, kept as LF). Tab and newline are the only control characters allowed; "
+        "an unpaired surrogate (`\\ud800`) is refused. A 422 names the field.",
+    })
+
+
+MONEY_DESCRIPTION = (
+    f"A JSON number, or a decimal string of the digits 0-9 with at most one sign and one point; "
+    f"kept exact. At most two decimal places, below {MAX_MONEY:,.0f}."
+)
 MoneyIn = Annotated[
     Decimal,
     BeforeValidator(exact_number),
-    Field(description="A JSON number or a decimal string; kept exact.", examples=["1250000.00"]),
+    number_schema(MONEY_DESCRIPTION, exclusiveMaximum=int(MAX_MONEY)),
+    Field(examples=["1250000.00"]),
 ]
 NumberIn = Annotated[Decimal, BeforeValidator(exact_number)]
+WeightIn = Annotated[
+    Decimal,
+    BeforeValidator(exact_number),
+    number_schema(f"A relative weight from 0 to {MAX_WEIGHT:,}, at most {NUMBER_PLACES} "
+                  "decimal places.", minimum=0, maximum=int(MAX_WEIGHT)),
+]
+PercentIn = Annotated[
+    Decimal,
+    BeforeValidator(exact_number),
+    number_schema(f"From 0 to 100, at most {NUMBER_PLACES} decimal places.",
+                  minimum=0, maximum=100),
+]
 DateIn = Annotated[date, BeforeValidator(iso_date)]
+Code = Annotated[str, text_schema(CODE_LENGTH, "A code or key")]
+Name = Annotated[str, text_schema(NAME_LENGTH, "A short text")]
+Prose = Annotated[str, text_schema(PROSE_LENGTH, "A longer text, lines allowed")]
+Currency = Annotated[str, WithJsonSchema({
+    "type": "string", "pattern": "^[A-Za-z]{3}$", "maxLength": CURRENCY_LENGTH,
+    "description": "A three-letter ISO 4217 code, kept in upper case.",
+})]
 Money = Annotated[
     Decimal,
     PlainSerializer(money_text, return_type=str),
@@ -112,33 +234,34 @@ class RequestBody(BaseModel):
 
 
 class ObjectiveCreate(RequestBody):
-    key: str
-    title: str
-    weight: NumberIn = Decimal(1)
+    key: Code
+    title: Name
+    weight: WeightIn = Decimal(1)
 
 
 class PortfolioCreate(RequestBody):
     """A new portfolio: a budget envelope with a reporting cadence and strategic objectives."""
 
-    name: str
+    name: Name
     budget: MoneyIn
-    currency: str = "USD"
-    reporting_cadence_days: int = 45
-    objectives: list[ObjectiveCreate] = []
+    currency: Currency = "USD"
+    reporting_cadence_days: int = Field(45, strict=True, ge=1, le=366)
+    objectives: list[ObjectiveCreate] = Field([], max_length=MAX_OBJECTIVES)
 
 
 class ProjectCreate(RequestBody):
     """A project proposed to a portfolio; it starts as `proposed`."""
 
     portfolio_id: UUID
-    name: str
-    code: str | None = None
-    sponsor: str | None = None
-    manager: str | None = None
+    name: Name
+    code: Code | None = None
+    sponsor: Name | None = None
+    manager: Name | None = None
     requested_budget: MoneyIn
     planned_start: DateIn | None = None
     planned_finish: DateIn | None = None
-    objectives: list[str] = []
+    objectives: list[Code] = Field([], max_length=MAX_OBJECTIVES,
+                                   description="Keys of the portfolio's objectives.")
 
 
 class StatusReportCreate(RequestBody):
@@ -150,11 +273,11 @@ class StatusReportCreate(RequestBody):
     scope: Rating
     quality: Rating | None = None
     risk: Rating | None = None
-    percent_complete: NumberIn | None = None
+    percent_complete: PercentIn | None = None
     planned_value: MoneyIn | None = None
     earned_value: MoneyIn | None = None
     actual_cost: MoneyIn | None = None
-    summary: str | None = None
+    summary: Prose | None = None
 
     def report(self) -> StatusReport:
         return StatusReport.from_event_data(self.model_dump())
@@ -163,7 +286,7 @@ class StatusReportCreate(RequestBody):
 class CompletionCreate(RequestBody):
     """The close-out of an active project."""
 
-    summary: str
+    summary: Prose
 
 
 class DecisionCreate(RequestBody):
@@ -172,9 +295,9 @@ class DecisionCreate(RequestBody):
     project_id: UUID
     kind: DecisionKind
     amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
-    rationale: str
+    rationale: Prose
     decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
-    meeting: str | None = None
+    meeting: Name | None = None
 
 
 class AsOf(BaseModel):

@@ -12,7 +12,7 @@ from domain.errors import InvalidInput
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.values import money, not_in_future, text
+from domain.values import NAME_LENGTH, PROSE_LENGTH, money, not_in_future, text
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class Terms:
         return cls(
             kind=kind,
             amount=amount,
-            rationale=text(rationale, "rationale", required=True, max_length=4000) or "",
-            meeting=text(meeting, "meeting", max_length=200),
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            meeting=text(meeting, "meeting", max_length=NAME_LENGTH),
             decided_on=not_in_future(decided_on or today, today, "decided_on"),
         )
 

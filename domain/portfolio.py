@@ -13,7 +13,17 @@ from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from domain.errors import BudgetExceeded, InvalidInput
 from domain.lifecycle import DecisionKind
-from domain.values import money, text
+from domain.values import (
+    CODE_LENGTH,
+    CURRENCY_LENGTH,
+    MAX_OBJECTIVES,
+    MAX_WEIGHT,
+    NAME_LENGTH,
+    actor_name,
+    money,
+    number,
+    text,
+)
 
 ZERO = Decimal("0.00")
 # Values a copy of a portfolio may share with the original: nothing can change them in place.
@@ -123,19 +133,23 @@ class Portfolio(Aggregate):
         actor: str,
     ) -> Portfolio:
         """Check a new portfolio's terms, then create it."""
-        checked_name = text(name, "name", required=True, max_length=200)
-        currency = (currency or "").strip().upper()
-        if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
+        checked_name = text(name, "name", required=True, max_length=NAME_LENGTH)
+        currency = (text(currency, "currency", max_length=CURRENCY_LENGTH) or "").upper()
+        if len(currency) != CURRENCY_LENGTH or not (currency.isascii() and currency.isalpha()):
             raise InvalidInput("currency", "must be a three-letter ISO 4217 code")
-        if not 1 <= reporting_cadence_days <= 366:
-            raise InvalidInput("reporting_cadence_days", "must be between 1 and 366")
+        if (
+            isinstance(reporting_cadence_days, bool)
+            or not isinstance(reporting_cadence_days, int)
+            or not 1 <= reporting_cadence_days <= 366
+        ):
+            raise InvalidInput("reporting_cadence_days", "must be a whole number from 1 to 366")
         return cls(
             name=checked_name or "",
             currency=currency,
             budget=money(budget, "budget", positive=True),
             reporting_cadence_days=reporting_cadence_days,
             objectives=check_objectives(objectives or []),
-            actor=actor,
+            actor=actor_name(actor),
         )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Portfolio:
@@ -186,19 +200,22 @@ class Portfolio(Aggregate):
 
 
 def check_objectives(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Strategic objectives: unique keys, titles, non-negative weights."""
+    """Strategic objectives: at most MAX_OBJECTIVES, unique keys, titles, non-negative weights."""
+    if len(objectives) > MAX_OBJECTIVES:
+        raise InvalidInput("objectives", f"a portfolio has at most {MAX_OBJECTIVES} objectives")
     checked: list[dict[str, Any]] = []
+    keys: set[str] = set()
     for index, objective in enumerate(objectives):
         field = f"objectives[{index}]"
-        key = text(objective.get("key"), f"{field}.key", required=True, max_length=64)
-        title = text(objective.get("title"), f"{field}.title", required=True, max_length=200)
-        try:
-            weight = Decimal(str(objective.get("weight", 1)))
-        except (ArithmeticError, ValueError, TypeError):
-            raise InvalidInput(f"{field}.weight", "must be a non-negative number") from None
-        if not weight.is_finite() or weight < 0:
-            raise InvalidInput(f"{field}.weight", "must be a non-negative number")
-        if any(existing["key"] == key for existing in checked):
+        if not isinstance(objective, dict):
+            raise InvalidInput(field, "must be an objective with a key, a title and a weight")
+        key = text(objective.get("key"), f"{field}.key", required=True, max_length=CODE_LENGTH)
+        title = text(
+            objective.get("title"), f"{field}.title", required=True, max_length=NAME_LENGTH
+        )
+        weight = number(objective.get("weight", 1), f"{field}.weight", maximum=MAX_WEIGHT)
+        if key in keys:
             raise InvalidInput(f"{field}.key", f"duplicates the key {key!r}")
+        keys.add(key or "")
         checked.append({"key": key, "title": title, "weight": weight})
     return checked

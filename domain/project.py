@@ -14,7 +14,18 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import Conflict, InvalidInput, TransitionNotAllowed
 from domain.health import Health, StatusReport, assess_health
 from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
-from domain.values import money, text
+from domain.values import (
+    CODE_LENGTH,
+    MAX_OBJECTIVES,
+    NAME_LENGTH,
+    PROSE_LENGTH,
+    actor_name,
+    money,
+    number,
+    text,
+)
+
+HUNDRED = Decimal(100)
 
 
 class ReportOutOfOrder(Conflict):
@@ -142,25 +153,18 @@ class Project(Aggregate):
         """Check a proposal, then record it; a project starts as proposed."""
         if planned_start and planned_finish and planned_finish < planned_start:
             raise InvalidInput("planned_finish", "is before planned_start")
-        keys = list(dict.fromkeys(objectives or []))
-        unknown = [
-            key for key in keys if known_objectives is not None and key not in known_objectives
-        ]
-        if unknown:
-            raise InvalidInput(
-                "objectives", f"not objectives of the portfolio: {', '.join(unknown)}"
-            )
+        keys = served_objectives(objectives or [], known_objectives)
         return cls(
             portfolio_id=portfolio_id,
-            code=text(code, "code", max_length=64),
-            name=text(name, "name", required=True, max_length=300) or "",
-            sponsor=text(sponsor, "sponsor", max_length=200),
-            manager=text(manager, "manager", max_length=200),
+            code=text(code, "code", max_length=CODE_LENGTH),
+            name=text(name, "name", required=True, max_length=NAME_LENGTH) or "",
+            sponsor=text(sponsor, "sponsor", max_length=NAME_LENGTH),
+            manager=text(manager, "manager", max_length=NAME_LENGTH),
             requested_budget=money(requested_budget, "requested_budget"),
             planned_start=planned_start,
             planned_finish=planned_finish,
             objectives=keys,
-            actor=actor,
+            actor=actor_name(actor),
         )
 
     @property
@@ -184,7 +188,9 @@ class Project(Aggregate):
         if last is not None and report.period_end < last.period_end:
             raise ReportOutOfOrder(report.period_end, last.period_end)
         report = checked_report(report)
-        self.trigger_event(self.StatusReported, **report.as_event_data(), actor=actor)
+        self.trigger_event(
+            self.StatusReported, **report.as_event_data(), actor=actor_name(actor)
+        )
 
     def apply_decision(
         self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str
@@ -198,27 +204,44 @@ class Project(Aggregate):
             amount=amount,
             status_before=self.status.value,
             status_after=after.value,
-            actor=actor,
+            actor=actor_name(actor),
         )
         return after
 
     def complete(self, summary: str, actor: str) -> None:
         if self.status is not Status.ACTIVE:
             raise TransitionNotAllowed("complete", self.status, allowed_kinds(self.status))
-        checked = text(summary, "summary", required=True)
-        self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor)
+        checked = text(summary, "summary", required=True, max_length=PROSE_LENGTH)
+        self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor_name(actor))
 
 
 def checked_report(report: StatusReport) -> StatusReport:
     """The report with its figures checked and money in cents."""
-    if report.percent_complete is not None and not 0 <= report.percent_complete <= 100:
-        raise InvalidInput("percent_complete", "must be between 0 and 100")
     amounts: dict[str, Any] = {
         field: money(getattr(report, field), field)
         for field in ("planned_value", "earned_value", "actual_cost")
         if getattr(report, field) is not None
     }
-    return replace(report, **amounts, summary=text(report.summary, "summary", max_length=4000))
+    if report.percent_complete is not None:
+        amounts["percent_complete"] = number(
+            report.percent_complete, "percent_complete", maximum=HUNDRED
+        )
+    summary = text(report.summary, "summary", max_length=PROSE_LENGTH)
+    return replace(report, **amounts, summary=summary)
+
+
+def served_objectives(keys: list[str], known: set[str] | None) -> list[str]:
+    """The portfolio's objectives a project serves: each key once, in the order given."""
+    if len(keys) > MAX_OBJECTIVES:
+        raise InvalidInput("objectives", f"a project serves at most {MAX_OBJECTIVES} objectives")
+    checked = list(dict.fromkeys(
+        text(key, f"objectives[{index}]", required=True, max_length=CODE_LENGTH) or ""
+        for index, key in enumerate(keys)
+    ))
+    unknown = [key for key in checked if known is not None and key not in known]
+    if unknown:
+        raise InvalidInput("objectives", f"not objectives of the portfolio: {', '.join(unknown)}")
+    return checked
 
 
 @lru_cache(maxsize=4096)  # more than a projector's batch: every view of a batch hits it

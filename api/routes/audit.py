@@ -165,6 +165,7 @@ def verify_log(
         Query(
             description="A head you kept, `SIZE:ROOT`: the log must extend it.",
             examples=["42:3f9a..."],
+            pattern=r"^[0-9]{1,19}:[0-9A-Fa-f]{64}$",
         ),
     ] = None,
 ) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api.deps import (
     AsOfQuery,
@@ -21,8 +21,14 @@ from api.errors import problems
 from api.idempotency import LedgerRoute
 from api.schemas import DecisionCreate, DecisionPage, DecisionPublic
 from domain.lifecycle import DecisionKind
+from domain.values import NAME_LENGTH
 
 router = APIRouter(prefix="/v1", tags=["decisions"], route_class=LedgerRoute)
+DecidedByQuery = Annotated[
+    str | None,
+    Query(max_length=NAME_LENGTH, pattern=r"^[^\x00-\x1f\x7f]*$",
+          description="Only decisions recorded by this principal (the token's name)."),
+]
 
 
 @router.post("/portfolios/{portfolio_id}/decisions", status_code=201,
@@ -51,7 +57,7 @@ def list_decisions(
     portfolio_id: UUID | None = None,
     project_id: UUID | None = None,
     kind: DecisionKind | None = None,
-    decided_by: str | None = None,
+    decided_by: DecidedByQuery = None,
     since: DateOrInstantQuery = None,
     until: DateOrInstantQuery = None,
     as_of: AsOfQuery = None,

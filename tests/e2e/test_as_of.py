@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from e2e_support import Api
 
@@ -64,8 +64,19 @@ def test_an_instant_without_a_zone_or_not_an_instant_is_a_422(api: Api) -> None:
 
 
 def test_an_instant_in_another_zone_means_the_same_moment(api: Api) -> None:
-    api.portfolio()
-    later = api.get("/v1/portfolios", as_of="2999-01-01T02:00:00+02:00").json()
+    created = api.portfolio()["created_at"]
+    written = datetime.fromisoformat(created).astimezone(timezone(timedelta(hours=2)))
 
-    assert later["as_of"] == "2999-01-01T00:00:00Z"
+    later = api.get("/v1/portfolios", as_of=written.isoformat()).json()
+
+    assert later["as_of"] == created
     assert later["position"] == 1
+
+
+def test_an_instant_still_to_come_is_a_422(api: Api) -> None:
+    api.portfolio()
+
+    answer = api.get("/v1/portfolios", as_of="2999-01-01T02:00:00+02:00")
+
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == ["query.as_of"]

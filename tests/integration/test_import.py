@@ -411,10 +411,11 @@ def test_a_projects_rows_spread_through_the_file_are_read_back_exactly(
     summary = import_file(service, data, terms, actor=ACTOR)
     service.catch_up()
 
-    # Then each project has its own six reports, in period order, and its name intact
+    # Then each project has its own six reports, in period order, and its name intact (its
+    # line end kept as LF, as every text is)
     assert (summary.portfolios, summary.projects, summary.reports) == (2, 3, 18)
     projects = by_code(service)
-    assert projects["P1"]["name"] == "Billing\r\nand invoicing"
+    assert projects["P1"]["name"] == "Billing\nand invoicing"
     assert projects["P2"]["name"] == "Payroll & pensions"
     for project in projects.values():
         reports = service.project_reports(project["id"])["items"]

@@ -1,0 +1,88 @@
+"""Instants a reader asks about (`as_of`, the bounds of a range), read one strict way.
+
+An instant is RFC 3339 with a zone (`2026-03-31T17:00:00Z`, `...+02:00`); a bare date
+(`2026-03-31`) as `as_of` means the end of that day in UTC. Digits are ASCII, nothing is read as
+a Unix timestamp, and `as_of` never lies beyond now: the ledger cannot answer for a moment whose
+events may not all be recorded yet. Errors are `ValueError`s whose message says what to send.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+# As a datetime-local field sends it: seconds optional, no zone (meaning UTC), a space for T.
+LOCAL_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+LONGEST = 40
+INSTANT_EXAMPLE = "2026-03-31T17:00:00Z"
+AS_OF_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+
+
+class NotAnInstant(ValueError):
+    """The text is not an instant (or date) the ledger can answer for."""
+
+
+def as_of(value: str, *, now: datetime | None = None, local: bool = False) -> datetime:
+    """The instant to answer as of, in UTC: an instant, or a date meaning the end of that day.
+
+    Today's date means now (the day has not ended); a later date or instant is refused.
+    `local` also takes what a page's field sends: spaces around it, no zone (UTC), no seconds.
+    """
+    current = now or datetime.now(UTC)
+    written = value.strip() if local else value
+    if DATE.fullmatch(written):
+        day = calendar_date(written)
+        if day > current.date():
+            raise NotAnInstant(f"{day.isoformat()} has not come yet (today is "
+                               f"{current.date().isoformat()} UTC)")
+        return min(datetime.combine(day, time.max, UTC), current)
+    moment = instant(written, local=local)
+    if moment > current:
+        raise NotAnInstant("is later than now: the ledger answers only for instants that "
+                           "have passed")
+    return moment
+
+
+def date_or_instant(value: str) -> date | datetime:
+    """A bound of a range: a date (the board's date) or an instant in UTC (when recorded)."""
+    if DATE.fullmatch(value):
+        return calendar_date(value)
+    return instant(value)
+
+
+def instant(value: str, *, local: bool = False) -> datetime:
+    """An RFC 3339 instant with its zone (or, `local`, a datetime-local value), in UTC."""
+    pattern = LOCAL_INSTANT if local else INSTANT
+    if len(value) > LONGEST or not pattern.fullmatch(value):
+        raise NotAnInstant(
+            f"must be an RFC 3339 instant with a zone, such as {INSTANT_EXAMPLE}, "
+            "or a date such as 2026-03-31"
+        )
+    try:
+        moment = datetime.fromisoformat(value.upper().replace(" ", "T"))
+    except ValueError:
+        raise NotAnInstant("is not a real date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise NotAnInstant("is outside the range of instants (years 1-9999 in UTC)") from None
+
+
+def calendar_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NotAnInstant(f"{value} is not a real date") from None
