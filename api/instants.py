@@ -16,10 +16,9 @@ INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-# As a datetime-local field sends it: seconds optional, no zone (meaning UTC), a space for T.
+# As a datetime-local field sends it: seconds optional, no zone (it means UTC), a space for T.
 LOCAL_INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
 LONGEST = 40
 INSTANT_EXAMPLE = "2026-03-31T17:00:00Z"
@@ -37,20 +36,20 @@ def as_of(value: str, *, now: datetime | None = None, local: bool = False) -> da
     """The instant to answer as of, in UTC: an instant, or a date meaning the end of that day.
 
     Today's date means now (the day has not ended); a later date or instant is refused.
-    `local` also takes what a page's field sends: spaces around it, no zone (UTC), no seconds.
+    `local` takes what a page's date-and-time field sends instead: no zone (UTC), seconds optional.
     """
     current = now or datetime.now(UTC)
     written = value.strip() if local else value
     if DATE.fullmatch(written):
         day = calendar_date(written)
         if day > current.date():
-            raise NotAnInstant(f"{day.isoformat()} has not come yet (today is "
-                               f"{current.date().isoformat()} UTC)")
+            raise NotAnInstant(f"is in the future: {day.isoformat()} has not come yet (today "
+                               f"is {current.date().isoformat()} UTC)")
         return min(datetime.combine(day, time.max, UTC), current)
     moment = instant(written, local=local)
     if moment > current:
-        raise NotAnInstant("is later than now: the ledger answers only for instants that "
-                           "have passed")
+        raise NotAnInstant("is in the future: the ledger answers only for instants that "
+                           "have passed (leave it out to see the present)")
     return moment
 
 

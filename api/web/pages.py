@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from api.web.rendering import PageRoute, page, see_other
 from api.web.session import Session
 from domain.errors import Conflict, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
+from domain.values import decimal_text
 from projections.service import LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -107,13 +108,9 @@ class DecisionForm:
 
 
 def amount(text: str) -> Decimal | None:
-    cleaned = text.replace(",", "").replace(" ", "")
-    if not cleaned:
-        return None
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput("amount", "must be a number such as 250000 or 250000.00") from None
+    """An amount as a board member types it: thousands may be set off with commas."""
+    cleaned = text.strip().replace(",", "")
+    return decimal_text(cleaned, "amount") if cleaned else None
 
 
 def day(text: str) -> date | None:

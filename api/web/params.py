@@ -9,93 +9,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from uuid import UUID
 
+from api import instants
 from domain.errors import InvalidInput
 
-# RFC 3339 (section 5.6): seconds required, a zone required, `T` and `Z` in either case.
-INSTANT = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})",
-    re.ASCII,
-)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-# What an <input type="datetime-local" step="0.001"> sends: no zone, to the millisecond at most.
-LOCAL_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?",
-                           re.ASCII)
 CURSOR = re.compile(r"\d{1,18}", re.ASCII)  # a log position, as the API's cursors are
 IDENTIFIER = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", re.ASCII)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TEXT_LIMIT = 200
-AS_OF_SHAPE = ("must be a date and time with its zone, such as 2026-03-31T17:00:00Z, "
-               "or a date such as 2026-03-31 (the end of that day, UTC)")
 
 
 def as_of(value: str | None, now: datetime) -> datetime | None:
-    """The instant an `as_of` names (None: absent, the present), never after `now`.
-
-    RFC 3339 with a zone, or a bare date meaning the end of that day in UTC; never a number.
-    """
+    """The instant an `as_of` names (None: absent, the present), read as the API reads it."""
     if value is None:
         return None
-    instant = INSTANT.fullmatch(value)
-    if instant is not None:
-        return not_after(in_utc(rfc3339(instant)), now)
-    if DAY.fullmatch(value):
-        return not_after(datetime.combine(calendar_day(value, "as_of"), time.max, UTC), now)
-    if INSTANT.fullmatch(value.replace(" ", "+")):
-        raise InvalidInput("as_of", f"{AS_OF_SHAPE}; in an address write the zone's + as %2B")
-    raise InvalidInput("as_of", AS_OF_SHAPE)
+    try:
+        return instants.as_of(value, now=now)
+    except instants.NotAnInstant as error:
+        hint = ("; in an address write the zone's + as %2B"
+                if " " in value and "+" not in value else "")
+        raise InvalidInput("as_of", f"{error}{hint}") from None
 
 
 def form_as_of(value: str | None, now: datetime) -> datetime | None:
     """The instant the time-travel form's date-and-time field sends (UTC; empty: the present)."""
     if not value:
         return None
-    found = LOCAL_INSTANT.fullmatch(value)
-    if found is None:
-        raise InvalidInput("as_of", "must be a date and time such as 2026-03-31T17:00 (UTC)")
-    day, hour, minute, second, millis = found.groups()
-    micro = int((millis or "0").ljust(3, "0")) * 1000
     try:
-        moment = datetime.combine(date.fromisoformat(day),
-                                  time(int(hour), int(minute), int(second or 0), micro), UTC)
-    except ValueError:
-        raise InvalidInput("as_of", "is not a date and time that exists") from None
-    return not_after(moment, now)
-
-
-def rfc3339(found: re.Match[str]) -> datetime:
-    year, month, day, hour, minute, second, fraction, zone = found.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    try:
-        if zone in ("Z", "z"):
-            tz = UTC
-        else:
-            hours, minutes = int(zone[1:3]), int(zone[4:6])
-            if hours > 23 or minutes > 59:
-                raise ValueError(zone)
-            sign = -1 if zone[0] == "-" else 1
-            tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                        micro, tz)
-    except ValueError:
-        raise InvalidInput("as_of", "is not a date and time that exists") from None
-
-
-def in_utc(moment: datetime) -> datetime:
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput("as_of", "is outside the range of instants (years 1 to 9999 in UTC)"
-                           ) from None
-
-
-def not_after(moment: datetime, now: datetime) -> datetime:
-    if moment > now:
-        raise InvalidInput("as_of", "is in the future: the ledger shows only what has been "
-                           "recorded (leave it out to see the present)")
-    return moment
+        return instants.as_of(value, now=now, local=True)
+    except instants.NotAnInstant as error:
+        raise InvalidInput("as_of", str(error)) from None
 
 
 def cursor(value: str | None) -> str | None:

@@ -44,3 +44,30 @@ def test_hostile_text_in_the_form_is_refused_and_records_nothing(
     assert refused.status_code == 422
     assert "Rationale " in refused.text
     assert site.events() == before
+
+
+@pytest.mark.parametrize("amount", ["１０", "1_000", "1e3", "5 000"],
+                         ids=["full-width", "underscore", "exponent", "inner-space"])
+def test_an_amount_the_form_cannot_read_exactly_is_refused_and_records_nothing(
+    board_site: Site, amount: str
+) -> None:
+    site = board_site
+    before = site.events()
+
+    refused = decision_form(site.browser(Role.BOARD), site.project("DG-01"), "fund",
+                            amount=amount)
+
+    assert refused.status_code == 422
+    assert "Amount " in refused.text
+    assert site.events() == before
+
+
+def test_an_amount_with_thousands_separators_is_funded_exactly(board_site: Site) -> None:
+    site = board_site
+    project_id = site.project("DG-01")
+
+    answer = decision_form(site.browser(Role.BOARD), project_id, "fund", amount=" 25,000.50 ")
+
+    assert answer.status_code == 303, answer.text
+    [decision] = site.service.decision_log(project_id=str(project_id), kind="fund")["items"][-1:]
+    assert str(decision["amount"]) == "25000.50"

@@ -78,3 +78,8 @@ def test_a_range_bound_is_a_date_or_an_instant() -> None:
     assert date_or_instant("2026-03-31T17:00:00+02:00") == datetime(2026, 3, 31, 15, tzinfo=UTC)
     with pytest.raises(NotAnInstant):
         date_or_instant("0.5")
+
+
+def test_a_pages_datetime_local_value_carries_no_zone() -> None:
+    with pytest.raises(ValueError):
+        as_of("2026-03-30T17:00:00Z", now=NOW, local=True)
