@@ -46,7 +46,7 @@ def test_hostile_text_in_the_form_is_refused_and_records_nothing(
     assert site.events() == before
 
 
-@pytest.mark.parametrize("amount", ["１０", "1_000", "1e3", "5 000"],
+@pytest.mark.parametrize("amount", ["\uff11\uff10", "1_000", "1e3", "5 000"],
                          ids=["full-width", "underscore", "exponent", "inner-space"])
 def test_an_amount_the_form_cannot_read_exactly_is_refused_and_records_nothing(
     board_site: Site, amount: str
