@@ -33,7 +33,7 @@ from projections.seal import (
     Seal,
     SealDamaged,
     SealedTree,
-    StoredEvent,
+    StoredRow,
     event_leaf,
     log_rows,
     stored_events,
@@ -309,7 +309,7 @@ class _Walk:
             return [slice(0, cut), slice(cut, count)]
         return [slice(0, count)]
 
-    def _absorb(self, leaves: list[bytes], events: list[StoredEvent]) -> bool:
+    def _absorb(self, leaves: list[bytes], events: list[StoredRow]) -> bool:
         """Append checked leaves; compare the nodes they complete, then the head's root."""
         before = self.frontier.size
         wrong = _first_wrong_node(self.database, self.frontier.extend(leaves))
@@ -342,7 +342,7 @@ class _Walk:
     def _part_ways(
         self,
         sealed: list[tuple[int, bytes]],
-        events: list[StoredEvent],
+        events: list[StoredRow],
         computed: list[bytes],
         index: int,
     ) -> None:
@@ -365,7 +365,7 @@ class _Walk:
             assert event is not None
             self._extra(event)
 
-    def _extra(self, event: StoredEvent) -> Verification:
+    def _extra(self, event: StoredRow) -> Verification:
         return self.found.mismatch(
             event[0],
             "extra",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
+
+import psycopg
 
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
@@ -116,3 +120,20 @@ class RawLog:
     def _execute(self, statement: str, params: tuple[Any, ...]) -> None:
         with self.database.transaction() as sql:
             sql.execute(statement, params)
+
+
+def edit_with_driver(url: str, statement: str) -> None:
+    """Run one statement on the store with its own driver (`sqlite3`, `psycopg`), as anyone
+    with the database file or a login to the server can; ``{events}`` in it names the events
+    table and ``{position}`` its position column."""
+    postgres = url.startswith("postgresql")
+    filled = statement.format(
+        events="portfolioledger_events" if postgres else "stored_events",
+        position="notification_id" if postgres else "rowid",
+    )
+    if postgres:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(filled.encode())
+        return
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection, connection:
+        connection.execute(filled)
