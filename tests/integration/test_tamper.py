@@ -3,6 +3,7 @@ auditor kept catches even a rewrite of the seal itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from audit_support import RawLog, board_story, edit_with_driver, kept_head
+from audit_support import RawLog, board_story, edit_with_driver, http_api, kept_head
 
+from api.audit_bundle import check_bundle
 from api.cli import main
 from api.settings import store_env
 from projections import merkle
@@ -303,6 +305,8 @@ def test_an_edit_of_any_stored_value_is_tampering_at_its_position(
             assert found.first_mismatch is not None
             assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (3, "leaf")
             assert found.events_checked == 2
+        log = service.events(limit=100)["items"]
+        assert [event["position"] for event in log] == list(range(1, EVENTS + 1))
     finally:
         service.close()
 
@@ -336,6 +340,86 @@ def test_the_real_command_names_the_position_of_a_text_typed_edit(
         "TAMPERED at position 3: leaf check failed:"
         " the stored event no longer hashes to its sealed leaf"]
     assert "Traceback" not in checked.stdout + checked.stderr
+
+
+def test_the_api_verifies_a_damaged_log_as_the_command_does(
+    damaged: tuple[str, dict[str, UUID]], capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, _ = damaged
+    capsys.readouterr()
+    assert cli_verify(url, "--json") == 1
+    said = json.loads(capsys.readouterr().out)
+
+    with http_api(url) as api:
+        answer = api.get("/v1/audit/verify")
+
+    assert answer.status_code == 200, answer.text
+    assert {**said, "head_checked": None} == answer.json()
+    assert answer.json()["ok"] is False
+    assert answer.json()["first_mismatch"]["position"] == 3
+
+
+def test_the_history_and_the_log_list_an_unreadable_event_at_its_position(
+    damaged: tuple[str, dict[str, UUID]],
+) -> None:
+    url, ids = damaged
+
+    with http_api(url) as api:
+        history = api.get(f"/v1/projects/{ids['cases']}/history")
+        log = api.get("/v1/events")
+        schema = api.get("/openapi.json").json()["components"]["schemas"]["EventPublic"]
+
+    assert history.status_code == 200, history.text
+    assert log.status_code == 200, log.text
+    for items in (history.json()["items"], log.json()["items"]):
+        unreadable = [item for item in items if item["type"] == "Unreadable"]
+        assert [item["position"] for item in unreadable] == [3]
+        assert unreadable[0]["originator_id"] == str(ids["cases"])
+        assert unreadable[0]["version"] == 1
+        assert unreadable[0]["recorded_at"] is None
+        assert list(unreadable[0]["data"]) == ["reason"]
+        assert "position 3" in unreadable[0]["data"]["reason"]
+        assert "portfolio-ledger verify" in unreadable[0]["data"]["reason"]
+        assert set(unreadable[0]) == set(items[0])
+    assert [item["type"] for item in history.json()["items"]][1:] == [
+        "DecisionApplied", "StatusReported"]
+    assert "`Unreadable`" in schema["description"]
+    assert "reason" in schema["properties"]["data"]["description"]
+
+
+def test_a_decision_on_a_project_whose_events_no_longer_read_names_the_position(
+    damaged: tuple[str, dict[str, UUID]],
+) -> None:
+    url, ids = damaged
+
+    with http_api(url) as api:
+        before = api.get("/v1/audit/head").json()["tree_size"]
+        answer = api.post(f"/v1/portfolios/{ids['digital']}/decisions", {
+            "project_id": str(ids["cases"]), "kind": "pause", "rationale": "Supplier review"})
+        after = api.get("/v1/audit/head").json()["tree_size"]
+
+    assert answer.status_code == 500, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"].endswith("/event-unreadable")
+    assert problem["position"] == 3
+    assert "position 3" in problem["detail"] and "portfolio-ledger verify" in problem["detail"]
+    assert after == before, "nothing was recorded"
+
+
+def test_the_bundle_of_a_damaged_log_holds_the_unreadable_event_and_fails_there(
+    damaged: tuple[str, dict[str, UUID]], tmp_path: Path,
+) -> None:
+    url, _ = damaged
+    bundle = tmp_path / "bundle.ndjson"
+
+    assert main(["export", "--db", url, "--out", str(bundle)]) == 0
+    lines = [json.loads(line) for line in bundle.read_text().splitlines()]
+    found = check_bundle(bundle)
+
+    assert [line["type"] for line in lines if line.get("position") == 3] == ["Unreadable"]
+    assert found.first_mismatch is not None
+    assert found.first_mismatch["position"] == 3
 
 
 def test_verify_says_in_one_line_that_it_could_not_check_a_store_it_cannot_reach_or_read(
