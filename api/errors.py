@@ -21,6 +21,7 @@ from domain.errors import (
     ConcurrentWrite,
     Conflict,
     DuplicateCode,
+    EventUnreadable,
     GovernanceError,
     InvalidInput,
     LedgerError,
@@ -65,6 +66,8 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),
     (GovernanceError, Problem(422, "refused", "A governance rule refused the request")),
     (StoreUnavailable, Problem(503, "store-unavailable", "The event store is unreachable")),
+    (EventUnreadable, Problem(500, "event-unreadable",
+                              "A stored event cannot be read: the store was altered")),
     (LedgerError, Problem(500, "ledger-error", "The ledger could not answer")),
 )
 MALFORMED_JSON = Problem(400, "malformed-json", "The body is not valid JSON")
@@ -137,6 +140,8 @@ def members(error: Exception) -> dict[str, Any]:
             return {"code": error.code}
         case NotFound():
             return {"id": str(error.ident)}
+        case EventUnreadable():
+            return {"position": error.position}
     return {}
 
 

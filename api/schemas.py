@@ -449,15 +449,31 @@ class DecisionPublic(DecisionItem):
 
 
 class EventPublic(BaseModel):
-    """A stored event as an auditor reads it."""
+    """A stored event as an auditor reads it. An event the ledger cannot read (its stored row
+    was altered outside the ledger) is listed too, at its position, as type `Unreadable`: with
+    the id and version it is stored under when they are a UUID and a number, no time or actor,
+    and `data.reason` saying why; `portfolio-ledger verify` then names the first change."""
 
     position: int
-    originator_id: UUID
-    version: int
-    type: str
-    recorded_at: datetime
+    originator_id: UUID | None = Field(description="Null only for an `Unreadable` event.")
+    version: int | None = Field(description="Null only for an `Unreadable` event.")
+    type: str = Field(
+        description="The event, e.g. `ProjectFunded`; `Unreadable` when it cannot be read.",
+        examples=["ProjectFunded", "Unreadable"],
+    )
+    recorded_at: datetime | None = Field(description="Null only for an `Unreadable` event.")
     actor: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="The event's fields as recorded; for an `Unreadable` event only `reason`.",
+        examples=[
+            {"amount": "150000.00", "rationale": "Business case approved"},
+            {
+                "reason": "the stored event at position 3 cannot be read (its state is stored"
+                " as text, not bytes): the store was altered outside the ledger; run"
+                " `portfolio-ledger verify`"
+            },
+        ],
+    )
 
 
 class Page(BaseModel, Generic[T]):
@@ -484,7 +500,8 @@ class HealthTrend(Page[HealthItem], AsOf):
 
 
 class HistoryPage(Page[EventPublic]):
-    """A project's events, oldest first, as recorded."""
+    """A project's events, oldest first, as recorded; one that cannot be read is listed as
+    `Unreadable` at its position."""
 
 
 class HaltedProjection(BaseModel):

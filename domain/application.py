@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol, EventSourcingError
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
@@ -26,12 +26,13 @@ from eventsourcing.persistence import (
     ProgrammingError,
     Recording,
 )
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, TopicError
 
 from domain.decisions import Terms, take_on_project
 from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
+    EventUnreadable,
     PortfolioNotFound,
     ProjectNotFound,
     StaleEvidence,
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
 STARTUP_ATTEMPTS = 5
+# What decoding or applying a stored event raises when the store holds what the ledger never
+# wrote there (text for bytes, a topic that names no event, a version out of sequence).
+UNREADABLE = (EventSourcingError, TopicError, ValueError, TypeError, KeyError, AttributeError)
+FindUnreadable = Callable[[UUID], EventUnreadable | None]
 
 
 def utc_today() -> date:
@@ -108,6 +113,9 @@ class PortfolioLedger(Application[UUID]):
     ) -> None:
         # Work to do in each write's own transaction, after its events (the views, say).
         self.each_write: EachWrite | None = None
+        # Which of an aggregate's stored events cannot be read, when a load fails on one (the
+        # ledger service knows the store's positions).
+        self.find_unreadable: FindUnreadable | None = None
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
             try:
                 with store_errors():
@@ -313,6 +321,11 @@ class PortfolioLedger(Application[UUID]):
                 )
         except AggregateNotFoundError:
             raise missing(ident) from None
+        except UNREADABLE:
+            unreadable = self.find_unreadable(ident) if self.find_unreadable else None
+            if unreadable is None:
+                raise
+            raise unreadable from None
         if not isinstance(aggregate, cls) or (version is not None and aggregate.version != version):
             raise missing(ident)
         return aggregate

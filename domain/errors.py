@@ -11,6 +11,18 @@ class LedgerError(Exception):
     """Base of every error the ledger raises on purpose; nothing was recorded."""
 
 
+class EventUnreadable(LedgerError):
+    """A stored event cannot be read: the store was altered outside the ledger."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        self.position = position
+        self.reason = reason
+        super().__init__(
+            f"the stored event at position {position} cannot be read ({reason}): the store was"
+            " altered outside the ledger; run `portfolio-ledger verify`"
+        )
+
+
 class GovernanceError(LedgerError):
     """A rule of portfolio governance refused the request."""
 

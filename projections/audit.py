@@ -33,14 +33,14 @@ from projections.seal import (
     Seal,
     SealDamaged,
     SealedTree,
-    StoredEvent,
+    StoredRow,
     event_leaf,
     log_rows,
     stored_events,
     stored_leaf,
     stored_leaves,
 )
-from projections.service import LedgerService, event_public, jsonable
+from projections.service import LedgerService, event_item, jsonable
 from projections.timeline import Timeline
 
 NDJSON = "application/x-ndjson"  # the media type of an audit bundle
@@ -309,7 +309,7 @@ class _Walk:
             return [slice(0, cut), slice(cut, count)]
         return [slice(0, count)]
 
-    def _absorb(self, leaves: list[bytes], events: list[StoredEvent]) -> bool:
+    def _absorb(self, leaves: list[bytes], events: list[StoredRow]) -> bool:
         """Append checked leaves; compare the nodes they complete, then the head's root."""
         before = self.frontier.size
         wrong = _first_wrong_node(self.database, self.frontier.extend(leaves))
@@ -342,7 +342,7 @@ class _Walk:
     def _part_ways(
         self,
         sealed: list[tuple[int, bytes]],
-        events: list[StoredEvent],
+        events: list[StoredRow],
         computed: list[bytes],
         index: int,
     ) -> None:
@@ -365,7 +365,7 @@ class _Walk:
             assert event is not None
             self._extra(event)
 
-    def _extra(self, event: StoredEvent) -> Verification:
+    def _extra(self, event: StoredRow) -> Verification:
         return self.found.mismatch(
             event[0],
             "extra",
@@ -565,7 +565,7 @@ def _choose(
             instants = {n.id: Timeline.recorded_at(sql, n.id) for n in batch}
     chosen = []
     for notification in batch:
-        record = event_public(service.app, notification)
+        record = event_item(service.app, notification)
         recorded = instants.get(notification.id) or record["recorded_at"]
         if _selected(notification.originator_id, record, recorded, filters, members):
             chosen.append(_event_line(notification, record))
@@ -575,10 +575,12 @@ def _choose(
 def _selected(
     originator_id: UUID | str,
     record: dict[str, Any],
-    recorded: datetime,
+    recorded: datetime | None,
     filters: Filters,
     members: set[UUID | str],
 ) -> bool:
+    """Whether the filters keep an event; one that cannot be read, and so cannot be dated,
+    is kept by any bounds in time."""
     if filters.portfolio_id is not None:
         if record["type"] == Project.ProjectProposed.__name__ and (
             record["data"].get("portfolio_id") == str(filters.portfolio_id)
@@ -586,22 +588,29 @@ def _selected(
             members.add(originator_id)
         if originator_id != filters.portfolio_id and originator_id not in members:
             return False
+    if recorded is None:
+        return True
     if filters.since is not None and recorded < filters.since:
         return False
     return filters.until is None or recorded <= filters.until
 
 
 def _event_line(notification: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """One event of the bundle. One that cannot be read is there too, as `Unreadable`, with
+    its true leaf, its values where they have the types the ledger writes (null where not),
+    and why it cannot be read (``data.reason``); an offline check then fails at its line."""
     return {
         "position": notification.id,
-        "originator_id": str(notification.originator_id),
-        "version": notification.originator_version,
-        "topic": notification.topic,
+        "originator_id": record["originator_id"],
+        "version": record["version"],
+        "topic": notification.topic if type(notification.topic) is str else None,
         "type": record["type"],
-        "recorded_at": instant(record["recorded_at"]),
+        "recorded_at": instant(record["recorded_at"]) if record["recorded_at"] else None,
         "actor": record["actor"],
         "data": jsonable(record["data"]),
-        "state": base64.b64encode(bytes(notification.state)).decode(),
+        "state": base64.b64encode(notification.state).decode()
+        if type(notification.state) is bytes
+        else None,
         "leaf_hash": event_leaf(notification).hex(),
     }
 

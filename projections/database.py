@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
@@ -24,6 +25,7 @@ Row = dict[str, Any]
 READ_ATTEMPTS = 10
 READ_RETRY_WAIT = 0.2
 PARAM = re.compile(r"\?")
+HEX_ID = re.compile(r"[0-9a-f]{32}")  # an originator id as SQLite keeps it (`UUID.hex`)
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SQLITE_VALUES = 900  # values per multi-row INSERT on SQLite, well below its limit
 SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
@@ -314,23 +316,58 @@ class Database:
         return "notification_id" if self.dialect == "postgresql" else "rowid"
 
     def _notifications(self, sql: Sql, where: str, params: Sequence[Any]) -> list[Notification]:
-        rows = sql.execute(
+        """Stored events, each value as the store holds it: nothing here assumes a type, so an
+        event altered outside the ledger (its state as text, say) is read, not a crash; those
+        who decode it find out (`projections.seal` seals it as found)."""
+        rows = self._rows_as_found(
+            sql,
             f"SELECT {self._position} AS id, originator_id, originator_version, topic, state"
             f" FROM {self.events_table} WHERE {where}",
             params,
-        ).all()
+        )
+        own_id = self._own_id
         return [
             Notification(
                 id=row["id"],
-                originator_id=as_uuid(row["originator_id"]),
+                originator_id=own_id(row["originator_id"]),
                 originator_version=row["originator_version"],
                 topic=row["topic"],
-                state=bytes(row["state"]),
+                state=row["state"],
             )
             for row in rows
         ]
 
+    def _rows_as_found(self, sql: Sql, statement: str, params: Sequence[Any]) -> list[Row]:
+        """Rows of the events table, even with text that is not UTF-8 (SQLite lets an edit
+        store any bytes as text, and Python's sqlite3 refuses to read them): read again with
+        such text kept as found, its bytes as surrogate escapes."""
+        try:
+            return sql.execute(statement, params).all()
+        except sqlite3.OperationalError as error:
+            if not str(error).startswith("Could not decode to UTF-8"):
+                raise
+        connection = sql.cursor.sqlite_cursor.connection
+        usual, connection.text_factory = connection.text_factory, text_as_found
+        try:
+            return sql.execute(statement, params).all()
+        finally:
+            connection.text_factory = usual
 
-def as_uuid(value: UUID | str) -> UUID:
-    """SQLite keeps an originator id as text, PostgreSQL as a uuid."""
-    return value if isinstance(value, UUID) else UUID(value)
+    def _own_id(self, value: Any) -> Any:
+        """An originator id as a `UUID` if the store holds it in the form it writes (SQLite:
+        ``UUID.hex``; PostgreSQL: a uuid, or ``str(UUID)`` in a text column), else as found."""
+        if isinstance(value, UUID):
+            return value
+        if self.dialect == "sqlite":
+            return UUID(value) if isinstance(value, str) and HEX_ID.fullmatch(value) else value
+        if isinstance(value, str):
+            with suppress(ValueError):
+                if str(parsed := UUID(value)) == value:
+                    return parsed
+        return value
+
+
+def text_as_found(data: bytes) -> str:
+    """Stored text as a string whatever its bytes: what is not UTF-8 as surrogate escapes, so
+    ``.encode("utf-8", "surrogateescape")`` gives the stored bytes back."""
+    return data.decode("utf-8", "surrogateescape")

@@ -7,10 +7,12 @@ level 0 is read from `seal_leaves`), so the root of the tree of any earlier size
 inclusion and consistency proof, reads O(log n) rows.
 
 Sealing reads the raw stored notifications, never decoded events: the seal covers the bytes the
-store holds, and a tampered event can neither crash nor escape it. Like every view it is written
-in the projector's batch transaction with its tracking position, so each event is sealed exactly
-once; the tree's right edge is restored from the stored nodes at the start of every batch, so a
-batch another process applied first, or one rolled back, leaves nothing stale in memory.
+store holds, and a tampered event can neither crash nor escape it (a value of a type the ledger
+never writes, a state edited into text or a NULL, is hashed as found: see `leaf_input`). Like
+every view it is written in the projector's batch transaction with its tracking position, so
+each event is sealed exactly once; the tree's right edge is restored from the stored nodes at
+the start of every batch, so a batch another process applied first, or one rolled back, leaves
+nothing stale in memory.
 
 A batch is sealed in bulk: its leaves are hashed, the nodes they complete computed level by
 level (`merkle.Frontier.extend`), and each table's rows written at once, with a binary
@@ -19,13 +21,15 @@ level (`merkle.Frontier.extend`), and each table's rows written at once, with a 
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import re
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from functools import lru_cache
 from itertools import repeat
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -39,12 +43,39 @@ from projections.framework import View
 READ_BATCH = 1000
 LEAF_HEAD = struct.Struct(">BQ16sQ")  # 0x00 leaf prefix, position, originator id, version
 LENGTH = struct.Struct(">I")
+AS_STORED = b"\xff" * 28  # where a plain leaf has id, version and topic length: see `leaf_input`
+KIND_CODES = {"uuid": b"u", "blob": b"b", "text": b"t", "integer": b"i", "real": b"r", "null": b"n"}
+# Nothing when a row's id, version, topic and state have the types the ledger writes there,
+# else each one's typeof(): the string is built only for a row altered outside the ledger.
+SQLITE_KINDS = (
+    "CASE WHEN typeof(originator_id) = 'text' AND typeof(originator_version) = 'integer'"
+    " AND typeof(topic) = 'text' AND typeof(state) = 'blob' THEN '' ELSE typeof(originator_id)"
+    " || ' ' || typeof(originator_version) || ' ' || typeof(topic) || ' ' || typeof(state) END"
+)
+HEX_ID = re.compile(rb"[0-9a-f]{32}")  # an originator id as SQLite keeps it (`UUID.hex`)
+HEX_IDS = re.compile(rb"[0-9a-f]*")  # a batch of them, joined
+MAX_VERSION = 2**63  # a version fits 8 bytes, and both stores' integers
 LEAF_COLUMNS = ("seal_leaves", ("idx", "position", "leaf"))
 LEAF_TYPES = ("int8", "int8", "bytea")
 NODE_COLUMNS = ("seal_nodes", ("level", "idx", "hash"))
 NODE_TYPES = ("int4", "int8", "bytea")
 
-StoredEvent: TypeAlias = tuple[int, bytes, int, str, bytes]  # position, id, version, topic, state
+# A stored event whose values have the types the ledger writes:
+# (position, originator id bytes, version, topic as text or its UTF-8 bytes, state).
+StoredEvent: TypeAlias = tuple[int, bytes, int, str | bytes, bytes]
+Stored: TypeAlias = tuple[str, bytes]  # a value as the store holds it: its kind, its bytes
+
+
+class AsStored(NamedTuple):
+    """A stored event with a value of a type the ledger never writes there (its state as text,
+    a NULL, a number for a topic, an id in another spelling): altered outside the ledger. Kept
+    as found, each value as (kind, bytes), so it is sealed and verified like any event."""
+
+    position: int
+    values: tuple[Stored, Stored, Stored, Stored]  # originator id, version, topic, state
+
+
+StoredRow: TypeAlias = StoredEvent | AsStored
 
 
 class SealDamaged(LedgerError):
@@ -59,11 +90,21 @@ def leaf_input(
     position as 8 bytes big-endian, the originator id as its 16 UUID bytes, the version as 8
     bytes big-endian, then the topic (UTF-8) and the stored state, each after its length as 4
     bytes big-endian. Fixed widths and length prefixes make the encoding unambiguous.
+
+    A stored event holding a value of another type (`AsStored`) has its leaf over position,
+    then 28 bytes 0xff, then each of id, version, topic and state as a kind byte (u an id in
+    the form its store writes, b blob, t text, i integer, r real, n null), its length (4 bytes)
+    and its bytes (the id's 16, text as UTF-8, a number as its digits, null as nothing). The
+    four 0xff bytes where a plain input has its topic's length would need a 4 GiB topic, which
+    neither store can hold, so the two forms never meet; and a value whose type changed
+    changes the leaf even if its bytes did not.
     """
     return _prefixed_input(position, uuid_bytes(originator_id), version, topic, state)[1:]
 
 
-def _prefixed_input(position: int, ident: bytes, version: int, topic: str, state: bytes) -> bytes:
+def _prefixed_input(
+    position: int, ident: bytes, version: int, topic: str | bytes, state: bytes
+) -> bytes:
     """0x00 (RFC 9162's leaf prefix) then `leaf_input`, built in one concatenation."""
     return (
         LEAF_HEAD.pack(0, position, ident, version)
@@ -73,11 +114,36 @@ def _prefixed_input(position: int, ident: bytes, version: int, topic: str, state
     )
 
 
+def _as_stored_input(row: AsStored) -> bytes:
+    """0x00 then the leaf input of a stored event kept as found (see `leaf_input`)."""
+    parts = [b"\x00", struct.pack(">Q", row.position), AS_STORED]
+    for kind, data in row.values:
+        parts += [KIND_CODES[kind], LENGTH.pack(len(data)), data]
+    return b"".join(parts)
+
+
 @lru_cache(maxsize=1024)
-def _topic(topic: str) -> bytes:
+def _topic(topic: str | bytes) -> bytes:
     """A topic's length and UTF-8 bytes; a log holds a few dozen topics, encoded once each."""
-    encoded = topic.encode("utf-8")
+    encoded = topic.encode("utf-8", "surrogateescape") if isinstance(topic, str) else topic
     return LENGTH.pack(len(encoded)) + encoded
+
+
+def as_stored(value: object) -> Stored:
+    """A value read from the store as (kind, bytes), whatever its type."""
+    if value is None:
+        return "null", b""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "blob", bytes(value)
+    if isinstance(value, str):
+        return "text", value.encode("utf-8", "surrogateescape")
+    if isinstance(value, int):
+        return "integer", str(int(value)).encode()
+    if isinstance(value, float):
+        return "real", repr(value).encode()
+    if isinstance(value, UUID):  # an originator id in the form its store writes
+        return "uuid", value.bytes
+    return "text", repr(value).encode("utf-8", "backslashreplace")
 
 
 def uuid_bytes(originator_id: UUID | str | bytes) -> bytes:
@@ -97,19 +163,27 @@ def uuid_bytes(originator_id: UUID | str | bytes) -> bytes:
     return UUID(str(originator_id)).bytes
 
 
-def stored_leaf(event: StoredEvent) -> bytes:
-    """The leaf hash of one stored event, given as (position, id bytes, version, topic, state)."""
-    return hashlib.sha256(_prefixed_input(*event)).digest()
+def stored_leaf(row: StoredRow) -> bytes:
+    """The leaf hash of one stored event, as `log_rows` or `notification_rows` give it."""
+    return stored_leaves([row])[0]
 
 
-def stored_leaves(events: Iterable[StoredEvent]) -> list[bytes]:
-    """The leaf hashes of many stored events: `stored_leaf` in one loop, no call per event."""
+def stored_leaves(rows: Sequence[StoredRow]) -> list[bytes]:
+    """The leaf hashes of many stored events: one loop, no call per plain event."""
     sha256, head, topic_part, length = hashlib.sha256, LEAF_HEAD.pack, _topic, LENGTH.pack
+    if any(type(row) is AsStored for row in rows):
+        return [
+            sha256(
+                _as_stored_input(row) if type(row) is AsStored else _prefixed_input(*row)
+            ).digest()
+            for row in rows
+        ]
+    plain = cast(Sequence[StoredEvent], rows)
     return [
         sha256(
             head(0, position, ident, version) + topic_part(topic) + length(len(state)) + state
         ).digest()
-        for position, ident, version, topic, state in events
+        for position, ident, version, topic, state in plain
     ]
 
 
@@ -119,12 +193,44 @@ def event_leaf(notification: Notification) -> bytes:
 
 
 def notification_leaves(notifications: Sequence[Notification]) -> list[bytes]:
-    """The leaf hashes of stored events as the recorder returns them."""
-    idents = ids_as_bytes([n.originator_id for n in notifications])
-    return stored_leaves(
-        (n.id, ident, n.originator_version, n.topic, bytes(n.state))
-        for n, ident in zip(notifications, idents, strict=True)
+    """The leaf hashes of stored events as `Database.notifications` reads them."""
+    return stored_leaves(notification_rows(notifications))
+
+
+def notification_rows(notifications: Sequence[Notification]) -> list[StoredRow]:
+    """Stored events as the leaves see them. `Database.notifications` gives each value as the
+    store holds it (an originator id as a `UUID` only in the form the store writes it), so an
+    event that holds a value of another type is kept as found; the types are checked for the
+    whole batch at once, and one by one only if one of them is off."""
+    ids: list[Any] = [n.originator_id for n in notifications]
+    versions = [n.originator_version for n in notifications]
+    plain = (
+        {*map(type, ids)} <= {UUID}
+        and {*map(type, versions)} <= {int}
+        and {type(n.topic) for n in notifications} <= {str}
+        and {type(n.state) for n in notifications} <= {bytes}
+        and (not versions or (min(versions) >= 0 and max(versions) < MAX_VERSION))
     )
+    if plain:
+        return [
+            (n.id, ident.bytes, n.originator_version, n.topic, n.state)
+            for n, ident in zip(notifications, ids, strict=True)
+        ]
+    return [_notification_row(n) for n in notifications]
+
+
+def _notification_row(n: Notification) -> StoredRow:
+    ident, version, topic, state = n.originator_id, n.originator_version, n.topic, n.state
+    if (
+        type(ident) is UUID
+        and type(version) is int
+        and 0 <= version < MAX_VERSION
+        and type(topic) is str
+        and type(state) is bytes
+    ):
+        return n.id, ident.bytes, version, topic, state
+    stored = (as_stored(ident), as_stored(version), as_stored(topic), as_stored(state))
+    return AsStored(n.id, stored)
 
 
 class Seal(View):
@@ -166,6 +272,12 @@ def level_rows(levels: Sequence[merkle.Level]) -> Iterator[tuple[int, int, bytes
             yield from zip(repeat(level), range(first, first + len(hashes)), hashes)
 
 
+def sealed_hash(value: object) -> bytes:
+    """A hash as the seal's tables hold it; a value of another type (text, say) as its bytes,
+    which no leaf or node computed from the log will equal."""
+    return value if type(value) is bytes else as_stored(value)[1]
+
+
 class SealedTree:
     """The sealed tree as stored, read inside one transaction."""
 
@@ -198,7 +310,7 @@ class SealedTree:
             ).scalar()
         if found is None:
             raise SealDamaged(f"the seal has no node at level {level}, index {index}")
-        return bytes(found)
+        return sealed_hash(found)
 
     def root(self, size: int) -> bytes:
         return merkle.root_at(size, self.get_node)
@@ -208,7 +320,7 @@ class SealedTree:
         row = self.sql.execute(
             "SELECT idx, leaf FROM seal_leaves WHERE position = ?", (position,)
         ).one()
-        return None if row is None else (int(row["idx"]), bytes(row["leaf"]))
+        return None if row is None else (int(row["idx"]), sealed_hash(row["leaf"]))
 
     def leaves_at(self, positions: Iterable[int]) -> dict[int, tuple[int, bytes]]:
         """The leaf index and hash of each sealed position among ``positions``."""
@@ -221,7 +333,9 @@ class SealedTree:
                 f" WHERE position IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ).all()
-            found.update({int(r["position"]): (int(r["idx"]), bytes(r["leaf"])) for r in rows})
+            found.update(
+                {int(r["position"]): (int(r["idx"]), sealed_hash(r["leaf"])) for r in rows}
+            )
         return found
 
     def leaves(self, start: int, end: int) -> list[tuple[int, int, bytes]]:
@@ -230,15 +344,22 @@ class SealedTree:
             "SELECT idx, position, leaf FROM seal_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
             (start, end),
         ).all()
-        return [(int(r["idx"]), int(r["position"]), bytes(r["leaf"])) for r in rows]
+        return [(int(r["idx"]), int(r["position"]), sealed_hash(r["leaf"])) for r in rows]
 
     def leaf_rows(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """(position, hash) of the sealed leaves with index in [start, end), in index order."""
-        return tuples(
+        rows: list[tuple[int, bytes]] = tuples(
             self.sql,
             "SELECT position, leaf FROM seal_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
             (start, end),
         )
+        numbered = {type(position) for position, _ in rows} <= {int}
+        if numbered and {type(leaf) for _, leaf in rows} <= {bytes}:
+            return rows
+        if not numbered:
+            raise SealDamaged(f"the seal's leaves {start} to {end - 1} hold a position that is"
+                              " not a number")
+        return [(position, sealed_hash(leaf)) for position, leaf in rows]
 
     def hashes(self, level: int, first: int, count: int) -> list[bytes]:
         """The stored hashes of level ``level`` with index in [first, first + count), in order."""
@@ -247,7 +368,7 @@ class SealedTree:
             "SELECT hash FROM seal_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
             (level, first, first + count),
         )
-        return [bytes(node) for (node,) in rows]
+        return [sealed_hash(node) for (node,) in rows]
 
     def nodes(self, level: int, first: int, last: int) -> dict[int, bytes]:
         """Stored nodes of one level with index in [first, last]."""
@@ -255,26 +376,31 @@ class SealedTree:
             "SELECT idx, hash FROM seal_nodes WHERE level = ? AND idx >= ? AND idx <= ?",
             (level, first, last),
         ).all()
-        return {int(r["idx"]): bytes(r["hash"]) for r in rows}
+        return {int(r["idx"]): sealed_hash(r["hash"]) for r in rows}
 
 
 def stored_events(database: Database, last_position: int) -> Iterator[Notification]:
-    """Every stored event up to ``last_position`` in log order, read in batches, undecoded."""
+    """Every stored event up to ``last_position`` in log order, read in batches, undecoded, each
+    value as the store holds it (see `Database.notifications`)."""
     start = 0
     while start < last_position:
-        batch: Sequence[Notification] = database.app.recorder.select_notifications(
-            start=start, limit=READ_BATCH, stop=last_position, inclusive_of_start=False
-        )
+        with database.reading() as sql:
+            batch = database.notifications(sql, start, READ_BATCH)
+        batch = [n for n in batch if n.id <= last_position]
         if not batch:
             return
         yield from batch
         start = batch[-1].id
 
 
-def log_rows(database: Database, after: int, last: int, limit: int) -> list[StoredEvent]:
-    """Stored events with position in (after, last], at most ``limit``, in log order, undecoded:
-    (position, originator id bytes, version, topic, state), read without building
-    notifications or `UUID` objects."""
+def log_rows(database: Database, after: int, last: int, limit: int) -> list[StoredRow]:
+    """Stored events with position in (after, last], at most ``limit``, in log order, undecoded,
+    read without building notifications or `UUID` objects.
+
+    Each value is taken as the store holds it, whatever its type: on SQLite with its
+    ``typeof()`` and text as its bytes (so text that is not UTF-8 is read too). An event whose
+    values have the types the ledger writes is a `StoredEvent`, any other an `AsStored`.
+    """
     table = database.events_table
     if database.dialect == "postgresql":
         datastore = getattr(database.app.recorder, "datastore", None)
@@ -287,32 +413,89 @@ def log_rows(database: Database, after: int, last: int, limit: int) -> list[Stor
             f" FROM {table} WHERE notification_id > ? AND notification_id <= ?"
             " ORDER BY notification_id LIMIT ?"
         )
-    else:
-        statement = (
-            f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
-            " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-        )
+        with database.transaction(commit=False) as sql:
+            return [_postgres_row(*row) for row in tuples(sql, statement, (after, last, limit))]
+    statement = (
+        f"SELECT rowid, {SQLITE_KINDS}, CAST(originator_id AS BLOB),"
+        f" {_sqlite_value('originator_version')}, CAST(topic AS BLOB), {_sqlite_value('state')}"
+        f" FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+    )
     with database.transaction(commit=False) as sql:
         rows = tuples(sql, statement, (after, last, limit))
-    idents = ids_as_bytes([row[1] for row in rows])
-    return [
-        (position, ident, version, topic, bytes(state))
-        for (position, _, version, topic, state), ident in zip(rows, idents, strict=True)
-    ]
+    ids = [row[2] for row in rows]
+    if (
+        {row[1] for row in rows} <= {""}
+        and {*map(type, ids)} <= {bytes}
+        and {*map(len, ids)} <= {32}
+        and HEX_IDS.fullmatch(b"".join(ids))
+        and (not rows or min(row[3] for row in rows) >= 0)
+    ):
+        return [
+            (position, ident, version, topic, state)
+            for (position, _, _, version, topic, state), ident in zip(
+                rows, map(binascii.unhexlify, ids), strict=True
+            )
+        ]
+    return [_sqlite_row(*row) for row in rows]
 
 
-def ids_as_bytes(idents: list[Any]) -> list[bytes]:
-    """Originator ids as their 16 bytes: `UUID`s (as the recorder returns them), PostgreSQL's
-    `uuid_send` bytes as they come, SQLite's hex text decoded in one pass; any other form (or a
-    malformed id) one by one."""
-    kinds = {*map(type, idents)}
-    if kinds <= {UUID}:
-        return [ident.bytes for ident in idents]
-    with suppress(ValueError, TypeError):
-        found = idents if kinds <= {bytes} else [*map(bytes.fromhex, idents)]
-        if {*map(len, found)} <= {16}:
-            return found
-    return [uuid_bytes(ident) for ident in idents]
+def _sqlite_value(column: str) -> str:
+    """A column of any type, text as its bytes: SQLite would decode text as UTF-8, and fail."""
+    return f"CASE WHEN typeof({column}) = 'text' THEN CAST({column} AS BLOB) ELSE {column} END"
+
+
+def _sqlite_row(
+    position: int, kinds: str, ident: Any, version: Any, topic: Any, state: Any
+) -> StoredRow:
+    """One row as `log_rows` reads it on SQLite: text as its bytes, and unless all four have
+    the types the ledger writes, each value's kind."""
+    own_id = type(ident) is bytes and HEX_ID.fullmatch(ident) is not None
+    if not kinds and own_id and version >= 0:
+        return position, binascii.unhexlify(ident), version, topic, state
+    id_kind, version_kind, topic_kind, state_kind = (kinds or "text integer text blob").split()
+    if own_id and id_kind == "text":
+        stored_id: Stored = ("uuid", binascii.unhexlify(ident))
+    else:
+        stored_id = _sqlite_stored(id_kind, ident)
+    return AsStored(position, (
+        stored_id,
+        _sqlite_stored(version_kind, version),
+        _sqlite_stored(topic_kind, topic),
+        _sqlite_stored(state_kind, state),
+    ))
+
+
+def _sqlite_stored(kind: str, value: Any) -> Stored:
+    """One value of an `AsStored` row, as `as_stored` gives it for the same value read by
+    Python's sqlite3 (text arrives here as its bytes)."""
+    return ("text", value) if kind == "text" else as_stored(value)
+
+
+def _postgres_row(
+    position: int, ident: bytes | str, version: int, topic: str | None, state: bytes | None
+) -> StoredRow:
+    ident_bytes = _postgres_id(ident)
+    if (
+        ident_bytes is not None
+        and type(topic) is str
+        and type(state) is bytes
+        and 0 <= version < MAX_VERSION
+    ):
+        return position, ident_bytes, version, topic, state
+    stored_id = ("uuid", ident_bytes) if ident_bytes is not None else as_stored(ident)
+    return AsStored(position, (stored_id, as_stored(version), as_stored(topic), as_stored(state)))
+
+
+def _postgres_id(ident: bytes | str) -> bytes | None:
+    """The 16 bytes of an id as PostgreSQL keeps it: `uuid_send`'s, or a text column's
+    ``str(UUID)``; None for anything else."""
+    if isinstance(ident, bytes):
+        return ident if len(ident) == 16 else None
+    with suppress(ValueError):
+        parsed = UUID(ident)
+        if str(parsed) == ident:
+            return parsed.bytes
+    return None
 
 
 def tuples(sql: Sql, statement: str, params: Sequence[Any]) -> list[Any]:

@@ -11,9 +11,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.application import PortfolioLedger, RecordedDecision
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import TopicError
+
+from domain.application import UNREADABLE, PortfolioLedger, RecordedDecision
 from domain.errors import (
     DecisionNotFound,
+    EventUnreadable,
     LedgerError,
     NotFound,
     PortfolioNotFound,
@@ -27,7 +31,7 @@ from projections.database import Database, Row, Sql, parse_instant
 from projections.decisions import DecisionLog
 from projections.framework import Projector
 from projections.health import REPORT_COLUMNS, ProjectHealth, stale
-from projections.seal import Seal
+from projections.seal import Seal, as_stored
 from projections.timeline import Moment, Timeline
 
 MAX_LIMIT = 1000
@@ -157,6 +161,8 @@ class LedgerService:
         )
         # A command's views commit with its events: one transaction per write.
         self.app.each_write = self.projector.each_write
+        # A load that meets an event it cannot read names it.
+        self.app.find_unreadable = self.first_unreadable
 
     def close(self) -> None:
         self.app.close()
@@ -370,19 +376,35 @@ class LedgerService:
         }
 
     def history(self, project_id: UUID) -> list[dict[str, Any]]:
-        """Every event of one project, oldest first, as recorded."""
+        """Every event of one project, oldest first, as recorded; an event that cannot be read
+        is listed as `Unreadable`, naming its position."""
         notifications = self.database.aggregate_log(project_id)
         if not notifications:
             raise ProjectNotFound(project_id)
-        return [event_public(self.app, n) for n in notifications]
+        return [event_item(self.app, n) for n in notifications]
 
     def events(self, after: int = 0, limit: int = 100) -> Page:
-        notifications = self.app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        items = [event_public(self.app, n) for n in notifications]
+        """The log in order; an event that cannot be read is listed as `Unreadable`."""
+        with self.database.reading() as sql:
+            notifications = self.database.notifications(sql, after, limit)
+        items = [event_item(self.app, n) for n in notifications]
         cursor = str(notifications[-1].id) if len(notifications) == limit else None
         return {"items": items, "next_cursor": cursor}
+
+    def first_unreadable(self, originator_id: UUID) -> EventUnreadable | None:
+        """The first of an aggregate's stored events that cannot be read, or that does not
+        follow from those before it (a version out of sequence): where a load fails."""
+        aggregate: Any = None
+        for notification in self.database.aggregate_log(originator_id):
+            try:
+                aggregate = read_event(self.app, notification).mutate(aggregate)
+            except EventUnreadable as unreadable:
+                return unreadable
+            except UNREADABLE:
+                return EventUnreadable(
+                    notification.id, "it does not follow from the events before it"
+                )
+        return None
 
     def lag(self) -> dict[str, int]:
         return self.projector.lag()
@@ -406,9 +428,16 @@ class LedgerService:
         }
 
 
+UNREADABLE_TYPE = "Unreadable"  # the `type` of an event listed though it cannot be read
+
+
 def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
     """A stored event as an auditor reads it: position, type, who, when, and its data."""
-    event = app.mapper.to_domain_event(notification)
+    return public_event(notification, app.mapper.to_domain_event(notification))
+
+
+def public_event(notification: Any, event: Any) -> dict[str, Any]:
+    """`event_public` of an event already decoded."""
     data = {
         k: v
         for k, v in vars(event).items()
@@ -419,10 +448,67 @@ def event_public(app: PortfolioLedger, notification: Any) -> dict[str, Any]:
         "originator_id": str(notification.originator_id),
         "version": notification.originator_version,
         "type": type(event).__name__,
-        "recorded_at": event.timestamp,  # type: ignore[attr-defined]
+        "recorded_at": event.timestamp,
         "actor": data.pop("actor", None),
         "data": jsonable(data),
     }
+
+
+def read_event(app: PortfolioLedger, notification: Notification) -> Any:
+    """The stored event decoded, or `EventUnreadable` naming its position and why not."""
+    reason = foreign_value(notification)
+    if reason is None:
+        try:
+            event = app.mapper.to_domain_event(notification)
+            if isinstance(getattr(event, "timestamp", None), datetime):
+                return event
+            reason = "its state holds no recording time"
+        except TopicError:
+            reason = f"its topic {notification.topic!r} names no event type"
+        except UNREADABLE:
+            reason = "its state does not decode to an event"
+    raise EventUnreadable(notification.id, reason)
+
+
+def event_item(app: PortfolioLedger, notification: Notification) -> dict[str, Any]:
+    """A stored event as `event_public` gives it; one that cannot be read as an item of type
+    `Unreadable` with what can be said of it: its position, the id and version it is stored
+    under (when they are a UUID and a number), and in ``data["reason"]`` why it cannot be read
+    (naming its position, and `verify`)."""
+    try:
+        record = public_event(notification, read_event(app, notification))
+        if isinstance(record["actor"], str | None):
+            return record
+        reason = "its actor is not text"
+    except EventUnreadable as unreadable:
+        reason = unreadable.reason
+    ident, version = notification.originator_id, notification.originator_version
+    return {
+        "position": notification.id,
+        "originator_id": str(ident) if isinstance(ident, UUID) else None,
+        "version": version if type(version) is int else None,
+        "type": UNREADABLE_TYPE,
+        "recorded_at": None,
+        "actor": None,
+        "data": {"reason": str(EventUnreadable(notification.id, reason))},
+    }
+
+
+def foreign_value(notification: Notification) -> str | None:
+    """Which value of a stored event has a type the ledger never writes there, if one has."""
+    if type(notification.originator_id) is not UUID:
+        return "its originator id is not a UUID in the form the store writes one"
+    kinds = (
+        ("version", notification.originator_version, int, "an integer"),
+        ("topic", notification.topic, str, "text"),
+        ("state", notification.state, bytes, "bytes"),
+    )
+    for name, value, expected, described in kinds:
+        if type(value) is not expected:
+            return f"its {name} is stored as {as_stored(value)[0]}, not {described}"
+    if notification.originator_version < 1:
+        return f"its version {notification.originator_version} is less than 1"
+    return None
 
 
 def jsonable(value: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, time
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import PersistenceError
 
 from api.audit_bundle import CannotCheck, check_bundle, check_proof
 from api.cli.common import add_db_option, fail, open_ledger, settings
@@ -137,12 +140,18 @@ def verify_store(args: argparse.Namespace, head: Head | None, as_json: bool) -> 
     env = chosen.store_env()
     if "SQLITE_DBNAME" in env and not Path(env["SQLITE_DBNAME"]).is_file():
         raise CannotCheck(f"no ledger at {env['SQLITE_DBNAME']}")
-    service = LedgerService(env)
     try:
-        seal_up(service.database)
-        found = verify(service.database, head)
-    finally:
-        service.close()
+        service = LedgerService(env)
+        try:
+            seal_up(service.database)
+            found = verify(service.database, head)
+        finally:
+            service.close()
+    except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
+        # The store answered, but not as a ledger does (a file that is no database, a table
+        # it may not read): nothing was checked.
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CannotCheck(f"cannot read the ledger's store: {detail}") from None
     if as_json:
         print(json.dumps(found.public(), indent=2))
     elif found.ok:

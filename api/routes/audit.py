@@ -48,7 +48,8 @@ def query_fields() -> Iterator[None]:
 
 
 class EventPage(Page[EventPublic]):
-    """The log in order; pass `next_cursor` back as `after` for the next page."""
+    """The log in order; pass `next_cursor` back as `after` for the next page. An event that
+    cannot be read is listed as `Unreadable` at its position."""
 
 
 class TreeHead(BaseModel):

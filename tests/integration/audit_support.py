@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from api.tokens import Role, TokenStore
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
 from projections.audit import Head, tree_head
@@ -116,3 +126,43 @@ class RawLog:
     def _execute(self, statement: str, params: tuple[Any, ...]) -> None:
         with self.database.transaction() as sql:
             sql.execute(statement, params)
+
+
+def edit_with_driver(url: str, statement: str) -> None:
+    """Run one statement on the store with its own driver (`sqlite3`, `psycopg`), as anyone
+    with the database file or a login to the server can; ``{events}`` in it names the events
+    table and ``{position}`` its position column."""
+    postgres = url.startswith("postgresql")
+    filled = statement.format(
+        events="portfolioledger_events" if postgres else "stored_events",
+        position="notification_id" if postgres else "rowid",
+    )
+    if postgres:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(filled.encode())
+        return
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection, connection:
+        connection.execute(filled)
+
+
+@dataclass
+class Auditor:
+    """The HTTP API on a store, and a client holding an admin token."""
+
+    client: TestClient
+    token: str
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path, headers={"Authorization": f"Bearer {self.token}"})
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.client.post(path, json=body,
+                                headers={"Authorization": f"Bearer {self.token}"})
+
+
+@contextmanager
+def http_api(url: str) -> Iterator[Auditor]:
+    """The app on the store at `url`, started and stopped as a server is."""
+    with TestClient(create_app(Settings(db=url))) as client:
+        tokens: TokenStore = client.app.state.tokens  # type: ignore[attr-defined]
+        yield Auditor(client, tokens.create("admin", Role.ADMIN))

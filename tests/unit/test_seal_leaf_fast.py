@@ -1,5 +1,6 @@
 """The fast leaf path (one concatenation, cached topics, raw id bytes) hashes exactly what the
-documented encoding says, whatever form the originator id comes in."""
+documented encoding says, whatever form the originator id comes in; an event holding a value
+of a type the ledger never writes is hashed as found, in a form no plain event can take."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import struct
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import Notification
 
 from projections.merkle import leaf_hash
-from projections.seal import ids_as_bytes, leaf_input, stored_leaf, uuid_bytes
+from projections.seal import (
+    AsStored,
+    event_leaf,
+    leaf_input,
+    notification_leaves,
+    notification_rows,
+    stored_leaf,
+    uuid_bytes,
+)
 
 IDENT = UUID("12345678-9abc-4def-8123-456789abcdef")
 
@@ -49,12 +59,65 @@ def test_an_originator_id_that_is_no_uuid_is_refused(bad: str | bytes) -> None:
         uuid_bytes(bad)
 
 
-def test_ids_read_in_bulk_have_the_bytes_read_one_by_one() -> None:
-    idents = [uuid4() for _ in range(5)]
+def reference_as_stored(position: int, values: list[tuple[bytes, bytes]]) -> bytes:
+    """The encoding of an event kept as found, as `leaf_input`'s docstring states it."""
+    encoded = b"".join(code + struct.pack(">I", len(data)) + data for code, data in values)
+    return struct.pack(">Q", position) + b"\xff" * 28 + encoded
 
-    assert ids_as_bytes([i.hex for i in idents]) == [i.bytes for i in idents]
-    assert ids_as_bytes([i.bytes for i in idents]) == [i.bytes for i in idents]
-    assert ids_as_bytes([str(i) for i in idents]) == [i.bytes for i in idents]
-    assert ids_as_bytes([]) == []
-    with pytest.raises(ValueError):
-        ids_as_bytes([idents[0].hex, "0011 2233445566778899aabbccddeef"])
+
+def test_an_event_with_a_value_of_another_type_hashes_the_documented_encoding() -> None:
+    stored = Notification(id=3, originator_id=IDENT, originator_version=1,
+                          topic="domain.project:Project.ProjectProposed", state="{}")
+
+    expected = reference_as_stored(3, [(b"u", IDENT.bytes), (b"i", b"1"),
+                                       (b"t", b"domain.project:Project.ProjectProposed"),
+                                       (b"t", b"{}")])
+
+    assert notification_rows([stored]) == [AsStored(3, (
+        ("uuid", IDENT.bytes), ("integer", b"1"),
+        ("text", b"domain.project:Project.ProjectProposed"), ("text", b"{}")))]
+    assert event_leaf(stored) == leaf_hash(expected)
+
+
+def test_the_as_found_form_never_meets_the_plain_one() -> None:
+    """Where a plain input has its topic's length, the as-found one has 0xffffffff: a plain
+    input would need a topic of 4 GiB to match it there."""
+    as_found = reference_as_stored(3, [(b"n", b"")] * 4)
+
+    topic_length = struct.unpack(">I", as_found[32:36])[0]
+
+    assert topic_length == 2**32 - 1
+    assert len(as_found) < 36 + topic_length
+
+
+@pytest.mark.parametrize(("field", "plain", "other"), [
+    ("state", b"{}", "{}"),
+    ("state", b"42", 42),
+    ("state", b"", None),
+    ("topic", "t", b"t"),
+    ("originator_version", 3, "3"),
+    ("originator_version", 3, 3.0),
+    ("originator_id", IDENT, IDENT.hex),
+    ("originator_id", IDENT, IDENT.bytes),
+])
+def test_a_value_whose_type_changed_changes_the_leaf_even_if_its_bytes_did_not(
+    field: str, plain: object, other: object,
+) -> None:
+    fields: dict[str, object] = {"id": 3, "originator_id": IDENT, "originator_version": 3,
+                                 "topic": "t", "state": b"{}"}
+
+    before = event_leaf(Notification(**{**fields, field: plain}))  # type: ignore[arg-type]
+    after = event_leaf(Notification(**{**fields, field: other}))  # type: ignore[arg-type]
+
+    assert before != after
+
+
+def test_one_event_of_another_type_leaves_the_leaves_of_its_batch_as_they_are() -> None:
+    plain = [Notification(id=i, originator_id=uuid4(), originator_version=1, topic="t",
+                          state=b"{}") for i in range(1, 4)]
+    odd = Notification(id=4, originator_id=uuid4(), originator_version=1, topic="t", state=None)
+
+    together = notification_leaves([*plain, odd])
+
+    assert together[:3] == notification_leaves(plain)
+    assert together[3] == event_leaf(odd)
