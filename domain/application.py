@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -18,11 +17,9 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
-    InternalError,
     JSONTranscoder,
     OperationalError,
     PersistenceError,
-    ProgrammingError,
     Recording,
 )
 
@@ -45,7 +42,6 @@ from domain.transcodings import DateAsISO
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
-STARTUP_ATTEMPTS = 5
 
 
 def utc_today() -> date:
@@ -106,19 +102,9 @@ class PortfolioLedger(Application[UUID]):
     ) -> None:
         # Work to do in each write's own transaction, after its events (the views, say).
         self.each_write: EachWrite | None = None
-        for attempt in range(1, STARTUP_ATTEMPTS + 1):
-            try:
-                with store_errors():
-                    super().__init__(with_recorder(env) if env is not None else None)
-                break
-            except (IntegrityError, InternalError, ProgrammingError):
-                # Processes starting together race to create the same tables and functions;
-                # the loser sees them half made. They are there a moment later.
-                if attempt == STARTUP_ATTEMPTS:
-                    raise
-                if hasattr(self, "factory"):
-                    self.factory.close()
-                time.sleep(0.1 * attempt)
+        with store_errors():
+            # The store's tables are created under the ledger's schema lock (domain.store).
+            super().__init__(with_recorder(env) if env is not None else None)
         self.today = today
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

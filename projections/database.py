@@ -14,10 +14,12 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.postgres import PostgresFactory
 from psycopg import pq
 
 from domain.application import store_errors
 from domain.errors import StoreUnavailable
+from domain.store import SCHEMA_LOCK
 
 Row = dict[str, Any]
 READ_ATTEMPTS = 10
@@ -25,7 +27,6 @@ READ_RETRY_WAIT = 0.2
 PARAM = re.compile(r"\?")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SQLITE_VALUES = 900  # values per multi-row INSERT on SQLite, well below its limit
-SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
 
 
 def instant(value: datetime) -> str:
@@ -55,9 +56,12 @@ def parse_instant(text: str) -> datetime:
 class Sql:
     """A cursor inside one transaction; statements use `?` placeholders on both stores."""
 
-    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"]) -> None:
+    def __init__(
+        self, cursor: Any, dialect: Literal["sqlite", "postgresql"], schema_lock: str
+    ) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        self._schema_lock = schema_lock
         self._schema_locked = False
 
     @property
@@ -117,10 +121,14 @@ class Sql:
         return None if row is None else next(iter(dict(row).values()))
 
     def ddl(self, statement: str) -> None:
-        """Run a schema statement, with `BYTES` meaning each store's binary type."""
-        if self.dialect == "postgresql" and not self._schema_locked:
-            # Processes starting together would collide creating the same table "if not exists".
-            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        """Run a schema statement, with `BYTES` meaning each store's binary type.
+
+        The transaction's first one takes the ledger's schema lock, held until it ends, so
+        processes starting together change the schema one at a time: begin a transaction
+        with its schema statements, before it reads anything.
+        """
+        if not self._schema_locked:
+            self.execute(self._schema_lock)
             self._schema_locked = True
         binary = "BYTEA" if self.dialect == "postgresql" else "BLOB"
         self.cursor.execute(statement.replace("BYTES", binary))
@@ -134,10 +142,18 @@ class Database:
         factory: Any = app.factory
         self.datastore = factory.datastore
         self.dialect: Literal["sqlite", "postgresql"] = (
-            "postgresql" if type(factory).__module__.endswith("postgres") else "sqlite"
+            "postgresql" if isinstance(factory, PostgresFactory) else "sqlite"
         )
         with store_errors():
             self.tracking = factory.tracking_recorder()
+        # PostgreSQL: the advisory lock the store's own tables were made under. SQLite: its
+        # write lock, taken by a write before anything is read (a read first would leave the
+        # transaction unable to write once another process has written, without waiting).
+        self.schema_lock = (
+            f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"
+            if self.dialect == "postgresql"
+            else f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE 0"
+        )
 
     @property
     def events_table(self) -> str:
@@ -146,18 +162,18 @@ class Database:
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Sql]:
         with store_errors(), self.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
 
     @contextmanager
     def savepoint(self, cursor: Any) -> Iterator[Sql]:
         """Work inside a transaction someone else opened, undone alone if it fails."""
         if self.dialect == "postgresql":
             with cursor.connection.transaction(savepoint_name="views"):
-                yield Sql(cursor, self.dialect)
+                yield Sql(cursor, self.dialect, self.schema_lock)
             return
         cursor.execute("SAVEPOINT views")
         try:
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
         except BaseException:
             cursor.execute("ROLLBACK TO SAVEPOINT views")
             cursor.execute("RELEASE SAVEPOINT views")
@@ -177,7 +193,7 @@ class Database:
             self.datastore.get_connection() as connection,
             connection.cursor() as cursor,
         ):
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.reading() as sql:
