@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -19,11 +18,9 @@ from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
     InterfaceError,
-    InternalError,
     JSONTranscoder,
     OperationalError,
     PersistenceError,
-    ProgrammingError,
     Recording,
 )
 from eventsourcing.utils import Environment, TopicError
@@ -48,7 +45,6 @@ from domain.transcodings import DateAsISO
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
-STARTUP_ATTEMPTS = 5
 # What decoding or applying a stored event raises when the store holds what the ledger never
 # wrote there (text for bytes, a topic that names no event, a version out of sequence).
 UNREADABLE = (EventSourcingError, TopicError, ValueError, TypeError, KeyError, AttributeError)
@@ -116,19 +112,9 @@ class PortfolioLedger(Application[UUID]):
         # Which of an aggregate's stored events cannot be read, when a load fails on one (the
         # ledger service knows the store's positions).
         self.find_unreadable: FindUnreadable | None = None
-        for attempt in range(1, STARTUP_ATTEMPTS + 1):
-            try:
-                with store_errors():
-                    super().__init__(with_recorder(env) if env is not None else None)
-                break
-            except (IntegrityError, InternalError, ProgrammingError):
-                # Processes starting together race to create the same tables and functions;
-                # the loser sees them half made. They are there a moment later.
-                if attempt == STARTUP_ATTEMPTS:
-                    raise
-                if hasattr(self, "factory"):
-                    self.factory.close()
-                time.sleep(0.1 * attempt)
+        with store_errors():
+            # The store's tables are created under the ledger's schema lock (domain.store).
+            super().__init__(with_recorder(env) if env is not None else None)
         self.today = today
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:

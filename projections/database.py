@@ -16,10 +16,12 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.postgres import PostgresFactory
 from psycopg import pq
 
 from domain.application import store_errors
 from domain.errors import StoreUnavailable
+from domain.store import SCHEMA_LOCK
 
 Row = dict[str, Any]
 READ_ATTEMPTS = 10
@@ -28,7 +30,6 @@ PARAM = re.compile(r"\?")
 HEX_ID = re.compile(r"[0-9a-f]{32}")  # an originator id as SQLite keeps it (`UUID.hex`)
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SQLITE_VALUES = 900  # values per multi-row INSERT on SQLite, well below its limit
-SCHEMA_LOCK = 7_362_545_026  # an advisory lock key of the ledger's own
 
 
 def instant(value: datetime) -> str:
@@ -58,9 +59,12 @@ def parse_instant(text: str) -> datetime:
 class Sql:
     """A cursor inside one transaction; statements use `?` placeholders on both stores."""
 
-    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"]) -> None:
+    def __init__(
+        self, cursor: Any, dialect: Literal["sqlite", "postgresql"], schema_lock: str
+    ) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        self._schema_lock = schema_lock
         self._schema_locked = False
 
     @property
@@ -120,10 +124,14 @@ class Sql:
         return None if row is None else next(iter(dict(row).values()))
 
     def ddl(self, statement: str) -> None:
-        """Run a schema statement, with `BYTES` meaning each store's binary type."""
-        if self.dialect == "postgresql" and not self._schema_locked:
-            # Processes starting together would collide creating the same table "if not exists".
-            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        """Run a schema statement, with `BYTES` meaning each store's binary type.
+
+        The transaction's first one takes the ledger's schema lock, held until it ends, so
+        processes starting together change the schema one at a time: begin a transaction
+        with its schema statements, before it reads anything.
+        """
+        if not self._schema_locked:
+            self.execute(self._schema_lock)
             self._schema_locked = True
         binary = "BYTEA" if self.dialect == "postgresql" else "BLOB"
         self.cursor.execute(statement.replace("BYTES", binary))
@@ -137,10 +145,18 @@ class Database:
         factory: Any = app.factory
         self.datastore = factory.datastore
         self.dialect: Literal["sqlite", "postgresql"] = (
-            "postgresql" if type(factory).__module__.endswith("postgres") else "sqlite"
+            "postgresql" if isinstance(factory, PostgresFactory) else "sqlite"
         )
         with store_errors():
             self.tracking = factory.tracking_recorder()
+        # PostgreSQL: the advisory lock the store's own tables were made under. SQLite: its
+        # write lock, taken by a write before anything is read (a read first would leave the
+        # transaction unable to write once another process has written, without waiting).
+        self.schema_lock = (
+            f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"
+            if self.dialect == "postgresql"
+            else f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE 0"
+        )
 
     @property
     def events_table(self) -> str:
@@ -149,18 +165,18 @@ class Database:
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Sql]:
         with store_errors(), self.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
 
     @contextmanager
     def savepoint(self, cursor: Any) -> Iterator[Sql]:
         """Work inside a transaction someone else opened, undone alone if it fails."""
         if self.dialect == "postgresql":
             with cursor.connection.transaction(savepoint_name="views"):
-                yield Sql(cursor, self.dialect)
+                yield Sql(cursor, self.dialect, self.schema_lock)
             return
         cursor.execute("SAVEPOINT views")
         try:
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
         except BaseException:
             cursor.execute("ROLLBACK TO SAVEPOINT views")
             cursor.execute("RELEASE SAVEPOINT views")
@@ -180,7 +196,7 @@ class Database:
             self.datastore.get_connection() as connection,
             connection.cursor() as cursor,
         ):
-            yield Sql(cursor, self.dialect)
+            yield Sql(cursor, self.dialect, self.schema_lock)
 
     def answers_within(self, seconds: float) -> None:
         """Raise StoreUnavailable unless the store hands out a working connection within
