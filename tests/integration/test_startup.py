@@ -16,7 +16,7 @@ import pytest
 from api.idempotency import IdempotencyStore
 from api.settings import Settings
 from api.tokens import TokenStore
-from api.web.session import SessionKey
+from api.web.session import SessionStore
 from domain.store import SCHEMA_LOCK
 from projections.service import LedgerService
 
@@ -29,7 +29,7 @@ class StartedProcess:
 
     service: LedgerService
     tokens: TokenStore
-    sessions: SessionKey
+    sessions: SessionStore
 
 
 def start_process(url: str) -> StartedProcess:
@@ -38,7 +38,7 @@ def start_process(url: str) -> StartedProcess:
     try:
         tokens = TokenStore(service.database)
         IdempotencyStore(service.database)
-        return StartedProcess(service, tokens, SessionKey(service.database))
+        return StartedProcess(service, tokens, SessionStore(service.database))
     except BaseException:
         service.close()
         raise
@@ -72,14 +72,16 @@ def test_twenty_processes_starting_together_on_a_fresh_store_all_start(
         for future in [pool.submit(open_process) for _ in range(PROCESSES)]:
             future.result(timeout=240)
 
-    # Then every one started, and they share one ledger, one set of tokens and one session key
+    # Then every one started, and they share one ledger, one set of tokens and one set of sessions
     assert len(started) == PROCESSES
     first = started[0]
     first.service.app.create_portfolio(name="Shared", budget=Decimal("1"), actor="board")
     secret = first.tokens.create("ops", "admin")
     assert [p.service.catch_up() for p in started] == [1] * PROCESSES
     assert all(p.tokens.authenticate(secret) is not None for p in started)
-    assert len({p.sessions.sign(b"signed in") for p in started}) == 1
+    signed_in = first.sessions.start(secret)
+    assert signed_in is not None
+    assert all(p.sessions.find(signed_in.cookie) is not None for p in started)
 
 
 def waiting_for_schema_lock(admin: psycopg.Connection[tuple[int]]) -> int:
