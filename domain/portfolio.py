@@ -121,15 +121,19 @@ class Portfolio(Aggregate):
         reporting_cadence_days: int = 45,
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
+        portfolio_id: UUID | None = None,
     ) -> Portfolio:
-        """Check a new portfolio's terms, then create it."""
+        """Check a new portfolio's terms, then create it (under `portfolio_id`, if given: a batch
+        of commands names a portfolio it opens before it is recorded)."""
         checked_name = text(name, "name", required=True, max_length=200)
         currency = (currency or "").strip().upper()
         if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
             raise InvalidInput("currency", "must be a three-letter ISO 4217 code")
         if not 1 <= reporting_cadence_days <= 366:
             raise InvalidInput("reporting_cadence_days", "must be between 1 and 366")
-        return cls(
+        return cls._create(
+            cls.PortfolioCreated,
+            id=portfolio_id,
             name=checked_name or "",
             currency=currency,
             budget=money(budget, "budget", positive=True),
