@@ -24,8 +24,9 @@ class Batch:
 
     An `apply` is all or nothing: when a command is refused (CommandRefused names it), the
     batch stands as it did before the group. Between writes it keeps every portfolio and the
-    `hold_projects` projects it used last; a project let go is read again when a command names
-    it. A dry run checks every command as a real batch would, and records nothing.
+    last `hold_projects` projects it took in hand; a project let go is read again when a
+    command names it. A dry run checks every command as a real batch would, and records
+    nothing.
     """
 
     def __init__(
@@ -128,7 +129,7 @@ class Batch:
         return cast(Held, rebuilt)
 
     def _let_go_of_projects(self, changed: set[UUID]) -> None:
-        """Keep the portfolios and the `hold_projects` projects used last."""
+        """Keep the portfolios and the last `hold_projects` projects taken in hand."""
         held = self.work.held
         projects = [ident for ident, aggregate in held.items() if isinstance(aggregate, Project)]
         for ident in projects[: max(0, len(projects) - self.hold_projects)]:

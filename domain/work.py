@@ -52,7 +52,7 @@ class Work:
     def __init__(self, reads: Reads, today: date) -> None:
         self.reads = reads
         self.today = today
-        self.held: dict[UUID, Held] = {}  # in the order they were last used
+        self.held: dict[UUID, Held] = {}  # in the order they came into hand
         self.opened: set[UUID] = set()  # portfolios opened here: none of their projects is
         self.proposed: set[UUID] = set()  # recorded but these, proposed here
         # While a batch applies a group: each aggregate it touched, with how many events it
@@ -179,10 +179,9 @@ class Work:
         self.proposed.discard(ident)
 
     def _get(self, cls: type[H], ident: UUID, missing: Callable[[UUID], Exception]) -> H:
-        found = self.held.pop(ident, None)
+        found = self.held.get(ident)
         if found is None:
             return self._hold(self.load(cls, ident))
-        self.held[ident] = found  # the most recently used, last
         if not isinstance(found, cls):
             raise missing(ident)
         if self.touches is not None and ident not in self.touches:
