@@ -1,8 +1,9 @@
 """A deterministic demo ledger: portfolios, projects, a year of reports and board decisions.
 
-`demo_commands` writes the story as plain commands (the same seed gives the same story);
-`build_demo` records them through the domain's own methods in chunked writes. Both scale:
-more portfolios, more projects per portfolio, more months give a bigger ledger of the same shape.
+`demo_commands` writes the story as the board's commands (the same seed gives the same story,
+ids and all); `build_demo` records them through the ledger's batch, in chunked writes. Both
+scale: more portfolios, more projects per portfolio, more months give a bigger ledger of the
+same shape.
 """
 
 from __future__ import annotations
@@ -12,18 +13,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from uuid import UUID, uuid5
 
-from api.importing.bulk import CHUNK_EVENTS, Batch, draft_decision
+from api.importing import CHUNK_EVENTS
 from api.tokens import Role, TokenExists, TokenStore
+from domain.commands import (
+    Command,
+    CompleteProject,
+    Decide,
+    OpenPortfolio,
+    ProposeProject,
+    ReportStatus,
+)
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind, Status
-from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.service import LedgerService
 
 DEMO_SEED = 2026
 CENT = Decimal("0.01")
+# The demo's portfolios have the same ids in every ledger it is built in, as its story is.
+DEMO_IDS = UUID("5e8d1c27-6f4b-5a0e-9d3c-2b7a41c0de26")
 
 
 @dataclass(frozen=True)
@@ -134,55 +144,6 @@ SUMMARIES = {
 }
 
 
-# Commands: the story, in the order the ledger records it.
-
-
-@dataclass(frozen=True)
-class OpenPortfolio:
-    name: str
-    budget: Decimal
-    objectives: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ProposeProject:
-    portfolio: str
-    code: str
-    name: str
-    sponsor: str
-    manager: str
-    requested_budget: Decimal
-    planned_start: date
-    planned_finish: date
-    objectives: list[str]
-
-
-@dataclass(frozen=True)
-class FileReport:
-    code: str
-    report: StatusReport
-
-
-@dataclass(frozen=True)
-class Decide:
-    portfolio: str
-    code: str
-    kind: DecisionKind
-    rationale: str
-    decided_on: date
-    meeting: str
-    amount: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class CompleteProject:
-    code: str
-    summary: str
-
-
-Command = OpenPortfolio | ProposeProject | FileReport | Decide | CompleteProject
-
-
 def month_start(day: date, months: int) -> date:
     """The first day of the month `months` after `day`'s month (negative: before)."""
     index = day.year * 12 + day.month - 1 + months
@@ -197,7 +158,7 @@ def rating(index: float) -> Rating:
 class Story:
     """One project's plan and how far it has got."""
 
-    portfolio: str
+    portfolio_id: UUID
     code: str
     profile: str
     requested: Decimal
@@ -212,21 +173,26 @@ class Story:
     paused_at: int | None = None
     last_overall: Rating = Rating.GREEN
 
+    @property
+    def project_id(self) -> UUID:
+        return Project.create_id(self.portfolio_id, self.code)
+
 
 class DemoStory:
     """The whole demo as commands, month by month, from a seed."""
 
-    def __init__(self, today: date, *, portfolios: int = 4, projects: int = 12, months: int = 12,
-                 seed: int = DEMO_SEED) -> None:
+    def __init__(self, today: date, *, actor: str, portfolios: int = 4, projects: int = 12,
+                 months: int = 12, seed: int = DEMO_SEED) -> None:
         self.rng = random.Random(seed)
+        self.actor = actor
         self.first = month_start(today, -months)
         self.months = months
-        self.portfolios: list[tuple[Theme, str, str]] = []
+        self.portfolios: list[tuple[Theme, str, str, UUID]] = []
         for index in range(portfolios):
             theme, edition = THEMES[index % len(THEMES)], index // len(THEMES) + 1
             name = theme.name if edition == 1 else f"{theme.name} {edition}"
             prefix = theme.prefix if edition == 1 else f"{theme.prefix}{edition}"
-            self.portfolios.append((theme, name, prefix))
+            self.portfolios.append((theme, name, prefix, uuid5(DEMO_IDS, f"{seed}/{name}")))
         self.projects_per_portfolio = projects
 
     def pick(self, options: tuple[str, ...]) -> str:
@@ -235,16 +201,18 @@ class DemoStory:
     def commands(self) -> Iterator[Command]:
         stories: list[Story] = []
         proposals: list[ProposeProject] = []
-        for theme, name, prefix in self.portfolios:
-            own = [self.plan(theme, name, prefix, index, proposals)
+        for theme, name, prefix, portfolio_id in self.portfolios:
+            own = [self.plan(theme, portfolio_id, prefix, index, proposals)
                    for index in range(self.projects_per_portfolio)]
             stories.extend(own)
             budget = sum((story.requested for story in own), Decimal(0)) * Decimal("1.1")
             yield OpenPortfolio(
                 name=name,
                 budget=(budget / 100_000).to_integral_value() * 100_000 + 100_000,
-                objectives=[{"key": key, "title": title, "weight": weight}
-                            for key, title, weight in theme.objectives],
+                objectives=tuple({"key": key, "title": title, "weight": weight}
+                                 for key, title, weight in theme.objectives),
+                actor=self.actor,
+                portfolio_id=portfolio_id,
             )
         for month in range(self.months):
             start = month_start(self.first, month)
@@ -256,7 +224,7 @@ class DemoStory:
             for story in stories:
                 yield from self.report(story, month, end)
 
-    def plan(self, theme: Theme, portfolio: str, prefix: str, index: int,
+    def plan(self, theme: Theme, portfolio_id: UUID, prefix: str, index: int,
              proposals: list[ProposeProject]) -> Story:
         profile = PROFILES[index % len(PROFILES)]
         requested = Decimal(self.rng.randrange(8, 120) * 50_000)
@@ -268,14 +236,14 @@ class DemoStory:
         duration = self.rng.randint(6, 9) if profile == "completing" else self.rng.randint(12, 24)
         staged = profile in ("healthy", "slipping") and duration >= 12
         first_funding = requested * Decimal("0.6") if staged else requested
-        story = Story(portfolio, f"{prefix}-{101 + index}", profile, requested, duration, proposed,
-                      first_funding)
+        story = Story(portfolio_id, f"{prefix}-{101 + index}", profile, requested, duration,
+                      proposed, first_funding)
         title = theme.projects[index % len(theme.projects)]
         phase = index // len(theme.projects)
         start = month_start(self.first, proposed)
         keys = [key for key, _, _ in theme.objectives]
         proposals.append(ProposeProject(
-            portfolio=portfolio,
+            portfolio_id=portfolio_id,
             code=story.code,
             name=title if phase == 0 else f"{title}, phase {phase + 1}",
             sponsor=self.pick(SPONSORS),
@@ -283,14 +251,18 @@ class DemoStory:
             requested_budget=requested,
             planned_start=start,
             planned_finish=month_start(start, duration) - timedelta(days=1),
-            objectives=self.rng.sample(keys, self.rng.randint(1, 2)),
+            objectives=tuple(self.rng.sample(keys, self.rng.randint(1, 2))),
+            actor=self.actor,
         ))
         return story
 
     def decide(self, story: Story, month: int, day: date, meeting: str) -> Iterator[Decide]:
         def decision(kind: DecisionKind, reasons: str, amount: Decimal | None = None) -> Decide:
-            return Decide(story.portfolio, story.code, kind, self.pick(RATIONALES[reasons]), day,
-                          meeting, amount)
+            # The evidence is the project's health on the meeting's day: the board then had
+            # that month's reports in front of it.
+            return Decide(story.portfolio_id, story.project_id, kind,
+                          self.pick(RATIONALES[reasons]), self.actor, amount=amount,
+                          decided_on=day, meeting=meeting, evidence_on=day)
 
         if story.status is Status.PROPOSED and month == story.proposed:
             if story.profile not in ("rejected", "pending"):
@@ -338,7 +310,7 @@ class DemoStory:
         worst = max((schedule, cost), key=[Rating.GREEN, Rating.AMBER, Rating.RED].index)
         story.last_overall = worst
         troubled = story.profile in ("recovering", "failing")
-        yield FileReport(story.code, StatusReport(
+        yield ReportStatus(story.project_id, StatusReport(
             period_end=period_end,
             schedule=schedule,
             cost=cost,
@@ -352,11 +324,12 @@ class DemoStory:
             actual_cost=actual.quantize(CENT, ROUND_HALF_EVEN),
             summary=("Work paused by the board; a core team is preparing the recovery plan."
                      if story.status is Status.PAUSED else self.pick(SUMMARIES[worst])),
-        ))
+        ), self.actor)
         if done:
             story.status = Status.COMPLETED
-            yield CompleteProject(story.code, "Delivered and handed over to service operations; "
-                                  "benefits tracking moves to business as usual.")
+            yield CompleteProject(story.project_id, "Delivered and handed over to service "
+                                  "operations; benefits tracking moves to business as usual.",
+                                  self.actor)
 
     def drift(self, story: Story) -> None:
         """Performance indices move month by month, as the project's story says."""
@@ -378,10 +351,10 @@ def as_index(simulated: float) -> Decimal:
     return Decimal(f"{simulated:.4f}")
 
 
-def demo_commands(today: date, *, portfolios: int = 4, projects: int = 12, months: int = 12,
-                  seed: int = DEMO_SEED) -> Iterator[Command]:
+def demo_commands(today: date, *, actor: str, portfolios: int = 4, projects: int = 12,
+                  months: int = 12, seed: int = DEMO_SEED) -> Iterator[Command]:
     """The demo's story as commands, oldest first; dates end with the month before `today`."""
-    return DemoStory(today, portfolios=portfolios, projects=projects, months=months,
+    return DemoStory(today, actor=actor, portfolios=portfolios, projects=projects, months=months,
                      seed=seed).commands()
 
 
@@ -402,62 +375,18 @@ class DemoSummary:
                 f"{self.reports:,} status reports, {self.decisions:,} decisions, "
                 f"{self.completions:,} completions ({self.events:,} events)")
 
-
-class DemoWriter:
-    """Applies demo commands to aggregates in memory and saves them in chunks."""
-
-    def __init__(self, service: LedgerService, actor: str, today: date,
-                 chunk_events: int = CHUNK_EVENTS) -> None:
-        self.actor = actor
-        self.today = today
-        self.batch = Batch(service.app, chunk_events)
-        self.portfolios: dict[str, Portfolio] = {}
-        self.projects: dict[str, Project] = {}
-        self.summary = DemoSummary(built=True)
-        self.meeting: str | None = None
-
-    def apply(self, command: Command) -> None:
-        if isinstance(command, OpenPortfolio):
-            portfolio = Portfolio.open(name=command.name, budget=command.budget,
-                                       objectives=command.objectives, actor=self.actor)
-            self.portfolios[command.name] = portfolio
-            self.batch.open(portfolio)
-            self.summary.portfolios += 1
-        elif isinstance(command, ProposeProject):
-            owner = self.portfolios[command.portfolio]
-            terms = {k: v for k, v in vars(command).items() if k != "portfolio"}
-            project = Project.propose(portfolio_id=owner.id, actor=self.actor,
-                                      known_objectives=owner.objective_keys(), **terms)
-            self.projects[command.code] = project
-            self.batch.add(project)
-            self.summary.projects += 1
-        elif isinstance(command, FileReport):
-            project = self.projects[command.code]
-            project.report_status(command.report, self.today, self.actor)
-            self.batch.add(project)
-            self.summary.reports += 1
-        elif isinstance(command, Decide):
-            if command.meeting != self.meeting:
-                # One meeting per write at most, so the decision log reads in meeting order.
-                self.batch.flush()
-                self.meeting = command.meeting
-            owner, project = self.portfolios[command.portfolio], self.projects[command.code]
-            draft_decision(owner, project, command.kind, amount=command.amount,
-                           rationale=command.rationale, actor=self.actor,
-                           decided_on=command.decided_on, today=self.today,
-                           meeting=command.meeting).record(owner)
-            self.batch.add(project, owner)
-            self.summary.decisions += 1
-        else:
-            project = self.projects[command.code]
-            project.complete(command.summary, self.actor)
-            self.batch.add(project)
-            self.summary.completions += 1
-
-    def finish(self) -> DemoSummary:
-        self.batch.flush()
-        self.summary.events = self.batch.events
-        return self.summary
+    def count(self, command: Command) -> None:
+        match command:
+            case OpenPortfolio():
+                self.portfolios += 1
+            case ProposeProject():
+                self.projects += 1
+            case ReportStatus():
+                self.reports += 1
+            case Decide():
+                self.decisions += 1
+            case CompleteProject():
+                self.completions += 1
 
 
 def demo_present(service: LedgerService, name: str = THEMES[0].name) -> bool:
@@ -479,11 +408,20 @@ def build_demo(service: LedgerService, actor: str, today: date, *, portfolios: i
     service.catch_up()
     if demo_present(service):
         return DemoSummary()
-    writer = DemoWriter(service, actor, today, chunk_events)
-    for command in demo_commands(today, portfolios=portfolios, projects=projects, months=months,
-                                 seed=seed):
-        writer.apply(command)
-    return writer.finish()
+    summary = DemoSummary(built=True)
+    batch = service.app.batch(write_every=chunk_events, hold_projects=portfolios * projects)
+    meeting: str | None = None
+    for command in demo_commands(today, actor=actor, portfolios=portfolios, projects=projects,
+                                 months=months, seed=seed):
+        if isinstance(command, Decide) and command.meeting != meeting:
+            # One meeting per write at most, so the decision log reads in meeting order.
+            batch.write()
+            meeting = command.meeting
+        batch.apply([command])
+        summary.count(command)
+    batch.write()
+    summary.events = batch.events
+    return summary
 
 
 def demo_tokens(tokens: TokenStore) -> list[tuple[Role, str, str]]:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from bench.context import Context
-from bench.generate import Generator
 from bench.harness import Result, Sample, Target, interleave
 from domain.application import PortfolioLedger
+from domain.commands import Decide, OpenPortfolio, ProposeProject
 from domain.lifecycle import DecisionKind
 from domain.portfolio import Portfolio
 from domain.project import Project
@@ -24,48 +24,40 @@ DAY = date(2014, 1, 10)
 def portfolio_with(ledger: PortfolioLedger, decisions: int) -> UUID:
     """A portfolio whose board took `decisions` decisions: each project funded once, then
     paused and resumed in turn, with every project event saved beside its decision."""
-    writer = Generator(ledger, batch=1000)
     interval = ledger.snapshotting_intervals[Portfolio]
     projects_count = max(1, min(decisions, 10 + decisions // 10))
-    portfolio = Portfolio.open(name=f"Board of {decisions}", budget=Decimal("1e12"),
-                               actor=BOARD)
-    writer.record(portfolio)
+    batch = ledger.batch(write_every=1000, hold_projects=projects_count)
+    opening = OpenPortfolio(name=f"Board of {decisions}", budget=Decimal("1e12"), actor=BOARD)
+    portfolio_id = opening.portfolio_id
+    batch.apply([opening])
     projects = []
     for index in range(projects_count):
-        project = Project.propose(portfolio_id=portfolio.id, name=f"Project {index}",
-                                  code=f"P{index}", requested_budget=Decimal("100000.00"),
-                                  actor="manager:bench")
-        writer.record(project)
-        projects.append(project)
+        batch.apply([ProposeProject(portfolio_id=portfolio_id, name=f"Project {index}",
+                                    code=f"P{index}", requested_budget=Decimal("100000.00"),
+                                    actor="manager:bench")])
+        projects.append(Project.create_id(portfolio_id, f"P{index}"))
+    active: set[UUID] = set()
     for index in range(decisions):
-        project = projects[index % projects_count]
+        project_id = projects[index % projects_count]
         if index < projects_count:
             kind, amount = DecisionKind.FUND, Decimal("100000.00")
         else:
-            kind = DecisionKind.PAUSE if project.status.value == "active" else DecisionKind.RESUME
+            kind = DecisionKind.PAUSE if project_id in active else DecisionKind.RESUME
             amount = None
-        decide(writer, portfolio, project, kind, amount)
+        batch.apply([Decide(portfolio_id, project_id, kind,
+                            "Benchmark review: the board's regular decision.", BOARD,
+                            amount=amount, decided_on=DAY, meeting="Investment review board",
+                            evidence_on=DAY)])
+        if kind is DecisionKind.PAUSE:
+            active.discard(project_id)
+        else:  # funded or resumed
+            active.add(project_id)
         if index >= decisions - 2 * interval:
             # The last ones one save each, as the board takes them: a bulk save snapshots
             # where it ends, single saves where the version passes a multiple of the interval.
-            writer.flush()
-    writer.flush()
-    return portfolio.id
-
-
-def decide(writer: Generator, portfolio: Portfolio, project: Project, kind: DecisionKind,
-           amount: Decimal | None) -> None:
-    decision_id = UUID(int=writer.rng.getrandbits(128), version=4)
-    before = project.status
-    evidence = {"project_version": project.version, "status": before.value,
-                "health": project.health(portfolio.reporting_cadence_days, DAY).as_evidence()}
-    after = project.apply_decision(kind, amount, decision_id, BOARD)
-    portfolio.record_decision(kind, amount, decision_id=decision_id, project_id=project.id,
-                              rationale="Benchmark review: the board's regular decision.",
-                              decided_on=DAY, meeting="Investment review board", actor=BOARD,
-                              status_before=before.value, status_after=after.value,
-                              evidence=evidence)
-    writer.record(portfolio, project)
+            batch.write()
+    batch.write()
+    return portfolio_id
 
 
 def seconds_per_load(ledger: PortfolioLedger, portfolio_id: UUID, loads: int,

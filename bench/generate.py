@@ -1,4 +1,5 @@
-"""A seeded board history shaped like the real dataset, written fast in save_all batches.
+"""A seeded board history shaped like the real dataset, recorded as the board's commands in
+batches of the ledger's own (`PortfolioLedger.batch`), 1000 events a write.
 
 Each dataset project is proposed into its agency's portfolio, funded (or not) at the first
 board meeting, then files a status report every month while it is delivered; the board meets
@@ -19,23 +20,29 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from bench.dataset import DatasetProject, load
 from domain.application import PortfolioLedger
-from domain.health import Rating, StatusReport
-from domain.lifecycle import DecisionKind, Status
-from domain.portfolio import Portfolio
+from domain.commands import (
+    Command,
+    CompleteProject,
+    Decide,
+    OpenPortfolio,
+    ProposeProject,
+    ReportStatus,
+)
+from domain.health import Rating, StatusReport, assess_health
+from domain.lifecycle import TRANSITIONS, DecisionKind, Status
 from domain.project import Project
 
 START = date(2013, 1, 31)
 BOARD = ("board:chair", "board:cfo", "board:cio")
 CENT = Decimal("0.01")
 MIN_FUNDING = Decimal("10000.00")
-OBJECTIVES = [
+CADENCE = 45  # every generated portfolio's reporting cadence, in days
+OBJECTIVES = (
     {"key": "mission", "title": "Mission delivery", "weight": Decimal("0.6")},
     {"key": "efficiency", "title": "Cost to serve", "weight": Decimal("0.4")},
-]
+)
 STEPS = (Rating.GREEN, Rating.AMBER, Rating.RED)
 SUMMARIES = (
     "On track against the baseline; no new risks this period.",
@@ -68,14 +75,18 @@ def rating_of(share: float) -> Rating:
 class Delivery:
     """What the generator remembers of a project between months."""
 
-    project: Project
-    portfolio: Portfolio
+    project_id: UUID
+    portfolio_id: UUID
+    manager: str
     row: DatasetProject
     schedule: Rating
     cost: Rating
     cpi: float
     spi: float
     months: int = 0
+    status: Status = Status.PROPOSED
+    funded: Decimal = Decimal("0.00")
+    report: StatusReport | None = None
 
 
 @dataclass
@@ -90,19 +101,17 @@ class Built:
 
 
 class Generator:
-    """Writes a realistic history through the domain's own methods, `batch` events a save."""
+    """Records a realistic history as the board's commands, `batch` events a write."""
 
-    def __init__(self, ledger: PortfolioLedger, seed: int = 2013, batch: int = 1000) -> None:
-        self.ledger = ledger
+    def __init__(self, ledger: PortfolioLedger, seed: int = 2013, batch: int = 1000,
+                 hold_projects: int = 100_000) -> None:
         self.rng = random.Random(seed)
-        self.batch = batch
-        self.pending: list[Any] = []
-        self.touched: dict[UUID, Aggregate] = {}
-        self.saved = 0
+        self.batch = ledger.batch(write_every=batch, hold_projects=hold_projects)
+        self.available: dict[UUID, Decimal] = {}
 
     @property
     def recorded(self) -> int:
-        return self.saved + len(self.pending)
+        return self.batch.events + self.batch.pending
 
     def build(self, events: int, *, months: int | None = None, projects: int | None = None,
               portfolio: str | None = None,
@@ -118,17 +127,18 @@ class Generator:
             for delivery in deliveries:
                 if self.recorded >= events:
                     break
-                if delivery.project.status.is_delivering and self.rng.random() < 0.97:
-                    self._report(delivery, period_end, meeting)
+                if delivery.status.is_delivering and self.rng.random() < 0.97:
+                    self._report(delivery, period_end)
             if month % 3 == 0:
                 self._board_meeting(deliveries, meeting, events, first=month == 0)
             month += 1
             if progress is not None:
                 progress(self.recorded, events)
         self.flush()
-        built = Built(events=self.saved, months=month, last_period_end=month_end(month - 1))
-        built.portfolios = list(dict.fromkeys(d.portfolio.id for d in deliveries))
-        built.projects = {d.project.id: (d.portfolio.id, d.project.status) for d in deliveries}
+        built = Built(events=self.batch.events, months=month,
+                      last_period_end=month_end(month - 1))
+        built.portfolios = list(dict.fromkeys(d.portfolio_id for d in deliveries))
+        built.projects = {d.project_id: (d.portfolio_id, d.status) for d in deliveries}
         return built
 
     # The plan
@@ -145,12 +155,14 @@ class Generator:
         for row, copy in rows:
             key = name or (row.agency if copy == 0 else f"{row.agency} #{copy + 1}")
             budgets[key] = budgets.get(key, Decimal(0)) + 2 * max(row.planned_cost, MIN_FUNDING)
-        portfolios: dict[str, Portfolio] = {}
+        portfolios: dict[str, UUID] = {}
         for key, budget in budgets.items():
-            portfolios[key] = Portfolio.open(
-                name=key, budget=(budget + 1_000_000).quantize(CENT), reporting_cadence_days=45,
-                objectives=OBJECTIVES, actor=BOARD[0])
-            self.record(portfolios[key])
+            opening = OpenPortfolio(
+                name=key, budget=(budget + 1_000_000).quantize(CENT),
+                reporting_cadence_days=CADENCE, objectives=OBJECTIVES, actor=BOARD[0])
+            self.record(opening)
+            portfolios[key] = opening.portfolio_id
+            self.available[opening.portfolio_id] = opening.budget
         deliveries = []
         for row, copy in rows:
             if self.recorded >= limit:
@@ -158,20 +170,20 @@ class Generator:
             key = name or (row.agency if copy == 0 else f"{row.agency} #{copy + 1}")
             owner = portfolios[key]
             code = row.code if copy == 0 and name is None else f"{row.code}-{copy + 1}"
-            project = Project.propose(
-                portfolio_id=owner.id, name=row.name, requested_budget=row.planned_cost,
-                code=code, sponsor=row.investment[:200], manager=f"manager:{row.agency[:40]}",
+            manager = f"manager:{row.agency[:40]}"
+            self.record(ProposeProject(
+                portfolio_id=owner, name=row.name, requested_budget=row.planned_cost,
+                code=code, sponsor=row.investment[:200], manager=manager,
                 planned_start=row.start,
                 planned_finish=row.start + timedelta(days=row.duration_days),
-                objectives=["mission"], known_objectives=owner.objective_keys(),
-                actor=f"manager:{row.agency[:40]}")
-            self.record(project)
+                objectives=("mission",), actor=manager))
             deliveries.append(Delivery(
-                project, owner, row, rating_of(row.delay_share), rating_of(row.cost_variance_share),
+                Project.create_id(owner, code), owner, manager, row,
+                rating_of(row.delay_share), rating_of(row.cost_variance_share),
                 cpi=1 - row.cost_variance_share / 3, spi=1 - row.delay_share / 3))
         return deliveries
 
-    def _report(self, delivery: Delivery, period_end: date, today: date) -> None:
+    def _report(self, delivery: Delivery, period_end: date) -> None:
         rng = self.rng
         delivery.months += 1
         if rng.random() < 0.15:
@@ -184,7 +196,7 @@ class Generator:
         done = min(1.0, delivery.months * 30 / delivery.row.duration_days)
         planned_value = (planned * Decimal(done)).quantize(CENT)
         earned = (planned_value * Decimal(delivery.spi)).quantize(CENT)
-        report = StatusReport(
+        delivery.report = StatusReport(
             period_end=period_end, schedule=delivery.schedule, cost=delivery.cost,
             scope=Rating.GREEN if rng.random() < 0.9 else Rating.AMBER,
             risk=rng.choice(STEPS[:2]),
@@ -192,8 +204,7 @@ class Generator:
             planned_value=planned_value, earned_value=earned,
             actual_cost=(earned / Decimal(delivery.cpi)).quantize(CENT),
             summary=rng.choice(SUMMARIES))
-        delivery.project.report_status(report, today, delivery.project.proposed_by)
-        self.record(delivery.project)
+        self.record(ReportStatus(delivery.project_id, delivery.report, delivery.manager))
 
     def _drift(self, rating: Rating) -> Rating:
         step = STEPS.index(rating) + self.rng.choice((-1, 1))
@@ -205,10 +216,9 @@ class Generator:
         for delivery in deliveries:
             if self.recorded >= limit:
                 return
-            project = delivery.project
-            status = project.status
+            status = delivery.status
             chance = rng.random()
-            health = project.health(portfolio_cadence(delivery), day).overall
+            health = assess_health(delivery.report, CADENCE, day).overall
             if status is Status.PROPOSED:
                 if chance < (0.9 if first else 0.3):
                     self._decide(delivery, DecisionKind.FUND, self._funding(delivery), day)
@@ -221,8 +231,10 @@ class Generator:
                     amount = (self._funding(delivery) / 10).quantize(CENT)
                     self._decide(delivery, DecisionKind.FUND, max(amount, MIN_FUNDING), day)
                 elif chance > 0.99 and delivery.months * 30 > delivery.row.duration_days:
-                    project.complete("Delivered and handed over to operations.", BOARD[0])
-                    self.record(project)
+                    self.record(CompleteProject(
+                        delivery.project_id, "Delivered and handed over to operations.",
+                        BOARD[0]))
+                    delivery.status = Status.COMPLETED
             elif status is Status.PAUSED:
                 if chance < 0.4:
                     self._decide(delivery, DecisionKind.RESUME, None, day)
@@ -235,48 +247,31 @@ class Generator:
 
     def _decide(self, delivery: Delivery, kind: DecisionKind, amount: Decimal | None,
                 day: date) -> None:
-        """Mirror PortfolioLedger.decide: the same events, with the same evidence."""
-        portfolio, project = delivery.portfolio, delivery.project
-        if amount is not None and amount > portfolio.available:
+        """A decision of the quarterly board, with the evidence it had on the day."""
+        if amount is not None and amount > self.available[delivery.portfolio_id]:
             return
-        actor = self.rng.choice(BOARD)
-        decision_id = UUID(int=self.rng.getrandbits(128), version=4)
-        status_before = project.status
-        evidence = {
-            "project_version": project.version,
-            "status": status_before.value,
-            "health": project.health(portfolio.reporting_cadence_days, day).as_evidence(),
-        }
-        status_after = project.apply_decision(kind, amount, decision_id, actor)
-        portfolio.record_decision(
-            kind, amount, decision_id=decision_id, project_id=project.id,
-            rationale=f"Quarterly review {day.isoformat()}: {REASONS[kind]}.",
-            decided_on=day, meeting=f"Investment review board, {day.isoformat()}",
-            actor=actor, status_before=status_before.value, status_after=status_after.value,
-            evidence=evidence)
-        self.record(portfolio, project)
+        self.record(Decide(
+            delivery.portfolio_id, delivery.project_id, kind,
+            f"Quarterly review {day.isoformat()}: {REASONS[kind]}.", self.rng.choice(BOARD),
+            amount=amount, decided_on=day, meeting=f"Investment review board, {day.isoformat()}",
+            evidence_on=day))
+        delivery.status = TRANSITIONS[kind][1]
+        if kind is DecisionKind.DISCONTINUE:
+            self.available[delivery.portfolio_id] += delivery.funded
+            delivery.funded = Decimal("0.00")
+        elif amount is not None:
+            self.available[delivery.portfolio_id] -= amount
+            delivery.funded += amount
 
     # Writing
 
-    def record(self, *aggregates: Aggregate) -> None:
-        """Queue the aggregates' new events in the order they happened."""
-        for aggregate in aggregates:
-            self.pending.extend(aggregate.collect_events())
-            self.touched[aggregate.id] = aggregate
-        if len(self.pending) >= self.batch:
-            self.flush()
+    def record(self, command: Command) -> None:
+        """Apply one command; the batch writes every `batch` events, in the order they happened."""
+        self.batch.apply([command])
 
     def flush(self) -> None:
-        """One atomic write of the queued events; the aggregates ride along for snapshots."""
-        if self.pending:
-            self.ledger.save_all(*self.pending, *self.touched.values())
-            self.saved += len(self.pending)
-        self.pending.clear()
-        self.touched.clear()
-
-
-def portfolio_cadence(delivery: Delivery) -> int:
-    return int(delivery.portfolio.reporting_cadence_days)
+        """One atomic write of what is pending."""
+        self.batch.write()
 
 
 def generate(ledger: PortfolioLedger, events: int, seed: int = 2013, **plan: Any) -> Built:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,14 +25,21 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, TopicError
 
-from domain.decisions import Terms, take_on_project
+from domain.batch import Batch
+from domain.commands import (
+    Command,
+    CompleteProject,
+    Decide,
+    OpenPortfolio,
+    ProposeProject,
+    ReportStatus,
+)
 from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
     EventUnreadable,
     PortfolioNotFound,
     ProjectNotFound,
-    StaleEvidence,
     StoreUnavailable,
 )
 from domain.health import StatusReport
@@ -41,6 +48,7 @@ from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.store import EachWrite, create_owner_only, with_recorder
 from domain.transcodings import DateAsISO
+from domain.work import Work
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -126,7 +134,7 @@ class PortfolioLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    # Commands
+    # Commands: each one step of domain/work.py, the path a batch's commands take too
 
     def create_portfolio(
         self,
@@ -138,13 +146,15 @@ class PortfolioLedger(Application[UUID]):
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
     ) -> Recorded:
-        portfolio = Portfolio.open(
-            name=name,
-            budget=budget,
-            currency=currency,
-            reporting_cadence_days=reporting_cadence_days,
-            objectives=objectives,
-            actor=actor,
+        portfolio = self._work().open_portfolio(
+            OpenPortfolio(
+                name=name,
+                budget=budget,
+                currency=currency,
+                reporting_cadence_days=reporting_cadence_days,
+                objectives=tuple(objectives or ()),
+                actor=actor,
+            )
         )
         return self._recorded(portfolio, self._save(portfolio))
 
@@ -162,23 +172,23 @@ class PortfolioLedger(Application[UUID]):
         objectives: list[str] | None = None,
         actor: str,
     ) -> Recorded:
-        portfolio = self.portfolio(portfolio_id)
-        project = Project.propose(
-            portfolio_id=portfolio_id,
-            name=name,
-            requested_budget=requested_budget,
-            code=code,
-            sponsor=sponsor,
-            manager=manager,
-            planned_start=planned_start,
-            planned_finish=planned_finish,
-            objectives=objectives,
-            known_objectives=portfolio.objective_keys(),
-            actor=actor,
+        project = self._work().propose_project(
+            ProposeProject(
+                portfolio_id=portfolio_id,
+                name=name,
+                requested_budget=requested_budget,
+                code=code,
+                sponsor=sponsor,
+                manager=manager,
+                planned_start=planned_start,
+                planned_finish=planned_finish,
+                objectives=tuple(objectives or ()),
+                actor=actor,
+            )
         )
         try:
             return self._recorded(project, self._save(project))
-        except ConcurrentWrite:
+        except ConcurrentWrite:  # the same code proposed a moment before
             raise DuplicateCode(project.code or "") from None
 
     def report_status(
@@ -189,17 +199,17 @@ class PortfolioLedger(Application[UUID]):
         actor: str,
         expected_version: int | None = None,
     ) -> Recorded:
-        project = self.project(project_id)
-        check_version(project, expected_version)
-        project.report_status(report, self.today(), actor)
+        project = self._work().report_status(
+            ReportStatus(project_id, report, actor, expected_version=expected_version)
+        )
         return self._recorded(project, self._save(project))
 
     def complete_project(
         self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
     ) -> Recorded:
-        project = self.project(project_id)
-        check_version(project, expected_version)
-        project.complete(summary, actor)
+        project = self._work().complete_project(
+            CompleteProject(project_id, summary, actor, expected_version=expected_version)
+        )
         return self._recorded(project, self._save(project))
 
     def decide(
@@ -216,32 +226,30 @@ class PortfolioLedger(Application[UUID]):
         expected_version: int | None = None,
     ) -> RecordedDecision:
         """Record a board decision on the portfolio and the project in one atomic write."""
-        terms = Terms.checked(
+        command = Decide(
+            portfolio_id,
+            project_id,
             kind,
-            rationale=rationale,
-            today=self.today(),
+            rationale,
+            actor,
             amount=amount,
             decided_on=decided_on,
             meeting=meeting,
+            expected_version=expected_version,
         )
         for _ in range(DECISION_RETRIES):
-            portfolio = self.portfolio(portfolio_id)
-            project = self.project(project_id)
-            check_version(project, expected_version)
-            seen_version = project.version
-            taken = take_on_project(
-                terms, portfolio, project, actor=actor, assessed_on=self.today()
-            )
-            taken.record(portfolio)
+            work = self._work()
+            taken = work.decide(command)
             try:
-                recordings = self._save(portfolio, project)
+                recordings = self._save(work.portfolio(portfolio_id), work.project(project_id))
             except ConcurrentWrite:
                 # Lost a race on the portfolio alone: the project's evidence is unchanged,
                 # so deciding again on fresh portfolio state is the same decision.
-                if self.project(project_id).version != seen_version:
+                if self.project(project_id).version != taken.evidence["project_version"]:
                     raise
                 continue
             event = next(r for r in recordings if r.domain_event.originator_id == portfolio_id)
+            terms = taken.terms
             return RecordedDecision(
                 id=taken.id,
                 portfolio_id=portfolio_id,
@@ -260,6 +268,33 @@ class PortfolioLedger(Application[UUID]):
             )
         raise ConcurrentWrite
 
+    # Batches of commands: an import, the demo
+
+    def record(self, commands: Sequence[Command]) -> int:
+        """Apply the commands in order, by the same steps as the commands above, and record
+        them in one atomic write; how many events. If one is refused (CommandRefused says
+        which, and why), none is recorded."""
+        batch = self.batch()
+        batch.apply(commands)
+        batch.write()
+        return batch.events
+
+    def batch(
+        self, *, write_every: int | None = None, hold_projects: int = 0, dry_run: bool = False
+    ) -> Batch:
+        """A batch for bulk work: groups of commands applied all or nothing, recorded in chunks,
+        each one atomic write (every `write_every` events, or when asked): domain/batch.py."""
+        return Batch(
+            self._work(),
+            lambda aggregates: len(self._save_all(*aggregates)),
+            write_every=write_every,
+            hold_projects=hold_projects,
+            dry_run=dry_run,
+        )
+
+    def _work(self) -> Work:
+        return Work(self, self.today())
+
     # Reads of one aggregate
 
     def portfolio(self, portfolio_id: UUID, version: int | None = None) -> Portfolio:
@@ -268,19 +303,21 @@ class PortfolioLedger(Application[UUID]):
     def project(self, project_id: UUID, version: int | None = None) -> Project:
         return self._get(Project, project_id, version, ProjectNotFound)
 
-    def save_all(self, *items: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:
-        """Save many aggregates' pending events (and events given as they are) in one atomic
-        write, in the order they happened, so each decision's two halves stand side by side."""
-        aggregates = {item.id: item for item in items if isinstance(item, Aggregate)}
-        given = [item for item in items if not isinstance(item, Aggregate)]
-        events = list(
-            heapq.merge(given, *(a.collect_events() for a in aggregates.values()), key=happened)
-        )
+    def is_recorded(self, ident: UUID) -> bool:
+        """Whether any event is recorded under this id."""
+        with store_errors():
+            return bool(self.recorder.select_events(ident, limit=1))
+
+    def _save_all(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
+        """Save many aggregates' pending events in one atomic write, in the order they
+        happened, so each decision's two halves stand side by side."""
+        events = list(heapq.merge(*(a.collect_events() for a in aggregates), key=happened))
         recordings = self._save(*events)
+        by_id = {aggregate.id: aggregate for aggregate in aggregates}
         due = {
             event.originator_id: aggregate
             for event in events
-            if (aggregate := aggregates.get(event.originator_id)) is not None
+            if (aggregate := by_id.get(event.originator_id)) is not None
             and (interval := self.snapshotting_intervals.get(type(aggregate)))
             and event.originator_version % interval == 0
         }
@@ -358,8 +395,3 @@ def happened(event: Any) -> datetime:
     """When an event was made, to order events of several aggregates as they happened."""
     timestamp: datetime = event.timestamp
     return timestamp
-
-
-def check_version(project: Project, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != project.version:
-        raise StaleEvidence(expected_version, project.version)

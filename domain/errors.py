@@ -115,3 +115,16 @@ class StaleEvidence(GovernanceError):
             f"the project is at version {actual}, not {expected}: "
             "review its new evidence before deciding"
         )
+
+
+class CommandRefused(GovernanceError):
+    """One command of a batch broke a rule, so nothing of the batch was recorded.
+
+    `index` is the refused command's place in the batch, `error` the rule's own error, the one
+    the command on its own would have raised.
+    """
+
+    def __init__(self, index: int, error: GovernanceError) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"command {index + 1} of the batch: {error}")

@@ -131,8 +131,10 @@ class Portfolio(Aggregate):
         reporting_cadence_days: int = 45,
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
+        portfolio_id: UUID | None = None,
     ) -> Portfolio:
-        """Check a new portfolio's terms, then create it."""
+        """Check a new portfolio's terms, then create it (under `portfolio_id`, if given: a batch
+        of commands names a portfolio it opens before it is recorded)."""
         checked_name = text(name, "name", required=True, max_length=NAME_LENGTH)
         currency = (text(currency, "currency", max_length=CURRENCY_LENGTH) or "").upper()
         if len(currency) != CURRENCY_LENGTH or not (currency.isascii() and currency.isalpha()):
@@ -143,7 +145,9 @@ class Portfolio(Aggregate):
             or not 1 <= reporting_cadence_days <= 366
         ):
             raise InvalidInput("reporting_cadence_days", "must be a whole number from 1 to 366")
-        return cls(
+        return cls._create(
+            cls.PortfolioCreated,
+            id=portfolio_id,
             name=checked_name or "",
             currency=currency,
             budget=money(budget, "budget", positive=True),

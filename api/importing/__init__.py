@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from api.importing.bulk import CHUNK_EVENTS
-from api.importing.importer import Importer, ImportSummary
+from api.importing.importer import CHUNK_EVENTS, Importer, ImportSummary
 from api.importing.mapping import CannotImport, Mapping, load_mapping
 from api.importing.rows import FileRows, ImportRow, RowError, read_rows
 from projections.service import LedgerService
@@ -19,8 +18,8 @@ from projections.service import LedgerService
 OnError = Literal["stop", "skip"]
 
 __all__ = [
-    "CannotImport", "FileRows", "ImportRow", "ImportSummary", "Mapping", "OnError", "RowError",
-    "import_file", "import_rows", "load_mapping", "read_rows",
+    "CHUNK_EVENTS", "CannotImport", "FileRows", "ImportRow", "ImportSummary", "Mapping",
+    "OnError", "RowError", "import_file", "import_rows", "load_mapping", "read_rows",
 ]
 
 

@@ -1,25 +1,37 @@
-"""Rows into the ledger: portfolios, projects, the board's decisions and status reports."""
+"""Rows into the ledger: each project's rows as the board's commands, recorded in batches."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from api.importing.bulk import CHUNK_EVENTS, Batch, draft_decision
 from api.importing.mapping import Mapping
 from api.importing.rows import FileRows, ImportRow, ProjectRows, RowError
-from domain.decisions import Taken
-from domain.errors import GovernanceError, InvalidInput, ProjectNotFound, TransitionNotAllowed
-from domain.lifecycle import DecisionKind, Status
-from domain.portfolio import Portfolio
+from domain.commands import (
+    Command,
+    CompleteProject,
+    Decide,
+    OpenPortfolio,
+    ProposeProject,
+    ReportStatus,
+)
+from domain.errors import (
+    CommandRefused,
+    GovernanceError,
+    InvalidInput,
+    ProjectNotFound,
+    TransitionNotAllowed,
+)
+from domain.lifecycle import TRANSITIONS, DecisionKind, Status
 from domain.project import Project
 from projections.service import LedgerService
 
 ZERO = Decimal("0.00")
+CHUNK_EVENTS = 300
+OPENING = 0  # the line of a portfolio's opening: it has none of its own
 
 
 @dataclass
@@ -44,13 +56,16 @@ class ImportSummary:
         )
 
 
-@dataclass(frozen=True)
-class Group:
-    """The rows of one project, in file order."""
+@dataclass
+class Destination:
+    """A portfolio the file names: in the ledger already, or opened with its first project."""
 
-    portfolio: str
-    code: str
-    rows: list[ImportRow]
+    name: str
+    portfolio_id: UUID
+    members: list[ProjectRows]
+    opening: OpenPortfolio | None = None  # until a project of it is recorded
+    known: bool = False
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,31 +78,43 @@ class Target:
 
 
 @dataclass
-class Attempt:
-    """A project's rows applied to a scratch copy of it; kept only if every step succeeded."""
+class Standing:
+    """Where a project stands as its rows are planned, from the ledger or its proposal."""
 
-    project: Project
-    proposed: bool = False
-    decisions: list[Taken] = field(default_factory=list)
+    project_id: UUID
+    status: Status
+    funded: Decimal
+    requested_budget: Decimal
+    last_period: date | None = None  # the period end of its last report, if any
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A rule refused a step taken for one line of the file."""
+
+    line: int
+    error: GovernanceError
+
+
+@dataclass
+class Plan:
+    """A project's rows as commands, each with its line, and what they record if accepted.
+
+    `refusal` is a rule of the import itself that the rows break, after these commands.
+    """
+
+    commands: list[Command] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    refusal: Refused | None = None
+    opens: bool = False
+    proposes: bool = False
+    decisions: int = 0
     reports: int = 0
-    completed: bool = False
+    completes: bool = False
 
-
-class Refused(Exception):
-    """A domain rule refused a step taken for one line of the file."""
-
-    def __init__(self, line: int, error: GovernanceError) -> None:
-        super().__init__(str(error))
-        self.line = line
-        self.error = error
-
-
-@contextmanager
-def refusal(line: int) -> Iterator[None]:
-    try:
-        yield
-    except GovernanceError as error:
-        raise Refused(line, error) from None
+    def add(self, line: int, command: Command) -> None:
+        self.commands.append(command)
+        self.lines.append(line)
 
 
 def existing_portfolios(service: LedgerService) -> dict[str, str]:
@@ -106,8 +133,10 @@ def existing_portfolios(service: LedgerService) -> dict[str, str]:
 class Importer:
     """One pass over the rows: each project's rows either all apply or the bad line is named.
 
-    On `stop` the first refusal abandons the project; on skip the refused line is left out and
-    the project's other rows are tried again without it.
+    Each project's rows become the board's commands (a proposal, decisions, status reports,
+    a completion), applied all or nothing by the ledger's batch and saved in chunks. On `stop`
+    the first refusal abandons the project; on skip the refused line is left out and the
+    project's other rows are tried again without it.
     """
 
     def __init__(self, service: LedgerService, mapping: Mapping, *, source: str, actor: str,
@@ -117,115 +146,140 @@ class Importer:
         self.source = source
         self.actor = actor
         self.stop = stop
-        self.today = self.app.today()
-        self.batch = Batch(self.app if write else None, chunk_events)
+        self.batch = self.app.batch(write_every=chunk_events, dry_run=not write)
         self.summary = ImportSummary(recorded=write)
         self.known = existing_portfolios(service)
-        self.unsaved: set[UUID] = set()
 
     def run(self, rows: FileRows,
             progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-        portfolios = self.open_portfolios(rows.projects)
+        destinations = self.destinations(rows.projects)
         done = 0
         with rows.reader() as rows_of:
             for project in rows.projects:
-                portfolio = portfolios.get(project.portfolio)
-                if portfolio is not None:
-                    self.settle(portfolio, Group(project.portfolio, project.code,
-                                                 rows_of(project)))
+                destination = destinations[project.portfolio]
+                if not destination.refused:
+                    self.settle(destination, project.code, rows_of(project))
                 done += len(project.offsets)
                 if progress is not None:
                     progress(done, len(rows))
-        self.batch.flush()
+        self.batch.write()
         self.summary.events = self.batch.events
         return self.summary
 
     # Portfolios
 
-    def open_portfolios(self, projects: list[ProjectRows]) -> dict[str, Portfolio]:
-        """Each portfolio named in the file: found by name, or opened with its budget."""
-        opened: dict[str, Portfolio] = {}
-        by_portfolio: dict[str, list[ProjectRows]] = {}
+    def destinations(self, projects: list[ProjectRows]) -> dict[str, Destination]:
+        """Each portfolio named in the file: found by name, or to be opened with its budget."""
+        members: dict[str, list[ProjectRows]] = {}
         for project in projects:
-            by_portfolio.setdefault(project.portfolio, []).append(project)
-        for name, members in by_portfolio.items():
+            members.setdefault(project.portfolio, []).append(project)
+        found: dict[str, Destination] = {}
+        for name, own in members.items():
             if name in self.known:
-                opened[name] = self.app.portfolio(UUID(self.known[name]))
+                found[name] = Destination(name, UUID(self.known[name]), own, known=True)
                 continue
-            try:
-                portfolio = Portfolio.open(
-                    name=name,
-                    budget=self.mapping.portfolio_budgets.get(name) or envelope(members),
-                    currency=self.mapping.currency,
-                    reporting_cadence_days=self.mapping.reporting_cadence_days,
-                    actor=self.actor,
-                )
-            except GovernanceError as error:
-                self.summary.rejected.extend(
-                    RowError(line, f"portfolio {name!r} cannot be opened: {error}")
-                    for member in members for line in member.lines
-                )
-                continue
-            self.unsaved.add(portfolio.id)
-            opened[name] = portfolio
-        return opened
+            opening = OpenPortfolio(
+                name=name,
+                budget=self.mapping.portfolio_budgets.get(name) or envelope(own),
+                currency=self.mapping.currency,
+                reporting_cadence_days=self.mapping.reporting_cadence_days,
+                actor=self.actor,
+            )
+            found[name] = Destination(name, opening.portfolio_id, own, opening)
+        return found
+
+    def refuse_portfolio(self, destination: Destination, error: GovernanceError) -> None:
+        destination.refused = True
+        self.summary.rejected.extend(
+            RowError(line, f"portfolio {destination.name!r} cannot be opened: {error}")
+            for member in destination.members for line in member.lines
+        )
 
     # Projects
 
-    def settle(self, portfolio: Portfolio, group: Group) -> None:
-        existing = self.existing_project(portfolio, group.code)
-        rows = group.rows
+    def settle(self, destination: Destination, code: str, rows: list[ImportRow]) -> None:
+        existing = self.existing_project(destination, code)
         while rows:
-            try:
-                attempt = self.attempt(portfolio, existing, rows)
-            except Refused as refused:
-                self.summary.rejected.append(RowError(refused.line, str(refused.error)))
-                if self.stop:
-                    return
-                rows = [row for row in rows if row.line != refused.line]
-                continue
-            self.commit(portfolio, attempt)
-            return
+            plan = self.plan(destination, existing, rows)
+            refused = self.attempt(plan)
+            if refused is None:
+                self.count(destination, plan)
+                return
+            if refused.line == OPENING:
+                self.refuse_portfolio(destination, refused.error)
+                return
+            self.summary.rejected.append(RowError(refused.line, str(refused.error)))
+            if self.stop:
+                return
+            rows = [row for row in rows if row.line != refused.line]
 
-    def existing_project(self, portfolio: Portfolio, code: str) -> Project | None:
-        if portfolio.name not in self.known:
+    def existing_project(self, destination: Destination, code: str) -> Standing | None:
+        if not destination.known:
             return None
         try:
-            return self.app.project(Project.create_id(portfolio.id, code))
+            project = self.app.project(Project.create_id(destination.portfolio_id, code))
         except ProjectNotFound:
             return None
+        report = project.report
+        return Standing(project.id, project.status, project.funded, project.requested_budget,
+                        report.period_end if report is not None else None)
 
-    def attempt(self, portfolio: Portfolio, existing: Project | None,
-                rows: list[ImportRow]) -> Attempt:
-        if existing is not None:
-            attempt = Attempt(copy.deepcopy(existing))
-        else:
+    def attempt(self, plan: Plan) -> Refused | None:
+        """Apply the plan's commands; the first refusal, the ledger's or the import's."""
+        try:
+            if plan.refusal is None:
+                self.batch.apply(plan.commands)
+            else:
+                self.batch.check(plan.commands)  # a refusal of an earlier step comes first
+        except CommandRefused as refused:
+            return Refused(plan.lines[refused.index], refused.error)
+        return plan.refusal
+
+    def count(self, destination: Destination, plan: Plan) -> None:
+        if plan.opens:
+            destination.opening = None  # opened with this project, in the same write
+            self.summary.portfolios += 1
+        self.summary.projects += plan.proposes
+        self.summary.decisions += plan.decisions
+        self.summary.reports += plan.reports
+        self.summary.completions += plan.completes
+
+    def plan(self, destination: Destination, existing: Standing | None,
+             rows: list[ImportRow]) -> Plan:
+        plan = Plan()
+        if destination.opening is not None:
+            # A new portfolio is opened with its first project, never left empty by bad rows.
+            plan.add(OPENING, destination.opening)
+            plan.opens = True
+        if existing is None:
             first = rows[0]
-            with refusal(first.line):
-                attempt = Attempt(Project.propose(
-                    portfolio_id=portfolio.id,
-                    name=first.name,
-                    code=first.code,
-                    requested_budget=first.requested_budget,
-                    sponsor=first.sponsor,
-                    manager=first.manager,
-                    planned_start=first.planned_start,
-                    planned_finish=first.planned_finish,
-                    known_objectives=portfolio.objective_keys(),
-                    actor=self.actor,
-                ), proposed=True)
+            plan.add(first.line, ProposeProject(
+                portfolio_id=destination.portfolio_id,
+                name=first.name,
+                code=first.code,
+                requested_budget=first.requested_budget,
+                sponsor=first.sponsor,
+                manager=first.manager,
+                planned_start=first.planned_start,
+                planned_finish=first.planned_finish,
+                actor=self.actor,
+            ))
+            plan.proposes = True
+            standing = Standing(Project.create_id(destination.portfolio_id, first.code),
+                                Status.PROPOSED, ZERO, first.requested_budget)
+        else:
+            standing = replace(existing)  # planned on a copy: a retry starts from the ledger
         target = self.target(rows, None if existing is None else existing.status)
-        with refusal(target.line):
-            self.enter(portfolio, attempt, target)
-        project = attempt.project
-        for row in reports_to_file(project, rows):
-            assert row.report is not None
-            with refusal(row.line):
-                project.report_status(row.report, self.today, self.actor)
-            attempt.reports += 1
-        with refusal(target.line):
-            self.leave(portfolio, attempt, target)
-        return attempt
+        try:
+            self.enter(plan, destination, standing, target)
+            for row in reports_to_file(standing.last_period, rows):
+                assert row.report is not None
+                plan.add(row.line, ReportStatus(standing.project_id, row.report, self.actor))
+                plan.reports += 1
+            self.leave(plan, destination, standing, target)
+        except GovernanceError as error:
+            plan.refusal = Refused(target.line, error)
+        return plan
 
     def target(self, rows: list[ImportRow], current: Status | None) -> Target:
         """The last row giving a status or funding has the last word.
@@ -249,10 +303,10 @@ class Importer:
         lines = [row.line for row in (status_row, funded_row) if row is not None]
         return Target(status, funded, max(lines, default=rows[0].line))
 
-    def enter(self, portfolio: Portfolio, attempt: Attempt, target: Target) -> None:
+    def enter(self, plan: Plan, destination: Destination, standing: Standing,
+              target: Target) -> None:
         """Fund (or top up) and resume, as far as the target needs, before any report."""
-        project = attempt.project
-        status = project.status
+        status = standing.status
         if status.is_final:
             if target.status is not status:
                 raise TransitionNotAllowed(f"make {target.status.value}", status.value, [])
@@ -265,54 +319,44 @@ class Importer:
             return
         amount = None
         if target.funded is not None:
-            if target.funded < project.funded:
-                raise InvalidInput("funded", f"{target.funded} is less than the {project.funded} "
-                                   "already funded; an import never takes funding back")
-            if target.funded > project.funded:
-                amount = target.funded - project.funded
+            if target.funded < standing.funded:
+                raise InvalidInput("funded", f"{target.funded} is less than the "
+                                   f"{standing.funded} already funded; an import never takes "
+                                   "funding back")
+            if target.funded > standing.funded:
+                amount = target.funded - standing.funded
         elif status is Status.PROPOSED and target.status is not Status.DISCONTINUED:
-            amount = project.requested_budget
+            amount = standing.requested_budget
         if amount is not None:
-            self.decide(portfolio, attempt, DecisionKind.FUND, target.line, amount)
-        if target.status is Status.ACTIVE and project.status is Status.PAUSED:
-            self.decide(portfolio, attempt, DecisionKind.RESUME, target.line)
+            self.decide(plan, destination, standing, DecisionKind.FUND, target.line, amount)
+        if target.status is Status.ACTIVE and standing.status is Status.PAUSED:
+            self.decide(plan, destination, standing, DecisionKind.RESUME, target.line)
 
-    def leave(self, portfolio: Portfolio, attempt: Attempt, target: Target) -> None:
+    def leave(self, plan: Plan, destination: Destination, standing: Standing,
+              target: Target) -> None:
         """Pause, discontinue or complete, as the target says, after the reports."""
-        project = attempt.project
-        if target.status is project.status:
+        if target.status is standing.status:
             return
         if target.status is Status.PAUSED:
-            self.decide(portfolio, attempt, DecisionKind.PAUSE, target.line)
+            self.decide(plan, destination, standing, DecisionKind.PAUSE, target.line)
         elif target.status is Status.DISCONTINUED:
-            self.decide(portfolio, attempt, DecisionKind.DISCONTINUE, target.line)
+            self.decide(plan, destination, standing, DecisionKind.DISCONTINUE, target.line)
         elif target.status is Status.COMPLETED:
-            project.complete(self.rationale(target.line), self.actor)
-            attempt.completed = True
+            plan.add(target.line, CompleteProject(standing.project_id,
+                                                  self.rationale(target.line), self.actor))
+            plan.completes = True
 
-    def decide(self, portfolio: Portfolio, attempt: Attempt, kind: DecisionKind, line: int,
-               amount: Decimal | None = None) -> None:
-        attempt.decisions.append(draft_decision(
-            portfolio, attempt.project, kind, amount=amount, rationale=self.rationale(line),
-            actor=self.actor, decided_on=self.today, today=self.today,
-        ))
+    def decide(self, plan: Plan, destination: Destination, standing: Standing,
+               kind: DecisionKind, line: int, amount: Decimal | None = None) -> None:
+        """A board decision the rows call for; the project stands where it leads, if taken."""
+        plan.add(line, Decide(destination.portfolio_id, standing.project_id, kind,
+                              self.rationale(line), self.actor, amount=amount))
+        plan.decisions += 1
+        standing.status = TRANSITIONS[kind][1]
+        standing.funded += amount or ZERO
 
     def rationale(self, line: int) -> str:
         return f"imported from {self.source}, line {line}"
-
-    def commit(self, portfolio: Portfolio, attempt: Attempt) -> None:
-        if portfolio.id in self.unsaved:
-            # A new portfolio is saved with its first project, never left empty by bad rows.
-            self.unsaved.discard(portfolio.id)
-            self.batch.open(portfolio)
-            self.summary.portfolios += 1
-        for decision in attempt.decisions:
-            decision.record(portfolio)
-        self.batch.add(attempt.project, portfolio)
-        self.summary.projects += attempt.proposed
-        self.summary.decisions += len(attempt.decisions)
-        self.summary.reports += attempt.reports
-        self.summary.completions += attempt.completed
 
 
 def envelope(members: list[ProjectRows]) -> Decimal:
@@ -323,8 +367,9 @@ def envelope(members: list[ProjectRows]) -> Decimal:
     return total
 
 
-def reports_to_file(project: Project, rows: list[ImportRow]) -> list[ImportRow]:
-    """Rows' reports in period order, one per period (the file's last), newer than the ledger's."""
-    last = project.report.period_end if project.report is not None else None
+def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[ImportRow]:
+    """Rows' reports in period order, one per period (the file's last), newer than `last`,
+    the period end of the ledger's last report."""
     by_period = {row.report.period_end: row for row in rows if row.report is not None}
-    return [by_period[period] for period in sorted(by_period) if last is None or period > last]
+    return [by_period[period] for period in sorted(by_period)
+            if last is None or period > last]

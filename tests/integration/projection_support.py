@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 
 from api.settings import store_env
 from domain.application import PortfolioLedger
+from domain.commands import Command, Decide, OpenPortfolio, ProposeProject, ReportStatus
 from domain.errors import BudgetExceeded, TransitionNotAllowed
 from domain.health import Rating, StatusReport, assess_health
 from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
@@ -365,31 +366,27 @@ def now() -> datetime:
 
 
 def write_backlog(ledger: PortfolioLedger, events: int, projects_per_save: int = 50) -> int:
-    """About `events` events written with `save_all`: portfolios, projects, reports, funding."""
+    """About `events` events recorded in batches: portfolios, projects, reports, funding."""
     today = ledger.today()
-    written = 0
     number = 0
-    while written < events:
-        portfolio = Portfolio.open(name=f"Bulk {number}", budget=Decimal("1e12") - 1,
-                                   actor=BOARD)
-        written += len(ledger.save_all(portfolio))
-        projects = []
+    while head(ledger) < events:
+        opening = OpenPortfolio(name=f"Bulk {number}", budget=Decimal("1e12") - 1, actor=BOARD)
+        ledger.record([opening])
+        commands: list[Command] = []
         for _ in range(projects_per_save):
             number += 1
-            project = Project.propose(portfolio_id=portfolio.id, name=f"Bulk project {number}",
-                                      code=f"B-{number}", requested_budget=Decimal("1000.00"),
-                                      actor=MANAGER)
-            decision_id = uuid4()
-            project.apply_decision(DecisionKind.FUND, Decimal("100.00"), decision_id, BOARD)
-            portfolio.record_decision(
-                DecisionKind.FUND, Decimal("100.00"), decision_id=decision_id,
-                project_id=project.id, rationale="bulk", decided_on=today, meeting=None,
-                actor=BOARD, status_before="proposed", status_after="active", evidence={})
-            for day in range(3):
-                project.report_status(report(today - timedelta(days=3 - day)), today, MANAGER)
-            projects.append(project)
-        # As the importer does: the portfolio first, then projects before their decisions.
-        written += len(ledger.save_all(*projects, portfolio))
+            code = f"B-{number}"
+            project_id = Project.create_id(opening.portfolio_id, code)
+            commands += [
+                ProposeProject(portfolio_id=opening.portfolio_id, name=f"Bulk project {number}",
+                               code=code, requested_budget=Decimal("1000.00"), actor=MANAGER),
+                Decide(opening.portfolio_id, project_id, DecisionKind.FUND, "bulk", BOARD,
+                       amount=Decimal("100.00")),
+                *(ReportStatus(project_id, report(today - timedelta(days=3 - day)), MANAGER)
+                  for day in range(3)),
+            ]
+        # As the importer does: each project's proposal, decision and reports in one write.
+        ledger.record(commands)
     return head(ledger)
 
 
@@ -464,7 +461,7 @@ def fund_past_the_checks(
         rationale=rationale, decided_on=date.today(), meeting=None, actor=BOARD,
         status_before=before, status_after=after, evidence={}, amount=amount,
     )
-    recordings = app.save_all(portfolio, project)
+    recordings = app.save(portfolio, project)  # the library's own save: no command's checks
     halves = {r.domain_event.originator_id: r.notification.id for r in recordings}
     return halves[portfolio_id]
 

@@ -321,6 +321,24 @@ def test_a_domain_refusal_is_a_bad_row(service: LedgerService, tmp_path: Path) -
     assert by_code(service).keys() == {"P1"}
 
 
+def test_a_refused_proposal_is_named_before_a_later_line_the_import_refuses(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    # Given a project whose first row names it at too great a length, and whose second row
+    # says it is proposed and funded (an import never funds a proposed project)
+    body = (
+        f"Ops,P1,{'N' * 301},100,,active,,,,\n"
+        "Ops,P1,Billing,100,,proposed,100,,,\n"
+    )
+
+    summary = small_import(service, tmp_path, body)
+
+    # Then the line named is the first one, where the ledger refused the proposal
+    assert lines(summary) == [2]
+    assert "name: is longer than 300 characters" in summary.rejected[0].message
+    assert service.database.head() == 0
+
+
 def test_a_report_on_a_proposed_project_is_refused(service: LedgerService, tmp_path: Path) -> None:
     summary = small_import(service, tmp_path, "Ops,P1,Idea,100,,proposed,,2025-01-31,green,green\n")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 from projection_support import (
@@ -23,6 +22,7 @@ from projection_support import (
     write_backlog,
 )
 
+from domain.commands import Decide
 from domain.lifecycle import DecisionKind, Status
 
 SEED = 20250630
@@ -129,23 +129,20 @@ def test_a_decision_saved_after_a_later_write_is_in_every_view_as_of_its_own_rec
         project_id = app.propose_project(portfolio_id=portfolio_id, name="Portal",
                                          requested_budget=Decimal("500.00"), actor=MANAGER).id
         # Given a decision taken before another write but saved after it (it lost the race)
-        portfolio, project = app.portfolio(portfolio_id), app.project(project_id)
-        decision_id = uuid4()
-        project.apply_decision(DecisionKind.FUND, Decimal("400.00"), decision_id, BOARD)
-        portfolio.record_decision(
-            DecisionKind.FUND, Decimal("400.00"), decision_id=decision_id, project_id=project_id,
-            rationale="approved", decided_on=app.today(), meeting=None, actor=BOARD,
-            status_before="proposed", status_after="active", evidence={})
+        batch = app.batch()
+        batch.apply([Decide(portfolio_id, project_id, DecisionKind.FUND, "approved", BOARD,
+                            amount=Decimal("400.00"))])
         app.create_portfolio(name="Estates", budget=Decimal("10.00"), actor=BOARD)
-        app.save_all(portfolio, project)
+        batch.write()
         service.catch_up()
+        [decision_id] = [item["id"] for item in service.decision_log()["items"]]
 
         # When the board reads the ledger as of the instant the decision says it was recorded
         recorded_at = service.decision(decision_id)["recorded_at"]
 
         # Then the decision is there, in every view
         log = service.decision_log(as_of=recorded_at)["items"]
-        assert [item["id"] for item in log] == [str(decision_id)]
+        assert [item["id"] for item in log] == [decision_id]
         assert service.decision_log(until=recorded_at)["items"] == log
         assert service.composition(portfolio_id, as_of=recorded_at)["allocated"] == Decimal("400")
         assert service.project(project_id, as_of=recorded_at)["status"] == Status.ACTIVE

@@ -1,0 +1,90 @@
+"""The board's commands as plain values: what one write asks of the ledger, one at a time or
+a batch at once (an import, the demo), checked by the same rules either way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.health import StatusReport
+from domain.lifecycle import DecisionKind
+
+
+@dataclass(frozen=True)
+class OpenPortfolio:
+    """Open a portfolio: a budget envelope, its reporting cadence and strategic objectives.
+
+    It is opened under `portfolio_id`, so later commands of the same batch can name it.
+    """
+
+    name: str
+    budget: Decimal
+    actor: str
+    currency: str = "USD"
+    reporting_cadence_days: int = 45
+    objectives: tuple[dict[str, Any], ...] = ()
+    portfolio_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class ProposeProject:
+    """Propose a project to a portfolio. A coded project's id follows from its portfolio and
+    code (`Project.create_id`), so a later command of the same batch can name it."""
+
+    portfolio_id: UUID
+    name: str
+    requested_budget: Decimal
+    actor: str
+    code: str | None = None
+    sponsor: str | None = None
+    manager: str | None = None
+    planned_start: date | None = None
+    planned_finish: date | None = None
+    objectives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """File a project's status report for one period."""
+
+    project_id: UUID
+    report: StatusReport
+    actor: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Decide:
+    """A board decision on one of a portfolio's projects: fund, pause, resume or discontinue.
+
+    The evidence records the project's health as assessed on `evidence_on` (by default the
+    day the ledger records the decision); history recorded after the fact assesses it on the
+    meeting's own date, as the board saw it then.
+    """
+
+    portfolio_id: UUID
+    project_id: UUID
+    kind: DecisionKind
+    rationale: str
+    actor: str
+    amount: Decimal | None = None
+    decided_on: date | None = None
+    meeting: str | None = None
+    expected_version: int | None = None
+    evidence_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CompleteProject:
+    """Close an active project as delivered."""
+
+    project_id: UUID
+    summary: str
+    actor: str
+    expected_version: int | None = None
+
+
+Command = OpenPortfolio | ProposeProject | ReportStatus | Decide | CompleteProject
