@@ -65,7 +65,7 @@ def instant(value: str, *, local: bool = False) -> datetime:
     pattern = LOCAL_INSTANT if local else INSTANT
     if len(value) > LONGEST or not pattern.fullmatch(value):
         raise NotAnInstant(
-            f"must be an RFC 3339 instant with a zone, such as {INSTANT_EXAMPLE}, "
+            f"must be a date and time with its zone (RFC 3339), such as {INSTANT_EXAMPLE}, "
             "or a date such as 2026-03-31"
         )
     try:
