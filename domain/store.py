@@ -73,7 +73,9 @@ def sqlite_schema_lock(datastore: SQLiteDatastore) -> Iterator[None]:
     if pool.is_sqlite_memory_mode or sys.platform == "win32":
         yield  # one process only (in memory), or no `flock` to serialise processes with
         return
-    with open(f"{pool.db_name}-schema-lock", "a") as lock_file:  # closing it unlocks
+    # Owner-only, like the ledger file beside it; closing it unlocks.
+    descriptor = os.open(f"{pool.db_name}-schema-lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         yield
 

@@ -461,7 +461,7 @@ def fund_past_the_checks(
         rationale=rationale, decided_on=date.today(), meeting=None, actor=BOARD,
         status_before=before, status_after=after, evidence={}, amount=amount,
     )
-    recordings = app.save(portfolio, project)  # the library's own save: no command's checks
+    recordings = app._save_all(portfolio, project)  # as a write is saved, past its checks
     halves = {r.domain_event.originator_id: r.notification.id for r in recordings}
     return halves[portfolio_id]
 

@@ -335,7 +335,7 @@ def test_a_refused_proposal_is_named_before_a_later_line_the_import_refuses(
 
     # Then the line named is the first one, where the ledger refused the proposal
     assert lines(summary) == [2]
-    assert "name: is longer than 300 characters" in summary.rejected[0].message
+    assert "name: is longer than 200 characters" in summary.rejected[0].message
     assert service.database.head() == 0
 
 

@@ -29,7 +29,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_a_new_ledger_file_and_its_wal_and_shm_are_owner_only(
+def test_a_new_ledger_file_its_wal_shm_and_schema_lock_are_owner_only(
     tmp_path: Path, usual_umask: None
 ) -> None:
     path = tmp_path / "ledger.db"
@@ -40,7 +40,8 @@ def test_a_new_ledger_file_and_its_wal_and_shm_are_owner_only(
     finally:
         service.close()
 
-    assert set(files) == {path, tmp_path / "ledger.db-wal", tmp_path / "ledger.db-shm"}
+    assert set(files) == {path, *(tmp_path / f"ledger.db-{part}" for part in
+                                  ("wal", "shm", "schema-lock"))}
     assert set(files.values()) == {0o600}
 
 
