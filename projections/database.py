@@ -235,6 +235,18 @@ class Database:
     def tracking_table(self) -> str:
         return str(getattr(self.tracking, "tracking_table_name", "tracking"))
 
+    def start_tracking(self, sql: Sql, projections: Sequence[str]) -> None:
+        """Give each projection its tracking row (at 0) if it has none, so that a claim always
+        has a row to lock: two processes meeting a new view then take turns, instead of both
+        applying its first batch and one of them failing on the other's rows."""
+        if projections:
+            sql.execute(
+                f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
+                f" VALUES {', '.join(['(?, 0)'] * len(projections))}"
+                " ON CONFLICT (application_name) DO NOTHING",
+                list(projections),
+            )
+
     def track(self, sql: Sql, reached: dict[str, int]) -> None:
         """Record how far projections got, in the caller's transaction: exactly once or not at
         all. One statement for all of them; a position never moves back."""

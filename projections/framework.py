@@ -296,6 +296,7 @@ class Projector:
                 create_table(sql)
                 for view in views:
                     view.create(sql)
+                database.start_tracking(sql, list(self.views))
 
     def positions(self) -> dict[str, int]:
         return self.database.positions(list(self.views))
@@ -746,7 +747,9 @@ class Projector:
         with self._lock, self.database.transaction() as sql:
             # Positions first: a projector mid-batch holds them, so the drop waits for its commit.
             for view in chosen:
-                sql.execute(f"DELETE FROM {table} WHERE application_name = ?", (view.name,))
+                sql.execute(f"UPDATE {table} SET notification_id = 0 WHERE application_name = ?",
+                            (view.name,))
+            self.database.start_tracking(sql, [view.name for view in chosen])
             drop_halts(sql, [view.name for view in chosen])
             for view in chosen:
                 view.drop(sql)
