@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
 
 from api import errors, web
 from api.body_limit import RequestBodyLimit
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
     app.include_router(web.router)
+    app.add_exception_handler(HTTPException, web.http_error_page)  # pages get pages
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.openapi = problem_documents(app)  # type: ignore[method-assign]
     return app

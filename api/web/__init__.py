@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from api.web import audit, log, pages, signin
+from api.web.rendering import http_error_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -18,4 +19,4 @@ router = APIRouter(include_in_schema=False)
 for module in (signin, pages, log, audit):
     router.include_router(module.router)
 
-__all__ = ["STATIC_DIR", "router"]
+__all__ = ["STATIC_DIR", "http_error_page", "router"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +15,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
+from api.errors import http_error
 from api.web.deps import (
     Forbidden,
     FormRejected,
@@ -92,6 +95,33 @@ def store_answers(request: Request) -> None:
     """Fail fast (StoreUnavailable) when the store cannot hand out a connection soon."""
     service: LedgerService = request.app.state.service
     service.database.answers_within(PAGE_PATIENCE_SECONDS)
+
+
+API_PATHS = ("/v1/", "/docs", "/openapi.json", "/static/")
+
+
+def for_the_pages(request: Request) -> bool:
+    """Whether an address no route answered is one a person asked for (a page), not the API."""
+    return not request.url.path.startswith(API_PATHS)
+
+
+def unrouted_page(request: Request, status: int) -> Response:
+    """An address the pages do not have (404), or a method they do not take there (405)."""
+    found = (Problem(404, "Not found", "The ledger has no page at this address.")
+             if status == 404 else
+             Problem(status, HTTPStatus(status).phrase, "This page cannot be used that way."))
+    response = problem_page(request, found)
+    for header, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response
+
+
+async def http_error_page(request: Request, error: Exception) -> Response:
+    """Errors no route handled: a page for a person's address, a problem document otherwise."""
+    if (isinstance(error, HTTPException) and error.status_code in (404, 405)
+            and for_the_pages(request)):
+        return await run_in_threadpool(unrouted_page, request, error.status_code)
+    return await http_error(request, error)
 
 
 class PageRoute(APIRoute):

@@ -16,7 +16,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 def safe_next(target: str) -> str:
     """Only a path on this site: never another host, so sign-in cannot redirect away."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isascii() and target.isprintable()):
         return target
     return "/"
 

@@ -220,3 +220,35 @@ def test_a_decision_form_with_control_characters_is_refused_and_records_nothing(
         assert app.state.service.database.head() == before
         assert board.post(f"{project}/decisions", data=form).status_code == 303  # lines, tabs
         assert app.state.service.project(seeded.projects["DG-01"])["status"] == "paused"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/no-such-page", 404),
+    ("GET", "/projects/{project}/nothing-here", 404),
+    ("DELETE", "/decisions", 405),
+])
+def test_an_address_the_pages_do_not_have_is_a_problem_page(
+    signed: Signed, method: str, path: str, status: int
+) -> None:
+    answer = signed.client.request(method, signed.path(path))
+
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1" in answer.text
+
+
+def test_an_unknown_api_address_is_still_a_problem_document(signed: Signed) -> None:
+    answer = signed.client.get("/v1/no-such-thing")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("target", ["/%00", "/caf%C3%A9", "/%0d%0aSet-Cookie:x=1"])
+def test_sign_in_never_redirects_to_an_address_a_header_cannot_carry(
+    signed: Signed, target: str
+) -> None:
+    answer = signed.client.get(f"/signin?next={target}", follow_redirects=False)
+
+    assert answer.status_code in (200, 303)
+    assert answer.headers.get("location", "/") == "/"
