@@ -85,14 +85,9 @@ def text(
     """
     if value is not None and not isinstance(value, str):
         raise InvalidInput(field, "must be text")
-    kept = LINE_ENDS.sub("\n", value).strip() if value else ""
-    if not kept:
-        if required:
-            raise InvalidInput(field, "is required and must not be blank")
-        return None
-    if len(kept) > max_length:
-        raise InvalidInput(field, f"is longer than {max_length} characters")
-    forbidden = FORBIDDEN.search(kept)
+    lined = LINE_ENDS.sub("\n", value) if value else ""
+    # Looked for before trimming, which would quietly take a form feed or U+001F off the ends.
+    forbidden = FORBIDDEN.search(lined)
     if forbidden is not None:
         point = ord(forbidden.group())
         if point >= 0xD800:
@@ -100,6 +95,13 @@ def text(
                                "not a character")
         raise InvalidInput(field, f"contains the control character U+{point:04X}: "
                            "only tab and newline may be sent")
+    kept = lined.strip()
+    if not kept:
+        if required:
+            raise InvalidInput(field, "is required and must not be blank")
+        return None
+    if len(kept) > max_length:
+        raise InvalidInput(field, f"is longer than {max_length} characters")
     return kept
 
 

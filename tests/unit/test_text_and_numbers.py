@@ -52,6 +52,14 @@ def test_text_with_a_control_character_or_half_a_surrogate_pair_is_refused(value
     assert f"U+{ord(value[1]):04X}" in invalid.value.message
 
 
+@pytest.mark.parametrize("value", ["\x1fname", "name\x0c", "\x0b name \x1c", "\x00"])
+def test_a_control_character_at_either_end_is_refused_not_trimmed_away(value: str) -> None:
+    with pytest.raises(InvalidInput) as invalid:
+        text(value, "name", required=True)
+
+    assert "control character" in invalid.value.message
+
+
 def test_tabs_and_newlines_are_kept_and_every_line_end_becomes_lf() -> None:
     assert text(" Line one\r\nLine two\rLine\tthree\n", "rationale") == (
         "Line one\nLine two\nLine\tthree"
