@@ -25,7 +25,7 @@ def call(write: Write, tokens: dict[str, str]) -> Call:
 
 
 def run(ctx: Context) -> list[Result]:
-    requires("api.app", "create_app")
+    requires("api.http.app", "create_app")
     log = ctx.fresh_log("b2", ctx.size(20_000, 1_000))
     tokens = make_tokens(log.env, "manager", "board")
     raw = RawLedger(ctx.store.env(ctx.store.url("b2raw")))

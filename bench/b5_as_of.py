@@ -13,8 +13,8 @@ from uuid import UUID
 from bench.context import Context, Log
 from bench.harness import Result, Target, pair, percentile
 from domain.errors import NotFound
-from projections.database import parse_instant
 from projections.service import LedgerService
+from projections.store.database import parse_instant
 
 FIGURE = "B5"
 TARGET = Target("<=", 1.5)

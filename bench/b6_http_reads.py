@@ -35,7 +35,7 @@ def reads_of(log: Log, token: str) -> dict[str, Callable[[], Call]]:
 
 
 def run(ctx: Context) -> list[Result]:
-    requires("api.app", "create_app")
+    requires("api.http.app", "create_app")
     months = ctx.size(60, 3)
     log = ctx.log(PROJECTS * (months + 4), caught_up=True, projects=PROJECTS, months=months,
                   portfolio="Department of Commerce")

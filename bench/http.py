@@ -20,7 +20,7 @@ from bench.harness import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-LEDGER_APP = "api.app:create_app"
+LEDGER_APP = "api.http.app:create_app"
 TRIVIAL_APP = "bench.trivial_app:create_app"
 
 

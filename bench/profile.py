@@ -46,7 +46,7 @@ def scenario(name: str, ctx: Context, events: int) -> Work:
     if name == "seal":
         return lambda: service.projector.rebuild(["seal"]), service.close
     if name == "verify":
-        from projections.audit import verify
+        from projections.audit.trail import verify
 
         return lambda: verify(service.database), service.close
     if name == "record":
@@ -85,7 +85,7 @@ def server_profile(ctx: Context, events: int, seconds: int) -> str:
     token = make_tokens(log.env, "viewer")["viewer"]
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", HOST,
+        [sys.executable, "-m", "uvicorn", "api.http.app:create_app", "--factory", "--host", HOST,
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "PORTFOLIO_LEDGER_DB": log.url})
     base = f"http://{HOST}:{port}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bench.context import requires
 from domain.application import PortfolioLedger
-from projections.database import Database
+from projections.store.database import Database
 
 
 def make_tokens(env: dict[str, str], *roles: str) -> dict[str, str]:
     """One token per role, named bench-<role>; returns role -> secret."""
-    tokens = requires("api.tokens", "TokenStore")
+    tokens = requires("api.auth.tokens", "TokenStore")
     ledger = PortfolioLedger(env)
     try:
         store = tokens.TokenStore(Database(ledger))

@@ -6,7 +6,7 @@ the same cursor (the ledger service brings its views up to date there) commit to
 Schema creation, one process at a time: each recorder creates its tables and functions holding
 the ledger's schema lock (an advisory lock on PostgreSQL, a lock file beside an SQLite
 database), so any number of processes can start together on a fresh database. The ledger's own
-tables are created under the same lock (`projections.database.Sql.ddl`).
+tables are created under the same lock (`projections.store.database.Sql.ddl`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import StoreUnavailable
 from domain.store import WithinWrite
-from projections.database import Database, Row, Sql, instant
 from projections.halts import (
     Halt,
     clear_ended_halts,
@@ -36,6 +35,7 @@ from projections.halts import (
     record_halts,
     stored_halts,
 )
+from projections.store.database import Database, Row, Sql, instant
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from projections.database import Database, Sql, instant, parse_instant
+from projections.store.database import Database, Sql, instant, parse_instant
 
 TABLE = "projection_halts"
 SCHEMA = (

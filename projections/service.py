@@ -26,13 +26,13 @@ from domain.errors import (
 )
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind
-from projections.composition import PortfolioComposition, summarise
-from projections.database import Database, Row, Sql, parse_instant
-from projections.decisions import DecisionLog
+from projections.audit.seal import Seal, as_stored
 from projections.framework import Projector
-from projections.health import REPORT_COLUMNS, ProjectHealth, stale
-from projections.seal import Seal, as_stored
-from projections.timeline import Moment, Timeline
+from projections.store.database import Database, Row, Sql, parse_instant
+from projections.views.composition import PortfolioComposition, summarise
+from projections.views.decisions import DecisionLog
+from projections.views.health import REPORT_COLUMNS, ProjectHealth, stale
+from projections.views.timeline import Moment, Timeline
 
 MAX_LIMIT = 1000
 Page = dict[str, Any]

@@ -20,12 +20,19 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import PersistenceError
 
-from api.audit_bundle import CannotCheck, check_bundle, check_proof
+from api.auth.signing import generate, head_signer
 from api.cli.common import add_db_option, fail, open_ledger, settings
-from api.report import FORMATS, gather, render
-from api.signing import generate, head_signer
 from domain.errors import LedgerError
-from projections.audit import Filters, Head, bundle_lines, public_key_from_text, seal_up, verify
+from projections.audit.offline import CannotCheck, check_bundle, check_proof
+from projections.audit.trail import (
+    Filters,
+    Head,
+    bundle_lines,
+    public_key_from_text,
+    seal_up,
+    verify,
+)
+from projections.report import FORMATS, gather, render
 from projections.service import LedgerService
 
 INTACT, TAMPERED, UNCHECKED = 0, 1, 2

@@ -6,10 +6,10 @@ import argparse
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from api.auth.tokens import TokenStore
 from api.cli import serve
 from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_ledger, settings
-from api.demo import build_demo, demo_tokens
-from api.tokens import TokenStore
+from api.cli.demo_story import build_demo, demo_tokens
 from domain.application import utc_today
 
 

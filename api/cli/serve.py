@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     # After the grace, uvicorn cancels the requests still running, closes the store (the app's
     # lifespan) and, on SIGTERM, ends the process with the signal it got.
     uvicorn.run(
-        "api.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning",
+        "api.http.app:create_app", factory=True, host=args.host, port=args.port,
+        log_level="warning",
         timeout_graceful_shutdown=getattr(args, "shutdown_grace", SHUTDOWN_GRACE_SECONDS),
     )
     leave_busy_threads()

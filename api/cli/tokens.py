@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from api.auth.tokens import Role, TokenStore
 from api.cli.common import add_db_option, open_ledger
-from api.tokens import Role, TokenStore
 
 
 def register(verbs: Any) -> None:

@@ -9,16 +9,16 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.signing import signer
+from api.auth.sessions import Session
+from api.auth.signing import signer
 from api.web import params, reads
 from api.web.deps import Auditor, Ledger, TimeTravel, Travel, check_form
 from api.web.rendering import PageRoute, page
-from api.web.session import Session
-from projections import audit
-from projections.audit import NDJSON, Filters, Head, HeadSigner
-from projections.seal import Seal, SealedTree
+from projections.audit import trail as audit
+from projections.audit.seal import Seal, SealedTree
+from projections.audit.trail import NDJSON, Filters, Head, HeadSigner
 from projections.service import LedgerService
-from projections.timeline import Timeline
+from projections.views.timeline import Timeline
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -10,9 +10,9 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Query, Request
 
-from api.tokens import TokenStore
+from api.auth.sessions import COOKIE, Session, SessionStore
+from api.auth.tokens import TokenStore
 from api.web import params
-from api.web.session import COOKIE, Session, SessionStore
 from projections.service import LedgerService
 
 _setup = threading.Lock()

@@ -10,12 +10,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, Response
 
+from api.auth.sessions import Session
 from api.web import charts, params, reads
 from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.formatting import STATUS_ORDER, compact, kind, rating
 from api.web.problems import Problem, problem
 from api.web.rendering import PageRoute, page, see_other
-from api.web.session import Session
 from domain.errors import Conflict, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
 from domain.values import decimal_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from api.errors import PROBLEM_KINDS
+from api.http.errors import PROBLEM_KINDS
 from domain.errors import (
     BudgetExceeded,
     ConcurrentWrite,

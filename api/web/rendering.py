@@ -17,7 +17,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from api.errors import http_error
+from api.auth.sessions import Session
+from api.http.errors import http_error
 from api.web.deps import (
     Forbidden,
     FormRejected,
@@ -29,7 +30,6 @@ from api.web.deps import (
 )
 from api.web.formatting import filters
 from api.web.problems import Problem, problem
-from api.web.session import Session
 from domain.errors import LedgerError, StoreUnavailable
 from projections.service import LedgerService
 

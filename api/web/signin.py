@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
+from api.auth.sessions import COOKIE, LIFETIME_SECONDS, SIGNIN_COOKIE
 from api.web.deps import SignedIn, check_form, current_session, web_state
 from api.web.rendering import PageRoute, page, see_other
-from api.web.session import COOKIE, LIFETIME_SECONDS, SIGNIN_COOKIE
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 
 from api import web
-from api.app import create_app
+from api.http.app import create_app
 from api.settings import Settings
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind

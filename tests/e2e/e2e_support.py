@@ -12,9 +12,9 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.auth.tokens import Role, TokenStore
+from api.http.app import create_app
 from api.settings import Settings
-from api.tokens import Role, TokenStore
 from projections.service import LedgerService
 
 WRITERS = {

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from e2e_support import WRITERS, Api, serving
 
+from api.auth.tokens import Role
 from api.settings import Settings
-from api.tokens import Role
 
 
 def stage(api: Api, write: str) -> Callable[[Role], httpx.Response]:

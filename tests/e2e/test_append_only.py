@@ -19,12 +19,12 @@ import pytest
 from e2e_support import Api, days_ago
 from fastapi import FastAPI
 
+from api.auth.tokens import Role
 from api.cli import main
 from api.settings import store_env
-from api.tokens import Role
 from domain.lifecycle import DecisionKind
-from projections.database import Database
 from projections.service import LedgerService
+from projections.store.database import Database
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

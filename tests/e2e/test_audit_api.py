@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from e2e_support import Api, serving
 
-from api.audit_bundle import check_bundle
+from api.auth.tokens import Role
 from api.settings import Settings
-from api.tokens import Role
-from projections import merkle
-from projections.audit import public_key_from_text, signature_valid
+from projections.audit import merkle
+from projections.audit.offline import check_bundle
+from projections.audit.trail import public_key_from_text, signature_valid
 
 PROBLEM = "application/problem+json"
 AUDIT_READS = ("/v1/events", "/v1/audit/head", "/v1/audit/verify",

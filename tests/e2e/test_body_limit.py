@@ -10,8 +10,8 @@ import pytest
 from e2e_support import Api, serving
 from test_dashboard_pages import decision_form, site_on
 
+from api.auth.tokens import Role
 from api.settings import Settings
-from api.tokens import Role
 
 MIB = 1024 * 1024
 PROBLEM_TYPE = "https://portfolio-ledger.dev/problems/body-too-large"

@@ -24,7 +24,7 @@ import uvicorn
 from dashboard_support import Seeded, dashboard_app, seed
 from fastapi import FastAPI
 
-from api.tokens import Role
+from api.auth.tokens import Role
 from domain.health import Rating, StatusReport
 from projections.service import LedgerService
 

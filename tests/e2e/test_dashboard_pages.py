@@ -18,7 +18,7 @@ from dashboard_support import CHAIR, Seeded, dashboard_app, seed
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.tokens import Role
+from api.auth.tokens import Role
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
 from projections.service import LedgerService

@@ -8,7 +8,7 @@ from uuid import uuid4
 import httpx
 from e2e_support import Api, days_ago
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 
 def fields(response: httpx.Response) -> list[str]:

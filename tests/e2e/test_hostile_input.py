@@ -15,7 +15,7 @@ import httpx
 import pytest
 from e2e_support import Api, days_ago, serving
 
-from api.tokens import Role
+from api.auth.tokens import Role
 from domain.values import CODE_LENGTH, NAME_LENGTH, PROSE_LENGTH
 
 HOSTILE = "HOSTILE-VALUE"

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from store_proxy import StoreProxy
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 # Generous: a page must answer well within this; the test does not measure more than that.
 ANSWER_BOUND_SECONDS = 8

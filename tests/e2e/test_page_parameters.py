@@ -14,7 +14,7 @@ from dashboard_support import Seeded, dashboard_app, form_token, seed, signed_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 ABC, EXPONENT, DIGITS_23, NEGATIVE, EMPTY, NUL = "abc", "1e5", "9" * 23, "-1", "", "\x00"
 LATE = "9999-12-31T23:59:59-05:00"  # after the year 9999 once in UTC

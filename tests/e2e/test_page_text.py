@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from test_dashboard_pages import Site, decision_form, site_on
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from e2e_support import Api
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 PROBLEM = "application/problem+json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from e2e_support import Api
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 
 def test_every_json_route_still_documents_its_response_model(api: Api) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from e2e_support import Api, days_ago, serving
 
-from api.tokens import Role
+from api.auth.tokens import Role
 
 
 def test_a_board_governs_a_portfolio_through_the_api(api_on_store: Api) -> None:

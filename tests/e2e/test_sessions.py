@@ -20,12 +20,12 @@ from dashboard_support import Seeded, dashboard_app, seed
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.auth.sessions import csrf_token
+from api.auth.tokens import Role
 from api.cli import main
 from api.settings import store_env
-from api.tokens import Role
-from api.web.session import csrf_token
-from projections.database import Database, instant
 from projections.service import LedgerService
+from projections.store.database import Database, instant
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 BOARD = "board-web"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from e2e_support import Api, serving
 
-from projections.decisions import DecisionLog
+from projections.views.decisions import DecisionLog
 
 POISON = "board: fund (the decision log cannot apply this one)"
 

@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 import psycopg
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.auth.tokens import Role, TokenStore
+from api.http.app import create_app
 from api.settings import Settings
-from api.tokens import Role, TokenStore
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
-from projections.audit import Head, tree_head
+from projections.audit.trail import Head, tree_head
 from projections.service import LedgerService
 
 BOARD = "board:chair"

@@ -16,14 +16,14 @@ from audit_support import board_story, kept_head
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.audit_bundle import check_bundle
+from api.auth.signing import private_key
 from api.cli import main
 from api.settings import store_env
-from api.signing import private_key
-from projections import audit
-from projections.audit import HeadSigner
-from projections.merkle import leaf_hash
-from projections.seal import leaf_input
+from projections.audit import trail as audit
+from projections.audit.merkle import leaf_hash
+from projections.audit.offline import check_bundle
+from projections.audit.seal import leaf_input
+from projections.audit.trail import HeadSigner
 from projections.service import LedgerService
 
 Lines = list[dict[str, Any]]

@@ -11,8 +11,8 @@ import pytest
 from domain.commands import Decide, OpenPortfolio, ProposeProject
 from domain.lifecycle import DecisionKind
 from domain.project import Project
-from projections.database import parse_instant
 from projections.service import LedgerService
+from projections.store.database import parse_instant
 
 
 def fund_in_bulk(service: LedgerService, count: int) -> UUID:

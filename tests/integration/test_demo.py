@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from api.auth.tokens import Role, TokenStore
 from api.cli import main
-from api.demo import build_demo, demo_commands
+from api.cli.demo_story import build_demo, demo_commands
 from api.settings import store_env
-from api.tokens import Role, TokenStore
 from projections.service import LedgerService
 
 TODAY = date(2026, 3, 15)

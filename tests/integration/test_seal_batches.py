@@ -10,9 +10,10 @@ import pytest
 from audit_support import RawLog, board_story, kept_head
 
 from api.settings import store_env
-from projections import audit, merkle
-from projections.audit import Head, seal_up, tree_head, verify
-from projections.seal import Seal, event_leaf, leaf_input, log_rows
+from projections.audit import merkle
+from projections.audit import trail as audit
+from projections.audit.seal import Seal, event_leaf, leaf_input, log_rows
+from projections.audit.trail import Head, seal_up, tree_head, verify
 from projections.service import LedgerService
 
 EVENTS = 32  # two board stories

@@ -13,10 +13,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from api.idempotency import IdempotencyStore
+from api.auth.sessions import SessionStore
+from api.auth.tokens import TokenStore
+from api.http.idempotency import IdempotencyStore
 from api.settings import Settings
-from api.tokens import TokenStore
-from api.web.session import SessionStore
 from domain.store import SCHEMA_LOCK
 from projections.service import LedgerService
 

@@ -15,13 +15,13 @@ from uuid import UUID
 import pytest
 from audit_support import RawLog, board_story, edit_with_driver, http_api, kept_head
 
-from api.audit_bundle import check_bundle
 from api.cli import main
 from api.settings import store_env
-from projections import merkle
-from projections.audit import Head, seal_up, tree_head, verify
+from projections.audit import merkle
+from projections.audit.offline import check_bundle
+from projections.audit.seal import Seal, event_leaf
+from projections.audit.trail import Head, seal_up, tree_head, verify
 from projections.framework import Projector
-from projections.seal import Seal, event_leaf
 from projections.service import LedgerService
 
 EVENTS = 16

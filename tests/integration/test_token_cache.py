@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.auth.tokens import Principal, PrincipalCache, Role, TokenStore, digest
 from api.settings import Settings
-from api.tokens import Principal, PrincipalCache, Role, TokenStore, digest
 from projections.service import LedgerService
 
 TTL = 5.0

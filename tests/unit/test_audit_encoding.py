@@ -12,13 +12,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Notification
 
-from api.audit_bundle import CannotCheck, check_proof
+from api.auth.signing import generate, head_signer, private_key
 from api.settings import ConfigurationError, Settings
-from api.signing import generate, head_signer, private_key
 from domain.errors import InvalidInput
-from projections.audit import Head, HeadSigner, head_message, public_key_from_text, signature_valid
-from projections.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
-from projections.seal import event_leaf, leaf_input
+from projections.audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
+from projections.audit.offline import CannotCheck, check_proof
+from projections.audit.seal import event_leaf, leaf_input
+from projections.audit.trail import (
+    Head,
+    HeadSigner,
+    head_message,
+    public_key_from_text,
+    signature_valid,
+)
 
 IDENT = UUID("12345678-1234-5678-1234-567812345678")
 TOPIC = "domain.portfolio:Portfolio.PortfolioCreated"

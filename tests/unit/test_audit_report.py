@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
-from api.report import Review, render
+from projections.report import Review, render
 
 HEAD = {"tree_size": 9, "root_hash": "ab" * 32, "timestamp": "2026-03-31T17:00:00.000000Z",
         "signature": "c2lnbmF0dXJl"}

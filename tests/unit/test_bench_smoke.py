@@ -41,9 +41,9 @@ def test_a_missed_target_is_a_row_that_says_so_not_an_error() -> None:
 
 
 def test_a_figure_whose_part_is_not_built_is_reported_as_not_applicable() -> None:
-    row = Result.unavailable("B7", "postgresql", str(NotBuilt("projections.seal")))
+    row = Result.unavailable("B7", "postgresql", str(NotBuilt("projections.audit.seal")))
     assert row.verdict == "n/a"
-    assert "n/a (not built yet: projections.seal)" in table([row])
+    assert "n/a (not built yet: projections.audit.seal)" in table([row])
 
 
 def test_the_nearest_rank_percentile_of_a_hundred_samples_is_the_ninety_ninth() -> None:

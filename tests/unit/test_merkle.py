@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import pytest
 
-from projections.merkle import (
+from projections.audit.merkle import (
     EMPTY_ROOT,
     Frontier,
     MemoryTree,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from projections.merkle import Frontier, MemoryTree, leaf_hash
+from projections.audit.merkle import Frontier, MemoryTree, leaf_hash
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[3] / "shared" / "merkle-test-vectors.json").read_text()

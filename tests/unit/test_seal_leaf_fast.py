@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from projections.merkle import leaf_hash
-from projections.seal import (
+from projections.audit.merkle import leaf_hash
+from projections.audit.seal import (
     AsStored,
     event_leaf,
     leaf_input,

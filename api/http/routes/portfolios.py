@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.deps import AsOfQuery, BoardDep, CursorQuery, LedgerDep, LimitQuery, ViewerDep
-from api.errors import problems
-from api.idempotency import LedgerRoute
-from api.schemas import CompositionPublic, PortfolioCreate, PortfolioPage, PortfolioPublic
+from api.http.deps import AsOfQuery, BoardDep, CursorQuery, LedgerDep, LimitQuery, ViewerDep
+from api.http.errors import problems
+from api.http.idempotency import LedgerRoute
+from api.http.schemas import CompositionPublic, PortfolioCreate, PortfolioPage, PortfolioPublic
 
 router = APIRouter(prefix="/v1/portfolios", tags=["portfolios"], route_class=LedgerRoute)
 

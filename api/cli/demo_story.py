@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID, uuid5
 
+from api.auth.tokens import Role, TokenExists, TokenStore
 from api.importing import CHUNK_EVENTS
-from api.tokens import Role, TokenExists, TokenStore
 from domain.commands import (
     Command,
     CompleteProject,

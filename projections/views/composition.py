@@ -11,8 +11,8 @@ from typing import Any
 from domain.lifecycle import Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.database import Row, Sql, instant
 from projections.framework import History, Pending, View, row_at
+from projections.store.database import Row, Sql, instant
 
 PORTFOLIO_COLUMNS = (
     "portfolio_id",

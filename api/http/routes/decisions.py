@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import (
+from api.http.deps import (
     AsOfQuery,
     BoardDep,
     CursorQuery,
@@ -17,9 +17,9 @@ from api.deps import (
     LimitQuery,
     ViewerDep,
 )
-from api.errors import problems
-from api.idempotency import LedgerRoute
-from api.schemas import DecisionCreate, DecisionPage, DecisionPublic
+from api.http.errors import problems
+from api.http.idempotency import LedgerRoute
+from api.http.schemas import DecisionCreate, DecisionPage, DecisionPublic
 from domain.lifecycle import DecisionKind
 from domain.values import NAME_LENGTH
 

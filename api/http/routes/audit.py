@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
-from api.errors import problems
-from api.idempotency import LedgerRoute
-from api.schemas import EventPublic, Page
-from api.signing import signer
+from api.auth.signing import signer
+from api.http.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
+from api.http.errors import problems
+from api.http.idempotency import LedgerRoute
+from api.http.schemas import EventPublic, Page
 from domain.errors import InvalidInput, NotFound
-from projections import audit
-from projections.audit import NDJSON, Filters, Head, HeadSigner
+from projections.audit import trail as audit
+from projections.audit.trail import NDJSON, Filters, Head, HeadSigner
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=LedgerRoute)
 

@@ -13,8 +13,8 @@ from eventsourcing.utils import get_topic
 
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.database import Sql, instant, parse_instant
 from projections.framework import View, with_subclasses
+from projections.store.database import Sql, instant, parse_instant
 
 
 @dataclass(frozen=True)

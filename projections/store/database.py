@@ -346,7 +346,7 @@ class Database:
     def _notifications(self, sql: Sql, where: str, params: Sequence[Any]) -> list[Notification]:
         """Stored events, each value as the store holds it: nothing here assumes a type, so an
         event altered outside the ledger (its state as text, say) is read, not a crash; those
-        who decode it find out (`projections.seal` seals it as found)."""
+        who decode it find out (`projections.audit.seal` seals it as found)."""
         rows = self._rows_as_found(
             sql,
             f"SELECT {self._position} AS id, originator_id, originator_version, topic, state"

@@ -36,9 +36,9 @@ from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
 
 from domain.errors import LedgerError
-from projections import merkle
-from projections.database import Database, Sql
+from projections.audit import merkle
 from projections.framework import View
+from projections.store.database import Database, Sql
 
 READ_BATCH = 1000
 LEAF_HEAD = struct.Struct(">BQ16sQ")  # 0x00 leaf prefix, position, originator id, version

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import LedgerDep
-from api.errors import problems
-from api.idempotency import LedgerRoute
-from api.schemas import ServiceHealth
+from api.http.deps import LedgerDep
+from api.http.errors import problems
+from api.http.idempotency import LedgerRoute
+from api.http.schemas import ServiceHealth
 
 router = APIRouter(prefix="/v1", tags=["operations"], route_class=LedgerRoute)
 

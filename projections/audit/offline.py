@@ -26,16 +26,16 @@ from eventsourcing.utils import TopicError
 
 from domain.application import PortfolioLedger
 from domain.errors import LedgerError
-from projections import merkle
-from projections.audit import (
+from projections.audit import merkle
+from projections.audit.seal import leaf_input
+from projections.audit.trail import (
     BUNDLE_FORMAT,
     Head,
     public_key_from_text,
     signature_valid,
 )
-from projections.database import instant
-from projections.seal import leaf_input
 from projections.service import event_public, jsonable
+from projections.store.database import instant
 
 EVENT_FIELDS = ("position", "originator_id", "version", "topic", "type", "recorded_at", "actor",
                 "data", "state", "leaf_hash")

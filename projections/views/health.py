@@ -12,8 +12,8 @@ from typing import Any
 from domain.health import is_stale
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.database import Row, Sql, instant
 from projections.framework import History, Pending, View, row_at, rows_in
+from projections.store.database import Row, Sql, instant
 
 HISTORY_COLUMNS = (
     "project_id",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from domain.errors import Conflict, InvalidInput, NotFound
-from projections.database import Database, instant, parse_instant
+from projections.store.database import Database, instant, parse_instant
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
 SCHEMA = (

@@ -27,11 +27,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.deps import authenticated
-from api.schemas import ExactJSONRequest, answering
+from api.http.deps import authenticated
+from api.http.schemas import ExactJSONRequest, answering
 from domain.errors import Conflict
-from projections.database import Database, instant, parse_instant
 from projections.service import RecordedNotYetShown
+from projections.store.database import Database, instant, parse_instant
 
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 VALID_KEY = re.compile(KEY_PATTERN)
@@ -183,7 +183,7 @@ async def replay_or_record(request: Request, handler: Handler) -> Response:
         try:
             response = await handler(request)
         except RecordedNotYetShown as written:
-            from api.errors import accepted  # errors imports this module
+            from api.http.errors import accepted  # errors imports this module
 
             response = accepted(written.written)
         if response.status_code < 400:

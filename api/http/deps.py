@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import instants
-from api.tokens import Principal, Role, TokenStore
+from api.auth.tokens import Principal, Role, TokenStore
 from domain.errors import InvalidInput
 from projections.service import MAX_LIMIT, LedgerService
 

@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.idempotency import KeyInFlight, KeyReused
-from api.schemas import ProblemDetails, money_text
+from api.http.idempotency import KeyInFlight, KeyReused
+from api.http.schemas import ProblemDetails, money_text
 from domain.errors import (
     BudgetExceeded,
     ConcurrentWrite,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.deps import (
+from api.http.deps import (
     AsOfQuery,
     AuditorDep,
     CursorQuery,
@@ -19,9 +19,9 @@ from api.deps import (
     ViewerDep,
     etag,
 )
-from api.errors import problems
-from api.idempotency import LedgerRoute
-from api.schemas import (
+from api.http.errors import problems
+from api.http.idempotency import LedgerRoute
+from api.http.schemas import (
     CompletionCreate,
     HealthPublic,
     HealthTrend,

@@ -11,8 +11,8 @@ from typing import Any
 
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.database import Row, Sql, instant
 from projections.framework import Pending, View, keep_recent, rows_in
+from projections.store.database import Row, Sql, instant
 
 COLUMNS = (
     "decision_id",

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from projections.audit import HeadSigner, tree_head
-from projections.database import instant
-from projections.seal import SealedTree
+from projections.audit.seal import SealedTree
+from projections.audit.trail import HeadSigner, tree_head
 from projections.service import MAX_LIMIT, LedgerService
+from projections.store.database import instant
 
 FORMATS = ("md", "csv", "html")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -11,12 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
-from api import errors, web
-from api.body_limit import RequestBodyLimit
-from api.idempotency import IdempotencyStore
-from api.routes import audit, decisions, operations, portfolios, projects
+from api import web
+from api.auth.tokens import TokenStore
+from api.http import errors
+from api.http.body_limit import RequestBodyLimit
+from api.http.idempotency import IdempotencyStore
+from api.http.routes import audit, decisions, operations, portfolios, projects
 from api.settings import Settings
-from api.tokens import TokenStore
 from projections.service import LedgerService
 
 DESCRIPTION = (

@@ -25,10 +25,8 @@ from eventsourcing.persistence import Notification
 
 from domain.errors import InvalidInput, NotFound
 from domain.project import Project
-from projections import merkle
-from projections.database import Database, instant
-from projections.framework import Projector
-from projections.seal import (
+from projections.audit import merkle
+from projections.audit.seal import (
     READ_BATCH,
     Seal,
     SealDamaged,
@@ -40,8 +38,10 @@ from projections.seal import (
     stored_leaf,
     stored_leaves,
 )
+from projections.framework import Projector
 from projections.service import LedgerService, event_item, jsonable
-from projections.timeline import Timeline
+from projections.store.database import Database, instant
+from projections.views.timeline import Timeline
 
 NDJSON = "application/x-ndjson"  # the media type of an audit bundle
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BODY_TOO_LARGE, problem
+from api.http.errors import BODY_TOO_LARGE, problem
 from api.web.problems import Problem as PageProblem
 from api.web.rendering import SECURITY_HEADERS, problem_page
 from domain.errors import LedgerError

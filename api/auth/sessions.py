@@ -19,8 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from api.tokens import Role, digest
-from projections.database import Database, instant, parse_instant
+from api.auth.tokens import Role, digest
+from projections.store.database import Database, instant, parse_instant
 
 COOKIE = "pl_session"
 SIGNIN_COOKIE = "pl_signin"

@@ -1,0 +1,1 @@
+"""Who is asking: API tokens, page sessions, the head-signing key."""

@@ -1,0 +1,1 @@
+"""The store: SQL helpers and the recorders."""

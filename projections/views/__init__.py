@@ -1,0 +1,1 @@
+"""The views: one per question a user asks."""
