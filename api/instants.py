@@ -60,6 +60,20 @@ def date_or_instant(value: str) -> date | datetime:
     return instant(value)
 
 
+def bounds(
+    since: date | datetime | None, until: date | datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """A range in time: an instant bounds as it is; a date bounds the whole day (UTC), so
+    ``since 2026-01-01 until 2026-01-31`` is all of January."""
+    return _bound(since, time.min), _bound(until, time.max)
+
+
+def _bound(value: date | datetime | None, at: time) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, at, UTC)
+
+
 def instant(value: str, *, local: bool = False) -> datetime:
     """An RFC 3339 instant with its zone (or, `local`, a datetime-local value), in UTC."""
     pattern = LOCAL_INSTANT if local else INSTANT

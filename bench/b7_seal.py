@@ -13,7 +13,7 @@ TARGET = Target(">=", 0.3)
 
 def run(ctx: Context) -> list[Result]:
     seal = requires("projections.audit.seal", "Seal", "leaf_input")
-    audit = requires("projections.audit.trail", "verify")
+    audit = requires("projections.audit.verify", "verify")
     events = ctx.size(100_000, 1_000)
     log = ctx.log(events, caught_up=True)
     service = LedgerService(log.env)

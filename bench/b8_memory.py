@@ -33,7 +33,7 @@ def run(ctx: Context) -> list[Result]:
     results = []
     operations = ["rebuild"]
     try:
-        requires("projections.audit.trail", "verify")
+        requires("projections.audit.verify", "verify")
         operations.append("verify")
     except NotBuilt as missing:
         results.append(Result.unavailable(FIGURE, ctx.store.kind, f"verify: {missing}",

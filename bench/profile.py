@@ -46,7 +46,7 @@ def scenario(name: str, ctx: Context, events: int) -> Work:
     if name == "seal":
         return lambda: service.projector.rebuild(["seal"]), service.close
     if name == "verify":
-        from projections.audit.trail import verify
+        from projections.audit.verify import verify
 
         return lambda: verify(service.database), service.close
     if name == "record":

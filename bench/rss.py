@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
         if operation == "rebuild":
             service.projector.rebuild()
         elif operation == "verify":
-            from projections.audit.trail import verify
+            from projections.audit.verify import verify
 
             found = verify(service.database)
             if not found.ok:

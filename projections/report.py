@@ -16,8 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from projections.audit.seal import SealedTree
-from projections.audit.trail import HeadSigner, tree_head
+from projections.audit.heads import HeadSigner, TreeHead
 from projections.service import MAX_LIMIT, LedgerService
 from projections.store.database import instant
 
@@ -40,7 +39,7 @@ class Review:
     currency: str
     decisions: list[dict[str, Any]]
     leaves: dict[int, tuple[int, bytes]]
-    head: dict[str, Any]
+    head: TreeHead
 
 
 def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
@@ -61,9 +60,8 @@ def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
         cursor = found["next_cursor"]
         if cursor is None:
             break
-    head = tree_head(service.database, signer)
-    with service.database.transaction(commit=False) as sql:
-        leaves = SealedTree(sql).leaves_at(d["position"] for d in decisions)
+    head = service.tree_head(signer)
+    leaves = service.sealed_leaves(d["position"] for d in decisions)
     bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else ""]
     scope = " ".join(filter(None, [f"portfolio {portfolio_id}" if portfolio_id else "", *bounds]))
     return Review(title, scope or "every decision", currency, decisions, leaves, head)
@@ -119,10 +117,10 @@ def _seal(review: Review, position: int) -> tuple[str, str]:
 
 def _head_lines(review: Review) -> list[str]:
     head = review.head
-    lines = [f"tree size {head['tree_size']}", f"root {head['root_hash']}",
-             f"timestamp {head['timestamp']}"]
-    if "signature" in head:
-        lines.append(f"signature (Ed25519) {head['signature']}")
+    lines = [f"tree size {head.tree_size}", f"root {head.root_hash}",
+             f"timestamp {head.timestamp}"]
+    if head.signature is not None:
+        lines.append(f"signature (Ed25519) {head.signature}")
     return lines
 
 
@@ -176,8 +174,8 @@ def comma_separated(review: Review) -> str:
         row = {
             **d, "decision_id": d["id"], "leaf_index": index, "leaf_hash": leaf,
             "recorded_at": instant(d["recorded_at"]), "evidence": json.dumps(d["evidence"]),
-            "head_tree_size": head["tree_size"], "head_root_hash": head["root_hash"],
-            "head_timestamp": head["timestamp"],
+            "head_tree_size": head.tree_size, "head_root_hash": head.root_hash,
+            "head_timestamp": head.timestamp,
         }
         writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()

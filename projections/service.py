@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +26,13 @@ from domain.errors import (
 )
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind
-from projections.audit.seal import Seal, as_stored
+from projections.audit import proofs
+from projections.audit import verify as verification
+from projections.audit.bundle import Filters, bundle_lines
+from projections.audit.heads import Head, HeadSigner, TreeHead, size_as_of, tree_head
+from projections.audit.proofs import ConsistencyProof, InclusionProof
+from projections.audit.seal import Seal, SealedTree, as_stored
+from projections.audit.verify import Verification
 from projections.framework import Projector
 from projections.store.database import Database, Row, Sql, parse_instant
 from projections.views.composition import PortfolioComposition, summarise
@@ -426,6 +432,51 @@ class LedgerService:
                 for h in halted
             ],
         }
+
+    # The audit
+
+    def tree_head(
+        self, signer: HeadSigner | None = None, as_of: datetime | None = None
+    ) -> TreeHead:
+        """The head of the sealed tree (as of an instant: over every event recorded by then),
+        signed when a signer is given."""
+        if as_of is None:
+            return tree_head(self.database, signer)
+        return tree_head(self.database, signer, size_as_of(self.database, as_of))
+
+    def verify(self, head: Head | None = None) -> Verification:
+        """Seal every event recorded so far, then recompute every leaf and the root from the
+        stored events (and, with a kept head, check that the log still extends it). Only the
+        seal runs first: a log whose events no longer decode is verified all the same."""
+        verification.seal_up(self.database)
+        return verification.verify(self.database, head)
+
+    def inclusion(self, position: int, tree_size: int | None = None) -> InclusionProof:
+        """The audit path proving the event at ``position`` is in the tree of ``tree_size``
+        (default: the whole sealed tree)."""
+        return proofs.inclusion(self.database, position, tree_size)
+
+    def consistency(self, first: int, second: int | None = None) -> ConsistencyProof:
+        """The proof that the tree of ``first`` events is a prefix of the tree of ``second``
+        (default: the whole sealed tree)."""
+        return proofs.consistency(self.database, first, second)
+
+    def sealed_leaves(self, positions: Iterable[int]) -> dict[int, tuple[int, bytes]]:
+        """The leaf index and hash sealing each of ``positions`` that is sealed."""
+        with self.database.reading() as sql:
+            return SealedTree(sql).leaves_at(positions)
+
+    def bundle(
+        self, filters: Filters | None = None, signer: HeadSigner | None = None
+    ) -> Iterator[str]:
+        """The audit bundle as NDJSON lines: the chosen events as stored, then the manifest
+        with the head of the sealed tree (signed when a signer is given)."""
+        return bundle_lines(
+            self.database,
+            lambda notification: event_item(self.app, notification),
+            filters or Filters(),
+            signer,
+        )
 
 
 UNREADABLE_TYPE = "Unreadable"  # the `type` of an event listed though it cannot be read

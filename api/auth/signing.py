@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.requests import Request
 
 from api.settings import ConfigurationError, Settings
-from projections.audit.trail import HeadSigner
+from projections.audit.heads import HeadSigner
 
 
 def head_signer(settings: Settings) -> HeadSigner | None:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -20,18 +20,13 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import PersistenceError
 
+from api import instants
 from api.auth.signing import generate, head_signer
 from api.cli.common import add_db_option, fail, open_ledger, settings
-from domain.errors import LedgerError
+from domain.errors import InvalidInput, LedgerError
+from projections.audit.bundle import Filters
+from projections.audit.heads import Head, public_key_from_text
 from projections.audit.offline import CannotCheck, check_bundle, check_proof
-from projections.audit.trail import (
-    Filters,
-    Head,
-    bundle_lines,
-    public_key_from_text,
-    seal_up,
-    verify,
-)
 from projections.report import FORMATS, gather, render
 from projections.service import LedgerService
 
@@ -88,20 +83,22 @@ def add_scope_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--portfolio", metavar="ID", type=UUID,
                          help="only this portfolio and its projects")
     for bound in ("since", "until"):
-        command.add_argument(f"--{bound}", metavar="WHEN", type=date_or_instant,
+        command.add_argument(f"--{bound}", metavar="WHEN",
                              help="a date (YYYY-MM-DD) or an RFC 3339 instant with a zone")
 
 
-def date_or_instant(text: str) -> date | datetime:
+def scope(args: argparse.Namespace) -> tuple[date | datetime | None, date | datetime | None]:
+    """--since and --until read as the API reads them (`api.instants.date_or_instant`)."""
+    return when(args.since, "--since"), when(args.until, "--until")
+
+
+def when(text: str | None, option: str) -> date | datetime | None:
+    if text is None:
+        return None
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither YYYY-MM-DD nor an instant") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a zone, e.g. 2026-03-31T17:00:00Z")
-    return moment
+        return instants.date_or_instant(text)
+    except instants.NotAnInstant as error:
+        raise InvalidInput(option, str(error)) from None
 
 
 def public_key(text: str | None) -> Ed25519PublicKey | None:
@@ -150,8 +147,7 @@ def verify_store(args: argparse.Namespace, head: Head | None, as_json: bool) -> 
     try:
         service = LedgerService(env)
         try:
-            seal_up(service.database)
-            found = verify(service.database, head)
+            found = service.verify(head)
         finally:
             service.close()
     except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
@@ -166,7 +162,7 @@ def verify_store(args: argparse.Namespace, head: Head | None, as_json: bool) -> 
         print(f"intact: {found.events_checked} events, tree"
               f" {found.tree_size}:{found.root_hash}{extends}")
     else:
-        print(tampered(found.first_mismatch or {}))
+        print(tampered(found.first_mismatch.public() if found.first_mismatch else {}))
     return INTACT if found.ok else TAMPERED
 
 
@@ -202,11 +198,7 @@ def run_verify_proof(args: argparse.Namespace) -> int:
 
 def filters(args: argparse.Namespace) -> Filters:
     """Dates bound whole days (UTC): --since 2026-01-01 --until 2026-01-31 is all of January."""
-    since, until = args.since, args.until
-    if since is not None and not isinstance(since, datetime):
-        since = datetime.combine(since, time.min, UTC)
-    if until is not None and not isinstance(until, datetime):
-        until = datetime.combine(until, time.max, UTC)
+    since, until = instants.bounds(*scope(args))
     return Filters(portfolio_id=args.portfolio, since=since, until=until)
 
 
@@ -220,6 +212,10 @@ def output(target: str | None) -> AbstractContextManager[IO[str]]:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    try:
+        chosen_events = filters(args)
+    except InvalidInput as error:
+        return fail(str(error), 2)
     chosen = settings(args)
     signer = head_signer(chosen)
     service = open_ledger(args)
@@ -228,7 +224,7 @@ def run_export(args: argparse.Namespace) -> int:
             service.portfolio(args.portfolio)
         count, last = 0, ""
         with output(args.out) as out:
-            for line in bundle_lines(service, filters(args), signer):
+            for line in service.bundle(chosen_events, signer):
                 out.write(line)
                 count, last = count + 1, line
     finally:
@@ -243,11 +239,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    try:
+        since, until = scope(args)
+    except InvalidInput as error:
+        return fail(str(error), 2)
     signer = head_signer(settings(args))
     service = open_ledger(args)
     try:
-        review = gather(service, portfolio_id=args.portfolio, since=args.since,
-                        until=args.until, signer=signer)
+        review = gather(service, portfolio_id=args.portfolio, since=since, until=until,
+                        signer=signer)
     finally:
         service.close()
     with output(args.out) as out:
@@ -262,5 +262,5 @@ def run_generate(args: argparse.Namespace) -> int:
     signer = generate(args.out)
     published = signer.published()
     print(f"wrote {args.out}; set PORTFOLIO_LEDGER_SIGNING_KEY_FILE={args.out}")
-    print(f"public key (Ed25519, base64): {published['public_key']}")
+    print(f"public key (Ed25519, base64): {published.public_key}")
     return 0

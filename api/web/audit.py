@@ -2,46 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import StreamingResponse
 
+from api import instants
 from api.auth.sessions import Session
 from api.auth.signing import signer
 from api.web import params, reads
 from api.web.deps import Auditor, Ledger, TimeTravel, Travel, check_form
 from api.web.rendering import PageRoute, page
-from projections.audit import trail as audit
-from projections.audit.seal import Seal, SealedTree
-from projections.audit.trail import NDJSON, Filters, Head, HeadSigner
+from projections.audit.bundle import NDJSON, Filters
+from projections.audit.heads import Head
 from projections.service import LedgerService
-from projections.views.timeline import Timeline
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-def head_then(service: LedgerService, signing: HeadSigner | None,
-              as_of: datetime | None) -> dict[str, Any]:
-    """The tree head over every event recorded by `as_of` (None: the whole sealed log)."""
-    if as_of is None:
-        return audit.tree_head(service.database, signing)
-    with service.database.transaction(commit=False) as sql:
-        reached = service.database.tracked_in(sql, Seal.name)
-        position = Timeline.moment(sql, as_of, reached).position
-        leaf = SealedTree(sql).leaf(position) if position else None
-    return audit.tree_head(service.database, signing, tree_size=leaf[0] + 1 if leaf else 0)
 
 
 def audit_page(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
                *, checked: dict[str, Any] | None = None, kept: str = "",
                status: int = 200) -> Response:
     signing = signer(request)
-    head = head_then(service, signing, travel.as_of)
+    head = service.tree_head(signing, travel.as_of)
     return page(request, "audit.html", status, session=session, travel=travel, nav="audit",
-                title="Audit", head=head, receipt=f'{head["tree_size"]}:{head["root_hash"]}',
+                title="Audit", head=head, receipt=head.receipt,
                 key=signing.published() if signing else None, checked=checked,
                 kept=kept, portfolios=reads.portfolios(service, travel.as_of)["items"])
 
@@ -58,14 +45,8 @@ def verify(request: Request, service: Ledger, session: Auditor, travel: Travel,
     """Recompute every leaf and the root from the stored events, against a kept head if given."""
     check_form(request, session, csrf)
     kept = Head.parse(head) if head.strip() else None
-    audit.seal_up(service.database)
-    found = audit.verify(service.database, kept).public()
+    found = service.verify(kept).public()
     return audit_page(request, service, session, travel, checked=found, kept=head.strip())
-
-
-def day_bound(value: str, field: str, at: time) -> datetime | None:
-    found = params.day(value, field)
-    return None if found is None else datetime.combine(found, at, UTC)
 
 
 @router.get("/audit/export")
@@ -75,11 +56,10 @@ def export(request: Request, service: Ledger, session: Auditor, portfolio_id: st
     chosen = params.identifier(portfolio_id, "portfolio")
     if chosen is not None:
         service.portfolio(UUID(chosen))
-    filters = Filters(portfolio_id=UUID(chosen) if chosen else None,
-                      since=day_bound(since, "since", time.min),
-                      until=day_bound(until, "until", time.max))
+    start, end = instants.bounds(params.day(since, "since"), params.day(until, "until"))
+    filters = Filters(portfolio_id=UUID(chosen) if chosen else None, since=start, until=end)
     stamp = date.today().isoformat()
     return StreamingResponse(
-        audit.bundle_lines(service, filters, signer(request)), media_type=NDJSON,
+        service.bundle(filters, signer(request)), media_type=NDJSON,
         headers={"Content-Disposition":
                  f'attachment; filename="portfolio-ledger-bundle-{stamp}.ndjson"'})

@@ -27,13 +27,9 @@ from eventsourcing.utils import TopicError
 from domain.application import PortfolioLedger
 from domain.errors import LedgerError
 from projections.audit import merkle
+from projections.audit.bundle import BUNDLE_FORMAT
+from projections.audit.heads import Head, public_key_from_text, signature_valid
 from projections.audit.seal import leaf_input
-from projections.audit.trail import (
-    BUNDLE_FORMAT,
-    Head,
-    public_key_from_text,
-    signature_valid,
-)
 from projections.service import event_public, jsonable
 from projections.store.database import instant
 

@@ -15,8 +15,8 @@ from e2e_support import Api, serving
 from api.auth.tokens import Role
 from api.settings import Settings
 from projections.audit import merkle
+from projections.audit.heads import public_key_from_text, signature_valid
 from projections.audit.offline import check_bundle
-from projections.audit.trail import public_key_from_text, signature_valid
 
 PROBLEM = "application/problem+json"
 AUDIT_READS = ("/v1/events", "/v1/audit/head", "/v1/audit/verify",

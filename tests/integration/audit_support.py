@@ -19,7 +19,7 @@ from api.http.app import create_app
 from api.settings import Settings
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
-from projections.audit.trail import Head, tree_head
+from projections.audit.heads import Head
 from projections.service import LedgerService
 
 BOARD = "board:chair"
@@ -59,8 +59,8 @@ def board_story(service: LedgerService) -> dict[str, UUID]:
 
 def kept_head(service: LedgerService) -> Head:
     """The head an auditor keeps as a receipt: size and root, nothing else."""
-    head = tree_head(service.database)
-    return Head(head["tree_size"], bytes.fromhex(head["root_hash"]))
+    head = service.tree_head()
+    return Head(head.tree_size, bytes.fromhex(head.root_hash))
 
 
 class RawLog:

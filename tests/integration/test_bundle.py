@@ -19,11 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.auth.signing import private_key
 from api.cli import main
 from api.settings import store_env
-from projections.audit import trail as audit
+from projections.audit.heads import HeadSigner
 from projections.audit.merkle import leaf_hash
 from projections.audit.offline import check_bundle
 from projections.audit.seal import leaf_input
-from projections.audit.trail import HeadSigner
 from projections.service import LedgerService
 
 Lines = list[dict[str, Any]]
@@ -78,7 +77,7 @@ def write(path: Path, lines: Lines) -> Path:
 def head_of(url: str) -> dict[str, Any]:
     service = LedgerService(store_env(url))
     try:
-        return audit.tree_head(service.database)
+        return service.tree_head().public()
     finally:
         service.close()
 
@@ -258,6 +257,52 @@ def test_a_bundle_bounded_in_time_holds_only_events_recorded_within(
     assert main(["verify", "--bundle", str(tmp_path / "late.ndjson")]) == 0
 
 
+@pytest.mark.parametrize("verb", [
+    ["export", "--out", "{out}"],
+    ["report", "decisions", "--out", "{out}"],
+], ids=["export", "report"])
+@pytest.mark.parametrize(("option", "value"), [
+    ("--since", "2026-13-01"),
+    ("--since", "yesterday"),
+    ("--until", "2026-03-31T17:00:00"),
+    ("--until", "2026-03-31 17:00:00+00:00"),
+    ("--since", "20260331"),
+    ("--until", "２０２６-03-31"),
+], ids=["no-such-month", "a-word", "no-zone", "a-space-for-t", "basic-format", "full-width"])
+def test_a_bad_since_or_until_is_one_line_and_exit_2_and_nothing_is_written(
+    sqlite_story: tuple[str, dict[str, Any]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], verb: list[str], option: str, value: str,
+) -> None:
+    url, _ = sqlite_story
+    out = tmp_path / "out.txt"
+    before = head_of(url)
+    capsys.readouterr()
+
+    code = main([*(part.format(out=out) for part in verb), "--db", url, option, value])
+
+    said = capsys.readouterr()
+    assert code == 2
+    assert said.out == ""
+    assert said.err.count("\n") == 1 and said.err.startswith(f"portfolio-ledger: error: {option}")
+    assert not out.exists()
+    assert head_of(url)["tree_size"] == before["tree_size"], "nothing recorded or sealed"
+
+
+def test_since_and_until_dates_bound_whole_days_in_utc(
+    sqlite_story: tuple[str, dict[str, Any]], tmp_path: Path,
+) -> None:
+    url, _ = sqlite_story
+    everything = export(url, tmp_path / "all.ndjson")
+    day = everything[0]["recorded_at"][:10]
+
+    lines = export(url, tmp_path / "day.ndjson", "--since", day, "--until", day)
+
+    assert lines[-1]["manifest"]["filters"]["since"] == f"{day}T00:00:00.000000Z"
+    assert lines[-1]["manifest"]["filters"]["until"] == f"{day}T23:59:59.999999Z"
+    assert [e["position"] for e in lines[:-1]] == [
+        e["position"] for e in everything[:-1] if e["recorded_at"].startswith(day)]
+
+
 # Signed heads
 
 
@@ -311,8 +356,8 @@ def test_verify_proof_checks_inclusion_and_consistency_against_a_kept_head(
         early = kept_head(service)
         board_story(service)
         later = kept_head(service)
-        inclusion = audit.inclusion(service.database, 7)
-        consistency = audit.consistency(service.database, early.tree_size)
+        inclusion = service.inclusion(7).public()
+        consistency = service.consistency(early.tree_size).public()
     finally:
         service.close()
     proof = tmp_path / "inclusion.json"
@@ -335,8 +380,8 @@ def test_verify_proof_uses_a_signed_head_in_the_document_only_with_the_right_key
     service = LedgerService(store_env(url))
     try:
         signer = HeadSigner(private_key(ours, "test"))
-        document = {"proof": audit.inclusion(service.database, 3),
-                    "head": audit.tree_head(service.database, signer)}
+        document = {"proof": service.inclusion(3).public(),
+                    "head": service.tree_head(signer).public()}
     finally:
         service.close()
     proof = tmp_path / "proof.json"

@@ -11,9 +11,10 @@ from audit_support import RawLog, board_story, kept_head
 
 from api.settings import store_env
 from projections.audit import merkle
-from projections.audit import trail as audit
+from projections.audit import verify as verification
+from projections.audit.heads import Head, tree_head
 from projections.audit.seal import Seal, event_leaf, leaf_input, log_rows
-from projections.audit.trail import Head, seal_up, tree_head, verify
+from projections.audit.verify import seal_up, verify
 from projections.service import LedgerService
 
 EVENTS = 32  # two board stories
@@ -58,7 +59,7 @@ def test_sealing_in_batches_of_any_size_stores_every_leaf_and_node_of_the_rfc916
     service.projector.rebuild(["seal"])
 
     assert stored_rows(service) == expected_rows(service)
-    assert tree_head(service.database)["root_hash"] == merkle.root(
+    assert tree_head(service.database).root_hash == merkle.root(
         leaf for *_, leaf in expected_rows(service)[:EVENTS]).hex()
 
 
@@ -96,10 +97,10 @@ def test_verify_in_batches_of_any_size_names_the_same_first_mismatch(
     seal_up(service.database)
 
     for batch in BATCHES:
-        monkeypatch.setattr(audit, "VERIFY_BATCH", batch)
+        monkeypatch.setattr(verification, "VERIFY_BATCH", batch)
         for found in (verify(service.database), verify(service.database, receipt)):
             assert found.first_mismatch is not None, batch
-            assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (
+            assert (found.first_mismatch.position, found.first_mismatch.check) == (
                 position, check), batch
             assert found.events_checked == position - 1
 
@@ -115,13 +116,13 @@ def test_an_altered_node_is_named_at_its_completing_leaf_wherever_batches_split(
                     (b"\x00" * 32, level, index))
 
     for batch in BATCHES:
-        monkeypatch.setattr(audit, "VERIFY_BATCH", batch)
+        monkeypatch.setattr(verification, "VERIFY_BATCH", batch)
         found = verify(service.database)
 
         assert found.first_mismatch is not None
-        assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (
+        assert (found.first_mismatch.position, found.first_mismatch.check) == (
             position, "root"), batch
-        assert found.first_mismatch["expected"] == "00" * 32
+        assert found.first_mismatch.expected == "00" * 32
 
 
 def test_a_missing_node_is_named_at_its_completing_leaf(service: LedgerService) -> None:
@@ -131,24 +132,24 @@ def test_a_missing_node_is_named_at_its_completing_leaf(service: LedgerService) 
     found = verify(service.database)
 
     assert found.first_mismatch is not None
-    assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (14, "root")
-    assert found.first_mismatch["expected"] is None
+    assert (found.first_mismatch.position, found.first_mismatch.check) == (14, "root")
+    assert found.first_mismatch.expected is None
 
 
 @pytest.mark.parametrize("size", [1, 5, 6, 16, 31])
 def test_a_head_ending_inside_a_batch_is_checked_at_its_own_size(
     service: LedgerService, monkeypatch: pytest.MonkeyPatch, size: int,
 ) -> None:
-    kept = Head(size, bytes.fromhex(tree_head(service.database, tree_size=size)["root_hash"]))
+    kept = Head(size, bytes.fromhex(tree_head(service.database, tree_size=size).root_hash))
     forged = Head(size, b"\x11" * 32)
 
     for batch in BATCHES:
-        monkeypatch.setattr(audit, "VERIFY_BATCH", batch)
+        monkeypatch.setattr(verification, "VERIFY_BATCH", batch)
         assert verify(service.database, kept).ok, batch
         found = verify(service.database, forged)
         assert found.first_mismatch is not None
-        assert found.first_mismatch["check"] == "head", batch
-        assert found.first_mismatch["actual"] == kept.root.hex()
+        assert found.first_mismatch.check == "head", batch
+        assert found.first_mismatch.actual == kept.root.hex()
         assert found.events_checked == size
 
 
@@ -156,11 +157,11 @@ def test_an_intact_log_verifies_in_batches_of_any_size(
     service: LedgerService, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for batch in BATCHES:
-        monkeypatch.setattr(audit, "VERIFY_BATCH", batch)
+        monkeypatch.setattr(verification, "VERIFY_BATCH", batch)
         found = verify(service.database, kept_head(service))
 
         assert found.ok and found.events_checked == EVENTS
-        assert found.root_hash == tree_head(service.database)["root_hash"]
+        assert found.root_hash == tree_head(service.database).root_hash
 
 
 def test_sealing_inside_a_write_pipeline_stores_the_same_rows(service: LedgerService) -> None:

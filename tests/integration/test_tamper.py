@@ -18,9 +18,10 @@ from audit_support import RawLog, board_story, edit_with_driver, http_api, kept_
 from api.cli import main
 from api.settings import store_env
 from projections.audit import merkle
+from projections.audit.heads import Head, tree_head
 from projections.audit.offline import check_bundle
 from projections.audit.seal import Seal, event_leaf
-from projections.audit.trail import Head, seal_up, tree_head, verify
+from projections.audit.verify import seal_up, verify
 from projections.framework import Projector
 from projections.service import LedgerService
 
@@ -60,10 +61,10 @@ def test_the_seal_covers_every_event_and_its_root_is_the_rfc9162_root_of_the_sto
     head = tree_head(service.database)
 
     assert len(stored) == EVENTS
-    assert head["tree_size"] == EVENTS
-    assert head["root_hash"] == merkle.root(event_leaf(n) for n in stored).hex()
-    assert head["timestamp"].endswith("Z")
-    assert "signature" not in head
+    assert head.tree_size == EVENTS
+    assert head.root_hash == merkle.root(event_leaf(n) for n in stored).hex()
+    assert head.timestamp.endswith("Z")
+    assert head.signature is None
 
 
 def test_an_intact_log_verifies_and_extends_every_head_kept_along_the_way(
@@ -90,7 +91,7 @@ def test_sealing_from_two_services_on_one_store_makes_one_tree(
     finally:
         other.close()
 
-    assert tree_head(service.database)["tree_size"] == 3 * EVENTS
+    assert tree_head(service.database).tree_size == 3 * EVENTS
     assert verify(service.database).ok
 
 
@@ -127,7 +128,7 @@ def test_tampering_with_an_event_is_found_at_its_position_with_and_without_a_hea
     for found in (plain, against_head):
         assert not found.ok
         assert found.first_mismatch is not None
-        assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (
+        assert (found.first_mismatch.position, found.first_mismatch.check) == (
             position, check)
         assert found.events_checked == position - 1
     assert cli_verify(store_url) == 1
@@ -137,20 +138,20 @@ def test_tampering_with_an_event_is_found_at_its_position_with_and_without_a_hea
 def test_a_head_kept_before_the_tampered_position_still_verifies_the_untouched_prefix(
     service: LedgerService,
 ) -> None:
-    early = Head(6, bytes.fromhex(tree_head(service.database, tree_size=6)["root_hash"]))
+    early = Head(6, bytes.fromhex(tree_head(service.database, tree_size=6).root_hash))
     RawLog(service).change_one_byte(7)
 
     found = verify(service.database, early)
 
     assert found.first_mismatch is not None
-    assert found.first_mismatch["position"] == 7
+    assert found.first_mismatch.position == 7
 
 
 def test_rewriting_the_seal_with_the_events_escapes_verify_but_not_a_kept_head(
     service: LedgerService, store_url: str,
 ) -> None:
     receipt = kept_head(service)
-    early = Head(6, bytes.fromhex(tree_head(service.database, tree_size=6)["root_hash"]))
+    early = Head(6, bytes.fromhex(tree_head(service.database, tree_size=6).root_hash))
 
     RawLog(service).change_one_byte(7)
     Projector(service.database, [Seal()]).rebuild()
@@ -160,8 +161,8 @@ def test_rewriting_the_seal_with_the_events_escapes_verify_but_not_a_kept_head(
     found = verify(service.database, receipt)
     assert not found.ok
     assert found.first_mismatch is not None
-    assert found.first_mismatch["check"] == "head"
-    assert found.first_mismatch["expected"] == receipt.root.hex()
+    assert found.first_mismatch.check == "head"
+    assert found.first_mismatch.expected == receipt.root.hex()
     assert cli_verify(store_url) == 0
     assert cli_verify(store_url, "--head", receipt.receipt) == 1
 
@@ -174,7 +175,7 @@ def test_a_head_larger_than_the_log_fails(service: LedgerService) -> None:
     found = verify(service.database, receipt)
 
     assert found.first_mismatch is not None
-    assert found.first_mismatch["check"] == "head"
+    assert found.first_mismatch.check == "head"
 
 
 # Tampering with the seal
@@ -187,7 +188,7 @@ def test_a_leaf_removed_from_the_seal_shows_its_event_as_extra(service: LedgerSe
     found = verify(service.database)
 
     assert found.first_mismatch is not None
-    assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (4, "extra")
+    assert (found.first_mismatch.position, found.first_mismatch.check) == (4, "extra")
 
 
 def test_an_altered_tree_node_fails_the_root_check_at_the_leaf_that_completed_it(
@@ -199,7 +200,7 @@ def test_an_altered_tree_node_fails_the_root_check_at_the_leaf_that_completed_it
     found = verify(service.database)
 
     assert found.first_mismatch is not None
-    assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (8, "root")
+    assert (found.first_mismatch.position, found.first_mismatch.check) == (8, "root")
 
 
 # Could not check
@@ -303,7 +304,7 @@ def test_an_edit_of_any_stored_value_is_tampering_at_its_position(
 
         for found in (verify(service.database), verify(service.database, receipt)):
             assert found.first_mismatch is not None
-            assert (found.first_mismatch["position"], found.first_mismatch["check"]) == (3, "leaf")
+            assert (found.first_mismatch.position, found.first_mismatch.check) == (3, "leaf")
             assert found.events_checked == 2
         log = service.events(limit=100)["items"]
         assert [event["position"] for event in log] == list(range(1, EVENTS + 1))

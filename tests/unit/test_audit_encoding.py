@@ -15,16 +15,16 @@ from eventsourcing.persistence import Notification
 from api.auth.signing import generate, head_signer, private_key
 from api.settings import ConfigurationError, Settings
 from domain.errors import InvalidInput
-from projections.audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
-from projections.audit.offline import CannotCheck, check_proof
-from projections.audit.seal import event_leaf, leaf_input
-from projections.audit.trail import (
+from projections.audit.heads import (
     Head,
     HeadSigner,
     head_message,
     public_key_from_text,
     signature_valid,
 )
+from projections.audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
+from projections.audit.offline import CannotCheck, check_proof
+from projections.audit.seal import event_leaf, leaf_input
 
 IDENT = UUID("12345678-1234-5678-1234-567812345678")
 TOPIC = "domain.portfolio:Portfolio.PortfolioCreated"
@@ -84,10 +84,10 @@ def test_a_signed_head_verifies_with_its_key_only_and_only_as_signed() -> None:
     when = "2026-03-31T17:00:00.000000Z"
     head: dict[str, object] = {"tree_size": 3, "root_hash": "ab" * 32, "timestamp": when}
     signed = {**head, "signature": signer.sign(3, "ab" * 32, when)}
-    published = public_key_from_text(signer.published()["public_key"])
+    published = public_key_from_text(signer.published().public_key)
 
     assert signature_valid(signed, published)
-    assert signature_valid(signed, public_key_from_text(signer.published()["public_key_pem"]))
+    assert signature_valid(signed, public_key_from_text(signer.published().public_key_pem))
     assert not signature_valid(signed, Ed25519PrivateKey.generate().public_key())
     assert not signature_valid({**signed, "root_hash": "cd" * 32}, published)
     assert not signature_valid({**signed, "timestamp": "2026-04-01T00:00:00.000000Z"}, published)

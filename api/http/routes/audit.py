@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api import instants
 from api.auth.signing import signer
 from api.http.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
 from api.http.schemas import EventPublic, Page
 from domain.errors import InvalidInput, NotFound
-from projections.audit import trail as audit
-from projections.audit.trail import NDJSON, Filters, Head, HeadSigner
+from projections.audit import heads, proofs
+from projections.audit.bundle import NDJSON, Filters
+from projections.audit.heads import Head, HeadSigner
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=LedgerRoute)
 
@@ -55,6 +56,8 @@ class EventPage(Page[EventPublic]):
 class TreeHead(BaseModel):
     """The Merkle tree head over the first `tree_size` events: keep it as your receipt."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from the ledger's values
+
     tree_size: int
     root_hash: str = Field(description="SHA-256 root, hex (RFC 9162 hashing).")
     timestamp: str = Field(description="Recording time of the head's last event (RFC 3339).")
@@ -68,6 +71,8 @@ class TreeHead(BaseModel):
 
 class PublicKey(BaseModel):
     """The key that signs tree heads."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from the ledger's values
 
     algorithm: str
     public_key: str = Field(description="The 32 raw key bytes, base64.")
@@ -102,6 +107,8 @@ class VerifyResult(BaseModel):
 class InclusionProof(BaseModel):
     """The audit path from the event's leaf to the root of the tree of `tree_size`."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from the ledger's values
+
     type: str = "inclusion"
     position: int
     index: int = Field(description="The event's leaf index (0-based).")
@@ -113,6 +120,8 @@ class InclusionProof(BaseModel):
 
 class ConsistencyProof(BaseModel):
     """The proof that the tree of `first` events is a prefix of the tree of `second`."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from the ledger's values
 
     type: str = "consistency"
     first: int
@@ -144,13 +153,13 @@ def list_events(
     response_model_exclude_none=True,
     responses=problems(401, 403, 503),
 )
-def get_head(ledger: LedgerDep, _: AuditorDep, signing: SignerDep) -> dict[str, Any]:
+def get_head(ledger: LedgerDep, _: AuditorDep, signing: SignerDep) -> heads.TreeHead:
     """The tree head over the whole sealed log, signed when a key is configured (auditor)."""
-    return audit.tree_head(ledger.database, signing)
+    return ledger.tree_head(signing)
 
 
 @router.get("/audit/key", response_model=PublicKey, responses=problems(401, 403, 404))
-def get_key(_: AuditorDep, signing: SignerDep) -> dict[str, str]:
+def get_key(_: AuditorDep, signing: SignerDep) -> heads.PublishedKey:
     """The Ed25519 public key that verifies signed heads; 404 when heads are unsigned."""
     if signing is None:
         raise SigningOff
@@ -173,8 +182,7 @@ def verify_log(
     """Recompute every leaf and the root from the stored events: ok, or the first mismatch."""
     with query_fields():
         kept = Head.parse(head) if head is not None else None
-    audit.seal_up(ledger.database)
-    return audit.verify(ledger.database, kept).public()
+    return ledger.verify(kept).public()
 
 
 @router.get(
@@ -191,10 +199,10 @@ def prove_inclusion(
     tree_size: Annotated[
         int | None, Query(ge=1, le=MAX_POSITION, description="Default: the current size.")
     ] = None,
-) -> dict[str, Any]:
+) -> proofs.InclusionProof:
     """The audit path proving one event is in the tree of `tree_size` (auditor)."""
     with query_fields():
-        return audit.inclusion(ledger.database, position, tree_size)
+        return ledger.inclusion(position, tree_size)
 
 
 @router.get(
@@ -211,10 +219,10 @@ def prove_consistency(
     second: Annotated[
         int | None, Query(ge=0, le=MAX_POSITION, description="Default: the current size.")
     ] = None,
-) -> dict[str, Any]:
+) -> proofs.ConsistencyProof:
     """The proof that the log of `first` events is a prefix of the log of `second` (auditor)."""
     with query_fields():
-        return audit.consistency(ledger.database, first, second)
+        return ledger.consistency(first, second)
 
 
 @router.get(
@@ -239,18 +247,10 @@ def export_bundle(
     """The audit bundle (NDJSON) that `portfolio-ledger verify --bundle` checks offline."""
     if portfolio_id is not None:
         ledger.portfolio(portfolio_id)
-    chosen = Filters(
-        portfolio_id=portfolio_id, since=_bound(since, time.min), until=_bound(until, time.max)
-    )
+    start, end = instants.bounds(since, until)
+    chosen = Filters(portfolio_id=portfolio_id, since=start, until=end)
     return StreamingResponse(
-        audit.bundle_lines(ledger, chosen, signing),
+        ledger.bundle(chosen, signing),
         media_type=NDJSON,
         headers={"Content-Disposition": 'attachment; filename="portfolio-ledger-bundle.ndjson"'},
     )
-
-
-def _bound(value: date | datetime | None, at: time) -> datetime | None:
-    """A date bounds the whole day (UTC)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.combine(value, at, UTC)
