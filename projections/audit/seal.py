@@ -21,9 +21,7 @@ level (`merkle.Frontier.extend`), and each table's rows written at once, with a 
 
 from __future__ import annotations
 
-import binascii
 import hashlib
-import re
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -45,15 +43,6 @@ LEAF_HEAD = struct.Struct(">BQ16sQ")  # 0x00 leaf prefix, position, originator i
 LENGTH = struct.Struct(">I")
 AS_STORED = b"\xff" * 28  # where a plain leaf has id, version and topic length: see `leaf_input`
 KIND_CODES = {"uuid": b"u", "blob": b"b", "text": b"t", "integer": b"i", "real": b"r", "null": b"n"}
-# Nothing when a row's id, version, topic and state have the types the ledger writes there,
-# else each one's typeof(): the string is built only for a row altered outside the ledger.
-SQLITE_KINDS = (
-    "CASE WHEN typeof(originator_id) = 'text' AND typeof(originator_version) = 'integer'"
-    " AND typeof(topic) = 'text' AND typeof(state) = 'blob' THEN '' ELSE typeof(originator_id)"
-    " || ' ' || typeof(originator_version) || ' ' || typeof(topic) || ' ' || typeof(state) END"
-)
-HEX_ID = re.compile(rb"[0-9a-f]{32}")  # an originator id as SQLite keeps it (`UUID.hex`)
-HEX_IDS = re.compile(rb"[0-9a-f]*")  # a batch of them, joined
 MAX_VERSION = 2**63  # a version fits 8 bytes, and both stores' integers
 LEAF_COLUMNS = ("seal_leaves", ("idx", "position", "leaf"))
 LEAF_TYPES = ("int8", "int8", "bytea")
@@ -395,107 +384,11 @@ def stored_events(database: Database, last_position: int) -> Iterator[Notificati
 
 def log_rows(database: Database, after: int, last: int, limit: int) -> list[StoredRow]:
     """Stored events with position in (after, last], at most ``limit``, in log order, undecoded,
-    read without building notifications or `UUID` objects.
-
-    Each value is taken as the store holds it, whatever its type: on SQLite with its
-    ``typeof()`` and text as its bytes (so text that is not UTF-8 is read too). An event whose
-    values have the types the ledger writes is a `StoredEvent`, any other an `AsStored`.
-    """
-    table = database.events_table
-    if database.dialect == "postgresql":
-        datastore = getattr(database.app.recorder, "datastore", None)
-        schema = getattr(datastore, "schema", None)
-        table = f"{schema}.{table}" if schema else table
-        as_text = getattr(datastore, "originator_id_type", "uuid") == "text"
-        ident = "originator_id" if as_text else "uuid_send(originator_id)"
-        statement = (
-            f"SELECT notification_id, {ident}, originator_version, topic, state"
-            f" FROM {table} WHERE notification_id > ? AND notification_id <= ?"
-            " ORDER BY notification_id LIMIT ?"
-        )
-        with database.transaction(commit=False) as sql:
-            return [_postgres_row(*row) for row in tuples(sql, statement, (after, last, limit))]
-    statement = (
-        f"SELECT rowid, {SQLITE_KINDS}, CAST(originator_id AS BLOB),"
-        f" {_sqlite_value('originator_version')}, CAST(topic AS BLOB), {_sqlite_value('state')}"
-        f" FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-    )
-    with database.transaction(commit=False) as sql:
-        rows = tuples(sql, statement, (after, last, limit))
-    ids = [row[2] for row in rows]
-    if (
-        {row[1] for row in rows} <= {""}
-        and {*map(type, ids)} <= {bytes}
-        and {*map(len, ids)} <= {32}
-        and HEX_IDS.fullmatch(b"".join(ids))
-        and (not rows or min(row[3] for row in rows) >= 0)
-    ):
-        return [
-            (position, ident, version, topic, state)
-            for (position, _, _, version, topic, state), ident in zip(
-                rows, map(binascii.unhexlify, ids), strict=True
-            )
-        ]
-    return [_sqlite_row(*row) for row in rows]
-
-
-def _sqlite_value(column: str) -> str:
-    """A column of any type, text as its bytes: SQLite would decode text as UTF-8, and fail."""
-    return f"CASE WHEN typeof({column}) = 'text' THEN CAST({column} AS BLOB) ELSE {column} END"
-
-
-def _sqlite_row(
-    position: int, kinds: str, ident: Any, version: Any, topic: Any, state: Any
-) -> StoredRow:
-    """One row as `log_rows` reads it on SQLite: text as its bytes, and unless all four have
-    the types the ledger writes, each value's kind."""
-    own_id = type(ident) is bytes and HEX_ID.fullmatch(ident) is not None
-    if not kinds and own_id and version >= 0:
-        return position, binascii.unhexlify(ident), version, topic, state
-    id_kind, version_kind, topic_kind, state_kind = (kinds or "text integer text blob").split()
-    if own_id and id_kind == "text":
-        stored_id: Stored = ("uuid", binascii.unhexlify(ident))
-    else:
-        stored_id = _sqlite_stored(id_kind, ident)
-    return AsStored(position, (
-        stored_id,
-        _sqlite_stored(version_kind, version),
-        _sqlite_stored(topic_kind, topic),
-        _sqlite_stored(state_kind, state),
-    ))
-
-
-def _sqlite_stored(kind: str, value: Any) -> Stored:
-    """One value of an `AsStored` row, as `as_stored` gives it for the same value read by
-    Python's sqlite3 (text arrives here as its bytes)."""
-    return ("text", value) if kind == "text" else as_stored(value)
-
-
-def _postgres_row(
-    position: int, ident: bytes | str, version: int, topic: str | None, state: bytes | None
-) -> StoredRow:
-    ident_bytes = _postgres_id(ident)
-    if (
-        ident_bytes is not None
-        and type(topic) is str
-        and type(state) is bytes
-        and 0 <= version < MAX_VERSION
-    ):
-        return position, ident_bytes, version, topic, state
-    stored_id = ("uuid", ident_bytes) if ident_bytes is not None else as_stored(ident)
-    return AsStored(position, (stored_id, as_stored(version), as_stored(topic), as_stored(state)))
-
-
-def _postgres_id(ident: bytes | str) -> bytes | None:
-    """The 16 bytes of an id as PostgreSQL keeps it: `uuid_send`'s, or a text column's
-    ``str(UUID)``; None for anything else."""
-    if isinstance(ident, bytes):
-        return ident if len(ident) == 16 else None
-    with suppress(ValueError):
-        parsed = UUID(ident)
-        if str(parsed) == ident:
-            return parsed.bytes
-    return None
+    as the leaves see them (`notification_rows`): read the one way the ledger reads its log
+    (`Database.notifications`), each value as the store holds it, whatever its type."""
+    with database.reading() as sql:
+        batch = database.notifications(sql, after, limit)
+    return notification_rows([n for n in batch if n.id <= last])
 
 
 def tuples(sql: Sql, statement: str, params: Sequence[Any]) -> list[Any]:

@@ -365,19 +365,20 @@ class Database:
             for row in rows
         ]
 
-    def _rows_as_found(self, sql: Sql, statement: str, params: Sequence[Any]) -> list[Row]:
+    def _rows_as_found(self, sql: Sql, statement: str, params: Sequence[Any]) -> list[Any]:
         """Rows of the events table, even with text that is not UTF-8 (SQLite lets an edit
         store any bytes as text, and Python's sqlite3 refuses to read them): read again with
-        such text kept as found, its bytes as surrogate escapes."""
+        such text kept as found, its bytes as surrogate escapes. Rows as the driver gives them
+        (read by column name on both stores), not copied into dicts: the log is read in bulk."""
         try:
-            return sql.execute(statement, params).all()
+            return list(sql.execute(statement, params).cursor.fetchall())
         except sqlite3.OperationalError as error:
             if not str(error).startswith("Could not decode to UTF-8"):
                 raise
         connection = sql.cursor.sqlite_cursor.connection
         usual, connection.text_factory = connection.text_factory, text_as_found
         try:
-            return sql.execute(statement, params).all()
+            return list(sql.execute(statement, params).cursor.fetchall())
         finally:
             connection.text_factory = usual
 

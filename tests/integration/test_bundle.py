@@ -267,7 +267,7 @@ def test_a_bundle_bounded_in_time_holds_only_events_recorded_within(
     ("--until", "2026-03-31T17:00:00"),
     ("--until", "2026-03-31 17:00:00+00:00"),
     ("--since", "20260331"),
-    ("--until", "２０２６-03-31"),
+    ("--until", "\uff12\uff10\uff12\uff16-03-31"),
 ], ids=["no-such-month", "a-word", "no-zone", "a-space-for-t", "basic-format", "full-width"])
 def test_a_bad_since_or_until_is_one_line_and_exit_2_and_nothing_is_written(
     sqlite_story: tuple[str, dict[str, Any]], tmp_path: Path,
