@@ -7,10 +7,11 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
+from projections.audit.heads import TreeHead
 from projections.report import Review, render
 
-HEAD = {"tree_size": 9, "root_hash": "ab" * 32, "timestamp": "2026-03-31T17:00:00.000000Z",
-        "signature": "c2lnbmF0dXJl"}
+HEAD = TreeHead(tree_size=9, root_hash="ab" * 32, timestamp="2026-03-31T17:00:00.000000Z",
+                signature="c2lnbmF0dXJl")
 
 
 def decision(**changes: Any) -> dict[str, Any]:
