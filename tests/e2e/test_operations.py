@@ -109,10 +109,12 @@ def test_openapi_lists_every_route_with_its_problem_responses(api: Api) -> None:
         if "{" in path:
             expected.add("404")
         if method == "post":
-            expected |= {"201", "400", "409"}
+            expected |= {"201", "202", "400", "409", "413", "415"}
+            recorded = operation["responses"]["202"]["content"]["application/json"]["schema"]
+            assert recorded == {"$ref": "#/components/schemas/RecordedPublic"}, (method, path)
         assert codes >= expected, (method, path, codes)
         assert operation.get("summary") and operation.get("description"), (method, path)
-        for code in codes - {"200", "201"}:
+        for code in codes - {"200", "201", "202"}:
             assert set(operation["responses"][code]["content"]) == {"application/problem+json"}
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
