@@ -36,6 +36,7 @@ PROBLEMS = "https://portfolio-ledger.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 LOCATIONS = ("body.", "query.", "path.", "header.")
 INDEX = re.compile(r"\[(\d+)\]")
+TEMPLATE_PARAMETER = re.compile(r"\{[^}/]+\}")
 log = logging.getLogger("portfolio_ledger.api")
 
 
@@ -191,7 +192,21 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     phrase = HTTPStatus(error.status_code).phrase
     detail = error.detail if isinstance(error.detail, str) and error.detail != phrase else phrase
     kind = Problem(error.status_code, "", phrase)
-    return problem(request, kind, detail, headers=error.headers, about_blank=True)
+    headers = dict(error.headers or {})
+    allowed = allowed_methods(request) if error.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return problem(request, kind, detail, headers=headers or None, about_blank=True)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path, from its OpenAPI document: the router names
+    only the methods of the first route on the path (POST alone for /v1/projects)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(TEMPLATE_PARAMETER.sub("[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -67,6 +67,16 @@ def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
     assert wrong_method.headers["content-type"] == "application/problem+json"
 
 
+def test_a_405_allows_every_method_the_path_takes_not_only_the_first_routes(api: Api) -> None:
+    # /v1/projects is two routes, POST then GET; the router alone named only the POST.
+    for path, allowed in (("/v1/projects", "GET, POST"), ("/v1/portfolios", "GET, POST")):
+        refused = api.client.request("OPTIONS", path)
+
+        assert refused.status_code == 405
+        assert refused.headers["Allow"] == allowed
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
 def test_malformed_json_is_a_400_on_every_write(api: Api) -> None:
     project = api.active_project()
     paths = ["/v1/portfolios", "/v1/projects",
