@@ -41,10 +41,11 @@ from api.settings import Settings
 from api.tokens import Role, TokenStore
 
 # Examples per operation and store in the stateless run, and stateful scenarios per store.
-EXAMPLES_PER_OPERATION = 40
-SCENARIOS = 60
+EXAMPLES_PER_OPERATION = 70
+SCENARIOS = 100
 STEPS_PER_SCENARIO = 12
 RERUNS = 10
+UNREAD = {401, 400, 413, 415}  # without a token: 401, unless the body could not be read
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance"}
 # The admin token most of the time (it may do everything, so requests reach the rules); each
 # other role, and no token at all, now and then, for the 401s and 403s.
@@ -118,7 +119,8 @@ class Served:
         headers = self.headers(role)
         response = case.call(base_url=self.url, headers=headers, timeout=30)
         if role is None and case.operation.definition.raw.get("security"):
-            assert response.status_code == 401, f"{case.operation.label} without a token: " \
+            # A body that cannot be read at all is refused before the token is looked at.
+            assert response.status_code in UNREAD, f"{case.operation.label} without a token: " \
                 f"{response.status_code}"
         self.answers[case.operation.label, response.status_code] += 1
         case.validate_response(response, checks=checks, headers=headers,
