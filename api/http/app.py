@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api import web
 from api.auth.tokens import TokenStore
-from api.http import errors
+from api.http import errors, openapi
 from api.http.body_limit import RequestBodyLimit
 from api.http.idempotency import IdempotencyStore
 from api.http.routes import audit, decisions, operations, portfolios, projects
@@ -55,22 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.add_exception_handler(HTTPException, web.http_error_page)  # pages get pages
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    app.openapi = problem_documents(app)  # type: ignore[method-assign]
+    openapi.install(app)
     return app
 
-
-def problem_documents(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """OpenAPI that names error bodies `application/problem+json`, as they are sent."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            for operation in (op for path in schema["paths"].values() for op in path.values()):
-                for code, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if code[0] in "45" and "application/json" in content:
-                        answer["content"] = {errors.MEDIA_TYPE: content["application/json"]}
-        return app.openapi_schema or generate()
-
-    return openapi

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.http.idempotency import KeyInFlight, KeyReused
-from api.http.schemas import ProblemDetails, money_text
+from api.http.schemas import ProblemDetails, RecordedPublic, money_text
 from domain.errors import (
     BudgetExceeded,
     ConcurrentWrite,
@@ -36,6 +36,7 @@ PROBLEMS = "https://portfolio-ledger.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 LOCATIONS = ("body.", "query.", "path.", "header.")
 INDEX = re.compile(r"\[(\d+)\]")
+TEMPLATE_PARAMETER = re.compile(r"\{[^}/]+\}")
 log = logging.getLogger("portfolio_ledger.api")
 
 
@@ -85,16 +86,30 @@ RESPONSES: dict[int, str] = {
     412: "If-Match no longer matches the project's version.",
     413: "The body is larger than the server reads (`PORTFOLIO_LEDGER_MAX_BODY_BYTES`, 1 MiB "
     "by default); nothing is recorded.",
+    415: "The body is not JSON (send `Content-Type: application/json`), or names a charset "
+    "other than UTF-8; nothing is recorded.",
     422: "A field is invalid; `errors` names each one.",
     503: "The store is unreachable; try again.",
 }
 
 
+RECORDED_NOT_YET_SHOWN = (
+    "Recorded, not yet shown: the views will show the write at `Location` once they catch up. "
+    "Not an error; a retry with the same Idempotency-Key gets this answer again."
+)
+
+
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: each error code it can answer with, as a problem document.
-    A route that reads a body (it answers 400 to one that is not JSON) also has the body limit."""
-    named = sorted({*codes, 413}) if 400 in codes else codes
-    return {code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in named}
+    A route that reads a body (it answers 400 to one that is not JSON) also has the body limit,
+    the 415 of a body that is not UTF-8 JSON, and the 202 of a write recorded, not yet shown."""
+    named = sorted({*codes, 413, 415}) if 400 in codes else codes
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in named
+    }
+    if 400 in codes:
+        answers[202] = {"model": RecordedPublic, "description": RECORDED_NOT_YET_SHOWN}
+    return answers
 
 
 def problem(
@@ -177,7 +192,21 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     phrase = HTTPStatus(error.status_code).phrase
     detail = error.detail if isinstance(error.detail, str) and error.detail != phrase else phrase
     kind = Problem(error.status_code, "", phrase)
-    return problem(request, kind, detail, headers=error.headers, about_blank=True)
+    headers = dict(error.headers or {})
+    allowed = allowed_methods(request) if error.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return problem(request, kind, detail, headers=headers or None, about_blank=True)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path, from its OpenAPI document: the router names
+    only the methods of the first route on the path (POST alone for /v1/projects)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(TEMPLATE_PARAMETER.sub("[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 async def unexpected(request: Request, error: Exception) -> JSONResponse:
