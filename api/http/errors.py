@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.http.idempotency import KeyInFlight, KeyReused
 from api.http.schemas import ProblemDetails, money_text
 from domain.errors import (
     BudgetExceeded,
@@ -31,6 +30,7 @@ from domain.errors import (
     TransitionNotAllowed,
 )
 from projections.service import RecordedNotYetShown, Written
+from projections.store.idempotency import KeyInFlight, KeyReused
 
 PROBLEMS = "https://portfolio-ledger.dev/problems/"
 MEDIA_TYPE = "application/problem+json"

@@ -141,12 +141,12 @@ class Importer:
 
     def __init__(self, service: LedgerService, mapping: Mapping, *, source: str, actor: str,
                  stop: bool, write: bool, chunk_events: int = CHUNK_EVENTS) -> None:
-        self.app = service.app
+        self.service = service
         self.mapping = mapping
         self.source = source
         self.actor = actor
         self.stop = stop
-        self.batch = self.app.batch(write_every=chunk_events, dry_run=not write)
+        self.batch = service.batch(write_every=chunk_events, dry_run=not write)
         self.summary = ImportSummary(recorded=write)
         self.known = existing_portfolios(service)
 
@@ -217,7 +217,9 @@ class Importer:
         if not destination.known:
             return None
         try:
-            project = self.app.project(Project.create_id(destination.portfolio_id, code))
+            project = self.service.recorded_project(
+                Project.create_id(destination.portfolio_id, code)
+            )
         except ProjectNotFound:
             return None
         report = project.report

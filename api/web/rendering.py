@@ -94,7 +94,7 @@ def session_if_known(found: Problem, request: Request) -> Session | None:
 def store_answers(request: Request) -> None:
     """Fail fast (StoreUnavailable) when the store cannot hand out a connection soon."""
     service: LedgerService = request.app.state.service
-    service.database.answers_within(PAGE_PATIENCE_SECONDS)
+    service.answers_within(PAGE_PATIENCE_SECONDS)
 
 
 API_PATHS = ("/v1/", "/docs", "/openapi.json", "/static/")
