@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
     app.include_router(web.router)
-    app.add_exception_handler(HTTPException, web.http_error_page)  # pages get pages
+    # pages get pages
+    app.add_exception_handler(HTTPException, errors.handling(HTTPException, web.http_error_page))
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.openapi = problem_documents(app)  # type: ignore[method-assign]
     return app

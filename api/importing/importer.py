@@ -25,6 +25,7 @@ from domain.errors import (
     ProjectNotFound,
     TransitionNotAllowed,
 )
+from domain.health import StatusReport
 from domain.lifecycle import TRANSITIONS, DecisionKind, Status
 from domain.project import Project
 from projections.service import LedgerService
@@ -274,9 +275,8 @@ class Importer:
         target = self.target(rows, None if existing is None else existing.status)
         try:
             self.enter(plan, destination, standing, target)
-            for row in reports_to_file(standing.last_period, rows):
-                assert row.report is not None
-                plan.add(row.line, ReportStatus(standing.project_id, row.report, self.actor))
+            for line, report in reports_to_file(standing.last_period, rows):
+                plan.add(line, ReportStatus(standing.project_id, report, self.actor))
                 plan.reports += 1
             self.leave(plan, destination, standing, target)
         except GovernanceError as error:
@@ -369,9 +369,10 @@ def envelope(members: list[ProjectRows]) -> Decimal:
     return total
 
 
-def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[ImportRow]:
+def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[tuple[int, StatusReport]]:
     """Rows' reports in period order, one per period (the file's last), newer than `last`,
-    the period end of the ledger's last report."""
-    by_period = {row.report.period_end: row for row in rows if row.report is not None}
+    the period end of the ledger's last report: each with its line."""
+    by_period = {row.report.period_end: (row.line, row.report)
+                 for row in rows if row.report is not None}
     return [by_period[period] for period in sorted(by_period)
             if last is None or period > last]
