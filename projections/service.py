@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -197,6 +197,15 @@ class LedgerService:
     ) -> int:
         """Drop the views named (all of them by default) and replay the whole log into them."""
         return self.projector.rebuild(names, progress=progress)
+
+    def positions(self) -> dict[str, int]:
+        """How far each view got in the log."""
+        return self.projector.positions()
+
+    @property
+    def store(self) -> Literal["sqlite", "postgresql"]:
+        """Which store the ledger is on."""
+        return self.database.dialect
 
     def halted(self) -> list[Halt]:
         """The views halted at an event they cannot apply, as this process last found them."""

@@ -100,3 +100,19 @@ def test_the_store_layer_needs_no_application_service() -> None:
              if name.startswith(("domain.application", "projections.service", "api"))]
 
     assert found == []
+
+
+def test_the_product_imports_its_own_modules_at_the_top_only() -> None:
+    """An import deferred into a function is how an import circle hides (the API's errors
+    and its Idempotency-Key handling once imported each other)."""
+    found = [f"{path}:{node.lineno} imports {name}"
+             for folder in ("domain", "projections", "api")
+             for path, tree in modules(folder)
+             for function in ast.walk(tree)
+             if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+             for node in ast.walk(function)
+             if isinstance(node, ast.Import | ast.ImportFrom)
+             for _, name in imported(ast.Module(body=[node], type_ignores=[]))
+             if name.split(".")[0] in ("domain", "projections", "api")]
+
+    assert found == []
