@@ -11,13 +11,11 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from api import web
-from api.auth.tokens import TokenStore
+from api.bootstrap import open_ledger
 from api.http import errors, openapi
 from api.http.body_limit import RequestBodyLimit
-from api.http.idempotency import IdempotencyStore
 from api.http.routes import audit, decisions, operations, portfolios, projects
 from api.settings import Settings
-from projections.service import LedgerService
 
 DESCRIPTION = (
     "An event-sourced, tamper-evident ledger of a portfolio board's decisions. "
@@ -29,20 +27,20 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API on the store the settings name (PORTFOLIO_LEDGER_DB by default)."""
     chosen = settings or Settings()
-    env = chosen.store_env()
+    chosen.store_env()  # a bad database URL is refused here, before the server starts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = LedgerService(env)
+        ledger = open_ledger(chosen)
         try:
-            service.catch_up()
             app.state.settings = chosen
-            app.state.service = service
-            app.state.tokens = TokenStore(service.database, chosen.token_cache_seconds)
-            app.state.idempotency = IdempotencyStore(service.database)
+            app.state.ledger = ledger
+            app.state.service = ledger.service
+            app.state.tokens = ledger.tokens
+            app.state.idempotency = ledger.idempotency
             yield
         finally:
-            service.close()
+            ledger.close()
 
     app = FastAPIOffline(
         title="Portfolio Ledger", version="1", description=DESCRIPTION, lifespan=lifespan
@@ -52,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
     app.include_router(web.router)
-    app.add_exception_handler(HTTPException, web.http_error_page)  # pages get pages
+    # pages get pages
+    app.add_exception_handler(HTTPException, errors.handling(HTTPException, web.http_error_page))
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     openapi.install(app)
     return app
