@@ -1,4 +1,5 @@
-"""The one settings object: PORTFOLIO_LEDGER_* in, the event store's own environment out."""
+"""The one settings object: PORTFOLIO_LEDGER_* in, the event store's own environment out
+(naming the ledger's recorders for the store, projections/store/persistence.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import LedgerError
+from projections.store.persistence import ledger_env
 
 DEFAULT_DB = "sqlite:///portfolio-ledger.db"
 
@@ -63,7 +65,12 @@ class Settings(BaseSettings):
 
 
 def store_env(url: str) -> dict[str, str]:
-    """Map `sqlite:///path` or `postgresql://user:password@host:port/dbname` to library keys."""
+    """Map `sqlite:///path` or `postgresql://user:password@host:port/dbname` to library keys,
+    `PERSISTENCE_MODULE` naming the ledger's recorders for that store."""
+    return ledger_env(library_env(url))
+
+
+def library_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         if parts.netloc or not parts.path.startswith("/") or parts.path == "/":

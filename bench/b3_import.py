@@ -56,7 +56,7 @@ def run(ctx: Context) -> list[Result]:
                         summary = importing.import_file(service, path, mapping,
                                                         actor="bench:import")
                         recorded = time.perf_counter() - started
-                        events = service.database.head()
+                        events = service.head()
                         if project:
                             service.catch_up()
                         whole = time.perf_counter() - started

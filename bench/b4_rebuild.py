@@ -16,10 +16,10 @@ def run(ctx: Context) -> list[Result]:
     log = ctx.log(events)
     service = LedgerService(log.env)
     try:
-        head = service.database.head()
-        views = ", ".join(service.projector.views)
+        head = service.head()
+        views = ", ".join(service.views())
         sample = interleave(
-            figure=lambda: rate(lambda: service.projector.rebuild() and head),
+            figure=lambda: rate(lambda: service.rebuild() and head),
             baseline=lambda: rate(lambda: read_log(service.app)),
             repeats=ctx.repeats,
         )

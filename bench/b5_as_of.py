@@ -31,7 +31,7 @@ class Reader:
         self.portfolio, self.portfolio_size = min(
             sizes.items(), key=lambda item: (abs(item[1] - wanted), str(item[0])))
         self.projects = list(log.built.projects)
-        head = self.service.database.head()
+        head = self.service.head()
         first, last = (self._instant(max(1, head // 10)), self._instant(head))
         self.first, self.span = first, (last - first).total_seconds()
 

@@ -18,14 +18,14 @@ def run(ctx: Context) -> list[Result]:
     log = ctx.log(events, caught_up=True)
     service = LedgerService(log.env)
     try:
-        if "seal" not in service.projector.views:
+        if "seal" not in service.views():
             raise NotBuilt("the seal view in LedgerService")
         blobs = [seal.leaf_input(n.id, n.originator_id, n.originator_version, n.topic,
                                  bytes(n.state)) for n in notifications(service.app)]
         size = sum(len(blob) for blob in blobs) / len(blobs)
 
         def sealing() -> int:
-            service.projector.rebuild(["seal"])
+            service.rebuild(["seal"])
             return len(blobs)
 
         def verifying() -> int:

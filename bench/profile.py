@@ -42,9 +42,9 @@ def scenario(name: str, ctx: Context, events: int) -> Work:
     log: Log = ctx.log(events, caught_up=name in ("reads", "verify", "record", "seal"))
     service = LedgerService(log.env)
     if name == "rebuild":
-        return service.projector.rebuild, service.close
+        return service.rebuild, service.close
     if name == "seal":
-        return lambda: service.projector.rebuild(["seal"]), service.close
+        return lambda: service.rebuild(["seal"]), service.close
     if name == "verify":
         from projections.audit.verify import verify
 

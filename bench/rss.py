@@ -33,10 +33,10 @@ def main(argv: list[str]) -> int:
     service = LedgerService(store_env(url))
     try:
         opened = peak_kib()
-        events = service.database.head()
+        events = service.head()
         started = time.perf_counter()
         if operation == "rebuild":
-            service.projector.rebuild()
+            service.rebuild()
         elif operation == "verify":
             from projections.audit.verify import verify
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from bench.context import requires
-from domain.application import PortfolioLedger
-from projections.store.database import Database
+from projections.service import LedgerService
 
 
 def make_tokens(env: dict[str, str], *roles: str) -> dict[str, str]:
     """One token per role, named bench-<role>; returns role -> secret."""
     tokens = requires("api.auth.tokens", "TokenStore")
-    ledger = PortfolioLedger(env)
+    service = LedgerService(env)
     try:
-        store = tokens.TokenStore(Database(ledger))
+        store = tokens.TokenStore(service.tokens)
         return {role: store.create(f"bench-{role}", role) for role in roles}
     finally:
-        ledger.close()
+        service.close()

@@ -15,7 +15,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol, EventSourcingError
 from eventsourcing.persistence import (
-    InfrastructureFactory,
     IntegrityError,
     InterfaceError,
     JSONTranscoder,
@@ -23,7 +22,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     Recording,
 )
-from eventsourcing.utils import Environment, TopicError
+from eventsourcing.utils import TopicError
 
 from domain.batch import Batch
 from domain.commands import (
@@ -43,10 +42,10 @@ from domain.errors import (
     StoreUnavailable,
 )
 from domain.health import StatusReport
+from domain.hooks import EachWrite
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.store import EachWrite, create_owner_only, with_recorder
 from domain.transcodings import DateAsISO
 from domain.work import Work
 
@@ -99,8 +98,7 @@ def store_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as error:
-        detail = str(error).splitlines()[0] if str(error) else "no answer"
-        raise StoreUnavailable(f"the event store is unreachable: {detail}") from None
+        raise StoreUnavailable.because(error) from None
 
 
 class PortfolioLedger(Application[UUID]):
@@ -121,14 +119,10 @@ class PortfolioLedger(Application[UUID]):
         # ledger service knows the store's positions).
         self.find_unreadable: FindUnreadable | None = None
         with store_errors():
-            # The store's tables are created under the ledger's schema lock (domain.store).
-            super().__init__(with_recorder(env) if env is not None else None)
+            # The library builds the store `PERSISTENCE_MODULE` names: for SQLite and
+            # PostgreSQL, the ledger's own recorders (projections/store/persistence.py).
+            super().__init__(env)
         self.today = today
-
-    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
-        """The library's store, on a new SQLite file made owner-only before it is opened."""
-        create_owner_only(env)
-        return super().construct_factory(env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -30,6 +30,12 @@ class GovernanceError(LedgerError):
 class StoreUnavailable(LedgerError):
     """The event store could not be reached or is busy; try again."""
 
+    @classmethod
+    def because(cls, error: Exception) -> StoreUnavailable:
+        """The error a failed connection is told as: its first line, or "no answer"."""
+        detail = str(error).splitlines()[0] if str(error) else "no answer"
+        return cls(f"the event store is unreachable: {detail}")
+
 
 class NotFound(GovernanceError):
     """The named thing is not in the ledger."""

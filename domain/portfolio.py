@@ -191,7 +191,8 @@ class Portfolio(Aggregate):
     def record_decision(self, kind: DecisionKind, amount: Decimal | None, **decision: Any) -> None:
         """Record a decision already checked against the project's lifecycle."""
         if kind is DecisionKind.FUND:
-            assert amount is not None
+            if amount is None:
+                raise InvalidInput("amount", "is required to fund a project")
             self.check_budget(amount)
             self.trigger_event(self.ProjectFunded, amount=amount, **decision)
         elif kind is DecisionKind.PAUSE:

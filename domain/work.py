@@ -165,7 +165,8 @@ class Work:
                                "come back to it (hold more projects)")
         loaded = (self.reads.portfolio(ident, version) if cls is Portfolio
                   else self.reads.project(ident, version))
-        assert isinstance(loaded, cls)
+        if not isinstance(loaded, cls):  # the reads answer each id with its own kind
+            raise TypeError(f"{ident} is a {type(loaded).__name__}, not a {cls.__name__}")
         return loaded
 
     def let_go(self, ident: UUID) -> None:

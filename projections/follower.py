@@ -73,11 +73,11 @@ class Follower:
             try:
                 service = self._connected()
                 if not started:
-                    self.position = min(service.projector.positions().values(), default=0)
-                    self._say(f"following {service.database.dialect} from position {self.position}")
+                    self.position = min(service.positions().values(), default=0)
+                    self._say(f"following {service.store} from position {self.position}")
                     started = True
-                self.position = service.projector.catch_up(self._between_batches)
-                self._tell_halts(service.projector.halted)
+                self.position = service.catch_up(self._between_batches)
+                self._tell_halts(service.halted())
             except StopRequested:
                 break
             except LOST as error:

@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from domain.errors import StoreUnavailable
-from domain.store import WithinWrite
+from domain.hooks import WithinWrite
 from projections.halts import (
     Halt,
     clear_ended_halts,

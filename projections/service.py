@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
 from domain.application import UNREADABLE, PortfolioLedger, RecordedDecision
+from domain.batch import Batch
 from domain.errors import (
     DecisionNotFound,
     EventUnreadable,
@@ -26,6 +28,7 @@ from domain.errors import (
 )
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind
+from domain.project import Project
 from projections.audit import proofs
 from projections.audit import verify as verification
 from projections.audit.bundle import Filters, bundle_lines
@@ -34,7 +37,12 @@ from projections.audit.proofs import ConsistencyProof, InclusionProof
 from projections.audit.seal import Seal, SealedTree, as_stored
 from projections.audit.verify import Verification
 from projections.framework import Projector
+from projections.halts import Halt
 from projections.store.database import Database, Row, Sql, parse_instant
+from projections.store.idempotency import IdempotencyStore
+from projections.store.persistence import records_within_writes
+from projections.store.sessions import SessionTable
+from projections.store.tokens import TokenTable
 from projections.views.composition import PortfolioComposition, summarise
 from projections.views.decisions import DecisionLog
 from projections.views.health import REPORT_COLUMNS, ProjectHealth, stale
@@ -159,6 +167,12 @@ class LedgerService:
     """The ledger as its users see it, on one store, for the API and the command line alike."""
 
     def __init__(self, env: dict[str, str], today: Callable[[], date] | None = None) -> None:
+        if not records_within_writes(env):
+            # The views commit with each write only through the ledger's own recorders.
+            raise ValueError(
+                f"PERSISTENCE_MODULE {env.get('PERSISTENCE_MODULE')!r} names none of the "
+                "ledger's recorders: build the environment with api.settings.store_env"
+            )
         self.app = PortfolioLedger(env, **({"today": today} if today else {}))
         self.database = Database(self.app)
         self.projector = Projector(
@@ -173,8 +187,74 @@ class LedgerService:
     def close(self) -> None:
         self.app.close()
 
-    def catch_up(self) -> int:
-        return self.projector.catch_up()
+    # The ledger's upkeep: its views, its other tables, its bulk writes
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Bring every view up to date with the log; the position they reached (a halted view
+        stays before the event it cannot apply: `halted` names it)."""
+        return self.projector.catch_up(progress)
+
+    def views(self) -> list[str]:
+        """The names of the views, in the order they are kept."""
+        return list(self.projector.views)
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Drop the views named (all of them by default) and replay the whole log into them."""
+        return self.projector.rebuild(names, progress=progress)
+
+    def positions(self) -> dict[str, int]:
+        """How far each view got in the log."""
+        return self.projector.positions()
+
+    @property
+    def store(self) -> Literal["sqlite", "postgresql"]:
+        """Which store the ledger is on."""
+        return self.database.dialect
+
+    def halted(self) -> list[Halt]:
+        """The views halted at an event they cannot apply, as this process last found them."""
+        return self.projector.halted
+
+    def head(self) -> int:
+        """The position of the newest event in the log (0 when it is empty)."""
+        return self.database.head()
+
+    def today(self) -> date:
+        """The ledger's today: the day a decision is taken on unless it names another."""
+        return self.app.today()
+
+    def answers_within(self, seconds: float) -> None:
+        """StoreUnavailable unless the store answers within `seconds` (a person is waiting)."""
+        self.database.answers_within(seconds)
+
+    def batch(
+        self, *, write_every: int | None = None, hold_projects: int = 0, dry_run: bool = False
+    ) -> Batch:
+        """A batch of the application's commands for bulk work (an import, the demo)."""
+        return self.app.batch(write_every=write_every, hold_projects=hold_projects,
+                              dry_run=dry_run)
+
+    def recorded_project(self, project_id: UUID) -> Project:
+        """The project as recorded, for bulk work that plans its commands on it."""
+        return self.app.project(project_id)
+
+    @cached_property
+    def tokens(self) -> TokenTable:
+        """The API tokens' table (created on first use, under the schema lock)."""
+        return TokenTable(self.database)
+
+    @cached_property
+    def sessions(self) -> SessionTable:
+        """The page sessions' table, beside the tokens they are signed in with."""
+        self.tokens  # noqa: B018 - sessions are started from, and joined to, the tokens' table
+        return SessionTable(self.database)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        """The first responses to the API's POSTs, by principal and Idempotency-Key."""
+        return IdempotencyStore(self.database)
 
     @contextmanager
     def recording_only(self) -> Iterator[LedgerService]:

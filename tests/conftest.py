@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.settings import store_env
+from api.bootstrap import open_ledger
+from api.settings import Settings, store_env
 from domain.application import PortfolioLedger
 from projections.service import LedgerService
 
@@ -90,7 +91,7 @@ def ledger(store_url: str) -> Iterator[PortfolioLedger]:
 
 @pytest.fixture
 def service(store_url: str) -> Iterator[LedgerService]:
-    opened = LedgerService(store_env(store_url))
+    opened = open_ledger(Settings(db=store_url), catch_up=False).service
     try:
         yield opened
     finally:

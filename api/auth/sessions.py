@@ -20,20 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from api.auth.tokens import Role, digest
-from projections.store.database import Database, instant, parse_instant
+from projections.store.sessions import SessionTable
 
 COOKIE = "pl_session"
 SIGNIN_COOKIE = "pl_signin"
 LIFETIME_SECONDS = 8 * 60 * 60
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS web_sessions ("
-    " id_hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
-    " token_hash TEXT NOT NULL, expires_at TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS web_sessions_expiry ON web_sessions (expires_at)",
-    # Sessions were once signed with a key kept in this table: a read of the database could
-    # forge them. The key goes; cookies signed with it stop working and users sign in again.
-    "DROP TABLE IF EXISTS web_session_keys",
-)
 
 
 @dataclass(frozen=True)
@@ -77,13 +68,11 @@ def csrf_token(session_id: str) -> str:
 
 
 class SessionStore:
-    """Sessions in the ledger's own database, beside the tokens they were signed in with."""
+    """Sessions in the ledger's own database (`projections.store.sessions`), beside the
+    tokens they were signed in with."""
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        with database.transaction() as sql:
-            for statement in SCHEMA:
-                sql.ddl(statement)
+    def __init__(self, table: SessionTable) -> None:
+        self.table = table
 
     def start(self, secret: str, now: datetime | None = None) -> Started | None:
         """Sign in with a token's secret: a new session for the principal it names, or None
@@ -91,18 +80,11 @@ class SessionStore:
         moment = now or datetime.now(UTC)
         session_id = secrets.token_urlsafe(32)
         expires = moment + timedelta(seconds=LIFETIME_SECONDS)
-        with self.database.transaction() as sql:
-            # Expired sessions go here, by the expiry index: no request waits for a sweep.
-            sql.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (instant(moment),))
-            row = sql.execute(
-                "INSERT INTO web_sessions (id_hash, name, role, token_hash, expires_at)"
-                " SELECT ?, name, role, secret_hash, ? FROM api_tokens"
-                " WHERE secret_hash = ? AND revoked_at IS NULL RETURNING name, role",
-                (digest(session_id), instant(expires), digest(secret)),
-            ).one()
+        # Expired sessions go on the way, by the expiry index: no request waits for a sweep.
+        row = self.table.start(digest(session_id), digest(secret), expires, moment)
         if row is None:
             return None
-        session = Session(row["name"], Role(row["role"]), csrf_token(session_id), expires)
+        session = Session(row.name, Role(row.role), csrf_token(session_id), expires)
         return Started(session, session_id)
 
     def find(self, cookie: str | None, now: datetime | None = None) -> Session | None:
@@ -110,20 +92,13 @@ class SessionStore:
         live: one lookup by primary key, joined to the token by its unique hash."""
         if not cookie:
             return None
-        row = self.database.read_one(
-            "SELECT s.name, s.role, s.expires_at FROM web_sessions s"
-            " JOIN api_tokens t ON t.secret_hash = s.token_hash"
-            " WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
-            (digest(cookie), instant(now or datetime.now(UTC))),
-        )
+        row = self.table.find(digest(cookie), now or datetime.now(UTC))
         if row is None:
             return None
-        return Session(row["name"], Role(row["role"]), csrf_token(cookie),
-                       parse_instant(row["expires_at"]))
+        return Session(row.name, Role(row.role), csrf_token(cookie), row.expires_at)
 
     def end(self, cookie: str | None) -> None:
         """Sign out: the session's row goes, so its cookie fails on every process."""
         if cookie:
-            with self.database.transaction() as sql:
-                sql.execute("DELETE FROM web_sessions WHERE id_hash = ?", (digest(cookie),))
+            self.table.end(digest(cookie))
 

@@ -13,14 +13,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from domain.errors import Conflict, InvalidInput, NotFound
-from projections.store.database import Database, instant, parse_instant
+from projections.store.tokens import TokenTable
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS api_tokens ("
-    " name TEXT PRIMARY KEY, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,"
-    " created_at TEXT NOT NULL, revoked_at TEXT)",
-)
 
 
 class Role(StrEnum):
@@ -107,7 +102,8 @@ class PrincipalCache:
 
 
 class TokenStore:
-    """Tokens in the ledger's own database, so every API process sees the same ones.
+    """Tokens in the ledger's own database (`projections.store.tokens`), so every API process
+    sees the same ones.
 
     With `cache_seconds` above 0, `authenticate` answers from a per-process cache for that
     long after reading a token; `revoke` through this store takes effect here at once.
@@ -115,15 +111,12 @@ class TokenStore:
 
     def __init__(
         self,
-        database: Database,
+        table: TokenTable,
         cache_seconds: float = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.database = database
+        self.table = table
         self.cache = PrincipalCache(cache_seconds, clock)
-        with database.transaction() as sql:
-            for statement in SCHEMA:
-                sql.ddl(statement)
 
     def create(self, name: str, role: Role | str) -> str:
         """Make a token and return its secret; only its hash is kept."""
@@ -136,37 +129,20 @@ class TokenStore:
         except ValueError:
             raise InvalidInput("role", f"must be one of {', '.join(Role)}") from None
         secret = f"plt_{secrets.token_urlsafe(32)}"
-        with self.database.transaction() as sql:
-            if sql.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).one():
-                raise TokenExists(name)
-            sql.execute(
-                "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
-                (name, checked_role.value, digest(secret), instant(datetime.now(UTC))),
-            )
+        if not self.table.add(name, checked_role.value, digest(secret), datetime.now(UTC)):
+            raise TokenExists(name)
         return secret
 
     def list(self) -> list[TokenInfo]:
         return [
-            TokenInfo(
-                name=row["name"],
-                role=Role(row["role"]),
-                created_at=parse_instant(row["created_at"]),
-                revoked_at=parse_instant(row["revoked_at"]) if row["revoked_at"] else None,
-            )
-            for row in self.database.read("SELECT * FROM api_tokens ORDER BY name")
+            TokenInfo(row.name, Role(row.role), row.created_at, row.revoked_at)
+            for row in self.table.all()
         ]
 
     def revoke(self, name: str) -> None:
         """Revoke a token: every process refuses it within its cache's seconds, this one now."""
-        with self.database.transaction() as sql:
-            row = sql.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).one()
-            if row is None:
-                raise TokenNotFound(name)
-            if row["revoked_at"] is None:
-                sql.execute(
-                    "UPDATE api_tokens SET revoked_at = ? WHERE name = ?",
-                    (instant(datetime.now(UTC)), name),
-                )
+        if not self.table.revoke(name, datetime.now(UTC)):
+            raise TokenNotFound(name)
         self.cache.forget(name)
 
     def remembered(self, secret: str) -> Principal | None:
@@ -180,12 +156,9 @@ class TokenStore:
         if found is not None:
             return found
         read_at, generation = self.cache.clock(), self.cache.generation
-        row = self.database.read_one(
-            "SELECT name, role FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL",
-            (secret_hash,),
-        )
+        row = self.table.live(secret_hash)
         if row is None:
             return None
-        found = Principal(row["name"], Role(row["role"]))
+        found = Principal(row[0], Role(row[1]))
         self.cache.put(secret_hash, found, read_at, generation)
         return found

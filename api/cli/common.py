@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api import bootstrap
 from api.settings import ConfigurationError, Settings
 from projections.service import LedgerService
 
@@ -46,9 +47,12 @@ def setting_problem(error: ValidationError) -> str:
 
 def open_ledger(args: argparse.Namespace) -> LedgerService:
     """The ledger service on the chosen store, with its views brought up to date."""
-    service = LedgerService(settings(args).store_env())
-    service.catch_up()
-    return service
+    return open_stores(args).service
+
+
+def open_stores(args: argparse.Namespace, *, catch_up: bool = True) -> bootstrap.Ledger:
+    """The ledger on the chosen store with the stores beside it (tokens, sessions)."""
+    return bootstrap.open_ledger(settings(args), catch_up=catch_up)
 
 
 def actor(args: argparse.Namespace) -> str:

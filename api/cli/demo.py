@@ -6,9 +6,8 @@ import argparse
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from api.auth.tokens import TokenStore
 from api.cli import serve
-from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_ledger, settings
+from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_stores, settings
 from api.cli.demo_story import build_demo, demo_tokens
 from domain.application import utc_today
 
@@ -34,19 +33,19 @@ def shown(url: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     where = shown(settings(args).db)
-    service = open_ledger(args)
+    ledger = open_stores(args)
     try:
-        summary = build_demo(service, actor(args), utc_today())
+        summary = build_demo(ledger.service, actor(args), utc_today())
         if summary.built:
             progress = Progress("updating views")
-            service.projector.catch_up(progress)
+            ledger.service.catch_up(progress)
             progress.finish()
             print(f"Demo ledger recorded in {where}: {summary.line()}.")
         else:
             print(f"The demo ledger is already in {where}: nothing recorded again.")
-        tokens = demo_tokens(TokenStore(service.database))
+        tokens = demo_tokens(ledger.tokens)
     finally:
-        service.close()
+        ledger.close()
     print('\nDemo tokens, shown once (send as "Authorization: Bearer <token>"):')
     for role, name, secret in tokens:
         print(f"  {role.value:<8} {name:<18} {secret}")

@@ -409,7 +409,7 @@ def build_demo(service: LedgerService, actor: str, today: date, *, portfolios: i
     if demo_present(service):
         return DemoSummary()
     summary = DemoSummary(built=True)
-    batch = service.app.batch(write_every=chunk_events, hold_projects=portfolios * projects)
+    batch = service.batch(write_every=chunk_events, hold_projects=portfolios * projects)
     meeting: str | None = None
     for command in demo_commands(today, actor=actor, portfolios=portfolios, projects=projects,
                                  months=months, seed=seed):

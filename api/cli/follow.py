@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from api.bootstrap import open_ledger
 from api.cli.common import Progress, add_db_option, fail, settings
 from projections.follower import INTERVAL, Follower
 from projections.service import LedgerService
@@ -36,16 +37,17 @@ def positive_seconds(value: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """Exits 1, one line per halted view, if a view cannot apply an event (the others are
     brought up to date all the same)."""
-    env = settings(args).store_env()
+    chosen = settings(args)
+    chosen.store_env()  # a bad database URL is refused before anything starts
     tell_halts_only_once()
     if args.follow:
-        return follow(lambda: LedgerService(env), args.interval)
-    service = LedgerService(env)
+        return follow(lambda: open_ledger(chosen, catch_up=False).service, args.interval)
+    service = open_ledger(chosen, catch_up=False).service
     try:
         progress = Progress("projecting")
-        position = service.projector.catch_up(progress)
+        position = service.catch_up(progress)
         progress.finish()
-        halted = service.projector.halted
+        halted = service.halted()
         if halted:
             for halt in halted:
                 fail(halt.line)

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"import rejected: {bad:,} bad rows, nothing recorded "
                         "(--on-error skip records the good rows)")
         projecting = Progress("updating views")
-        service.projector.catch_up(projecting)
+        service.catch_up(projecting)
         projecting.finish()
         print(f"imported {path.name}: {summary.line()}")
     finally:

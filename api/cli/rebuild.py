@@ -26,15 +26,15 @@ def run(args: argparse.Namespace) -> int:
     tell_halts_only_once()
     service = open_ledger(args)
     try:
-        names = args.projection or list(service.projector.views)
-        unknown = [name for name in names if name not in service.projector.views]
+        views = service.views()
+        names = args.projection or views
+        unknown = [name for name in names if name not in views]
         if unknown:
-            known = ", ".join(service.projector.views)
-            return fail(f"unknown projection {unknown[0]!r} (known: {known})")
+            return fail(f"unknown projection {unknown[0]!r} (known: {', '.join(views)})")
         progress = Progress("rebuilding")
-        position = service.projector.rebuild(names, progress=progress)
+        position = service.rebuild(names, progress=progress)
         progress.finish()
-        halted = [halt for halt in service.projector.halted if halt.projection in names]
+        halted = [halt for halt in service.halted() if halt.projection in names]
         if halted:
             for halt in halted:
                 fail(halt.line)

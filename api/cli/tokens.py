@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from api.auth.tokens import Role, TokenStore
-from api.cli.common import add_db_option, open_ledger
+from api.auth.tokens import Role
+from api.cli.common import add_db_option, open_stores
 
 
 def register(verbs: Any) -> None:
@@ -28,31 +28,31 @@ def register(verbs: Any) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    service = open_ledger(args)
+    ledger = open_stores(args)
     try:
-        print(TokenStore(service.database).create(args.name, args.role))
+        print(ledger.tokens.create(args.name, args.role))
     finally:
-        service.close()
+        ledger.close()
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    service = open_ledger(args)
+    ledger = open_stores(args)
     try:
-        for token in TokenStore(service.database).list():
+        for token in ledger.tokens.list():
             state = (
                 f"revoked {token.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if token.revoked_at else "active"
             )
             print(f"{token.name}\t{token.role}\t{token.created_at:%Y-%m-%dT%H:%M:%SZ}\t{state}")
     finally:
-        service.close()
+        ledger.close()
     return 0
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    service = open_ledger(args)
+    ledger = open_stores(args)
     try:
-        TokenStore(service.database).revoke(args.name)
+        ledger.tokens.revoke(args.name)
     finally:
-        service.close()
+        ledger.close()
     return 0

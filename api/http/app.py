@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -12,13 +11,11 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from api import web
-from api.auth.tokens import TokenStore
-from api.http import errors
+from api.bootstrap import open_ledger
+from api.http import errors, openapi
 from api.http.body_limit import RequestBodyLimit
-from api.http.idempotency import IdempotencyStore
 from api.http.routes import audit, decisions, operations, portfolios, projects
 from api.settings import Settings
-from projections.service import LedgerService
 
 DESCRIPTION = (
     "An event-sourced, tamper-evident ledger of a portfolio board's decisions. "
@@ -30,20 +27,20 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API on the store the settings name (PORTFOLIO_LEDGER_DB by default)."""
     chosen = settings or Settings()
-    env = chosen.store_env()
+    chosen.store_env()  # a bad database URL is refused here, before the server starts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = LedgerService(env)
+        ledger = open_ledger(chosen)
         try:
-            service.catch_up()
             app.state.settings = chosen
-            app.state.service = service
-            app.state.tokens = TokenStore(service.database, chosen.token_cache_seconds)
-            app.state.idempotency = IdempotencyStore(service.database)
+            app.state.ledger = ledger
+            app.state.service = ledger.service
+            app.state.tokens = ledger.tokens
+            app.state.idempotency = ledger.idempotency
             yield
         finally:
-            service.close()
+            ledger.close()
 
     app = FastAPIOffline(
         title="Portfolio Ledger", version="1", description=DESCRIPTION, lifespan=lifespan
@@ -53,24 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (portfolios, projects, decisions, audit, operations):
         app.include_router(module.router)
     app.include_router(web.router)
-    app.add_exception_handler(HTTPException, web.http_error_page)  # pages get pages
+    # pages get pages
+    app.add_exception_handler(HTTPException, errors.handling(HTTPException, web.http_error_page))
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    app.openapi = problem_documents(app)  # type: ignore[method-assign]
+    openapi.install(app)
     return app
 
-
-def problem_documents(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """OpenAPI that names error bodies `application/problem+json`, as they are sent."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            for operation in (op for path in schema["paths"].values() for op in path.values()):
-                for code, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if code[0] in "45" and "application/json" in content:
-                        answer["content"] = {errors.MEDIA_TYPE: content["application/json"]}
-        return app.openapi_schema or generate()
-
-    return openapi

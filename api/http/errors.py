@@ -1,21 +1,22 @@
-"""Every error the API answers with, as an RFC 9457 problem document, mapped in one place."""
+"""Every error the API answers with, as an RFC 9457 problem document, mapped in one place:
+`PROBLEM_KINDS` gives each of the domain's errors its status, type and title (and the title
+the pages show a person, `api.web.problems`)."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from api.http.idempotency import KeyInFlight, KeyReused
-from api.http.schemas import ProblemDetails, money_text
+from api.http.schemas import ProblemDetails, RecordedPublic, money_text
 from domain.errors import (
     BudgetExceeded,
     ConcurrentWrite,
@@ -31,44 +32,64 @@ from domain.errors import (
     TransitionNotAllowed,
 )
 from projections.service import RecordedNotYetShown, Written
+from projections.store.idempotency import KeyInFlight, KeyReused
 
 PROBLEMS = "https://portfolio-ledger.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 LOCATIONS = ("body.", "query.", "path.", "header.")
 INDEX = re.compile(r"\[(\d+)\]")
+TEMPLATE_PARAMETER = re.compile(r"\{[^}/]+\}")
 log = logging.getLogger("portfolio_ledger.api")
+E = TypeVar("E", bound=Exception)
+CONFLICTS = "This conflicts with the ledger as it stands"
+NO_ANSWER = "The ledger could not answer"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """How one kind of error is told to a client."""
+    """How one kind of error is told: to a client (status, type, title) and, on the pages,
+    to a person (`plain`, the page's title; the title itself when none is given)."""
 
     status: int
     slug: str
     title: str
+    plain: str | None = None
+
+    @property
+    def page_title(self) -> str:
+        return self.plain or self.title
 
 
 # Most specific first: the first class an error is an instance of decides its answer.
 PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (TransitionNotAllowed, Problem(409, "transition-not-allowed",
-                                   "The project's lifecycle does not allow this now")),
+                                   "The project's lifecycle does not allow this now",
+                                   "This decision is not allowed now")),
     (BudgetExceeded, Problem(409, "budget-exceeded",
-                             "Funding exceeds the portfolio's available budget")),
-    (DuplicateCode, Problem(409, "duplicate-code", "The portfolio already has this project code")),
-    (ConcurrentWrite, Problem(409, "concurrent-write", "Another write changed this record first")),
+                             "Funding exceeds the portfolio's available budget",
+                             "Not enough budget available")),
+    (DuplicateCode, Problem(409, "duplicate-code", "The portfolio already has this project code",
+                            CONFLICTS)),
+    (ConcurrentWrite, Problem(409, "concurrent-write", "Another write changed this record first",
+                              "Someone else changed this record at the same moment")),
     (KeyReused, Problem(409, "idempotency-key-reused",
-                        "This Idempotency-Key was used for a different request")),
+                        "This Idempotency-Key was used for a different request", CONFLICTS)),
     (KeyInFlight, Problem(409, "idempotency-key-in-flight",
-                          "A request with this Idempotency-Key is still being processed")),
-    (Conflict, Problem(409, "conflict", "The request conflicts with the ledger as it stands")),
-    (StaleEvidence, Problem(412, "stale-evidence", "The project changed since you read it")),
+                          "A request with this Idempotency-Key is still being processed",
+                          CONFLICTS)),
+    (Conflict, Problem(409, "conflict", "The request conflicts with the ledger as it stands",
+                       CONFLICTS)),
+    (StaleEvidence, Problem(412, "stale-evidence", "The project changed since you read it",
+                            "This project changed since you opened the page")),
     (NotFound, Problem(404, "not-found", "Not found")),
-    (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),
-    (GovernanceError, Problem(422, "refused", "A governance rule refused the request")),
-    (StoreUnavailable, Problem(503, "store-unavailable", "The event store is unreachable")),
+    (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),  # pages name the field
+    (GovernanceError, Problem(422, "refused", "A governance rule refused the request",
+                              NO_ANSWER)),
+    (StoreUnavailable, Problem(503, "store-unavailable", "The event store is unreachable",
+                               "The ledger is unavailable")),
     (EventUnreadable, Problem(500, "event-unreadable",
-                              "A stored event cannot be read: the store was altered")),
-    (LedgerError, Problem(500, "ledger-error", "The ledger could not answer")),
+                              "A stored event cannot be read: the store was altered", NO_ANSWER)),
+    (LedgerError, Problem(500, "ledger-error", NO_ANSWER)),
 )
 MALFORMED_JSON = Problem(400, "malformed-json", "The body is not valid JSON")
 INVALID_FIELDS = Problem(422, "invalid-input", "A field is invalid")
@@ -85,16 +106,38 @@ RESPONSES: dict[int, str] = {
     412: "If-Match no longer matches the project's version.",
     413: "The body is larger than the server reads (`PORTFOLIO_LEDGER_MAX_BODY_BYTES`, 1 MiB "
     "by default); nothing is recorded.",
+    415: "The body is not JSON (send `Content-Type: application/json`), or names a charset "
+    "other than UTF-8; nothing is recorded.",
     422: "A field is invalid; `errors` names each one.",
     503: "The store is unreachable; try again.",
 }
 
 
+RECORDED_NOT_YET_SHOWN = (
+    "Recorded, not yet shown: the views will show the write at `Location` once they catch up. "
+    "Not an error; a retry with the same Idempotency-Key gets this answer again."
+)
+
+
+def kind_of(error: LedgerError) -> Problem:
+    """How the error is told: the first class in `PROBLEM_KINDS` it is an instance of."""
+    for cls, kind in PROBLEM_KINDS:
+        if isinstance(error, cls):
+            return kind
+    raise TypeError(f"no problem kind for {type(error).__name__}")  # LedgerError is the last
+
+
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: each error code it can answer with, as a problem document.
-    A route that reads a body (it answers 400 to one that is not JSON) also has the body limit."""
-    named = sorted({*codes, 413}) if 400 in codes else codes
-    return {code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in named}
+    A route that reads a body (it answers 400 to one that is not JSON) also has the body limit,
+    the 415 of a body that is not UTF-8 JSON, and the 202 of a write recorded, not yet shown."""
+    named = sorted({*codes, 413, 415}) if 400 in codes else codes
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": ProblemDetails, "description": RESPONSES[code]} for code in named
+    }
+    if 400 in codes:
+        answers[202] = {"model": RecordedPublic, "description": RECORDED_NOT_YET_SHOWN}
+    return answers
 
 
 def problem(
@@ -145,16 +188,15 @@ def members(error: Exception) -> dict[str, Any]:
     return {}
 
 
-async def ledger_error(request: Request, error: Exception) -> JSONResponse:
-    kind = next(kind for cls, kind in PROBLEM_KINDS if isinstance(error, cls))
+async def ledger_error(request: Request, error: LedgerError) -> JSONResponse:
+    kind = kind_of(error)
     if kind.status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, error)
     headers = {"Retry-After": "1"} if isinstance(error, StoreUnavailable | KeyInFlight) else None
     return problem(request, kind, str(error), headers=headers, **members(error))
 
 
-async def invalid_request(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
     found = list(error.errors())
     broken_json = next((e for e in found if e.get("type") == "json_invalid"), None)
     if broken_json is not None:
@@ -172,12 +214,25 @@ async def invalid_request(request: Request, error: Exception) -> JSONResponse:
     return problem(request, INVALID_FIELDS, f"invalid: {named}", errors=fields)
 
 
-async def http_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
     phrase = HTTPStatus(error.status_code).phrase
     detail = error.detail if isinstance(error.detail, str) and error.detail != phrase else phrase
     kind = Problem(error.status_code, "", phrase)
-    return problem(request, kind, detail, headers=error.headers, about_blank=True)
+    headers = dict(error.headers or {})
+    allowed = allowed_methods(request) if error.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return problem(request, kind, detail, headers=headers or None, about_blank=True)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API takes at this path, from its OpenAPI document: the router names
+    only the methods of the first route on the path (POST alone for /v1/projects)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(TEMPLATE_PARAMETER.sub("[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -209,16 +264,30 @@ def accepted(written: Written) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
-async def not_yet_shown(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RecordedNotYetShown)
+async def not_yet_shown(request: Request, error: RecordedNotYetShown) -> JSONResponse:
     log.warning("%s %s: %s", request.method, request.url.path, error)
     return accepted(error.written)
 
 
+def handling(
+    cls: type[E], handle: Callable[[Request, E], Awaitable[Response]]
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler of `cls` as Starlette registers one (for any exception): the app calls it
+    with `cls` and its subclasses alone."""
+
+    async def handler(request: Request, error: Exception) -> Response:
+        if not isinstance(error, cls):
+            raise TypeError(f"a {cls.__name__} handler was given {type(error).__name__}")
+        return await handle(request, error)
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
     """Answer every error with a problem document."""
-    app.add_exception_handler(RecordedNotYetShown, not_yet_shown)
-    app.add_exception_handler(LedgerError, ledger_error)
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RecordedNotYetShown, handling(RecordedNotYetShown, not_yet_shown))
+    app.add_exception_handler(LedgerError, handling(LedgerError, ledger_error))
+    app.add_exception_handler(RequestValidationError,
+                              handling(RequestValidationError, invalid_request))
+    app.add_exception_handler(HTTPException, handling(HTTPException, http_error))
     app.add_exception_handler(Exception, unexpected)

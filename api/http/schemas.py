@@ -55,8 +55,19 @@ LONGEST_INTEGER = 20  # digits: any longer integer fits no field, and stays a De
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # The JSON Schema of free text: no C0 control character but tab, newline and CR (CR LF is kept
 # as LF), no DEL. JSON Schema cannot say "no half of a surrogate pair"; the descriptions do.
-TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$"
+# Required free text also holds one character that is not white space, as `str.strip` sees it.
+FORBIDDEN_CLASS = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F"
+BLANK_CLASS = "\\t\\n\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+TEXT_PATTERN = f"^[^{FORBIDDEN_CLASS}]*$"
+REQUIRED_TEXT_PATTERN = (
+    f"^[^{FORBIDDEN_CLASS}]*[^{FORBIDDEN_CLASS}{BLANK_CLASS}][^{FORBIDDEN_CLASS}]*$"
+)
 DECIMAL_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+# Money as text, as `domain.values.money` takes it: a decimal below 10**15 (leading zeros aside)
+# with at most two decimal places that are not trailing zeros; a minus sign only on a zero.
+MONEY_PATTERN = (
+    r"^(\+?0*[0-9]{1,15}(\.[0-9]{0,2}0*)?|\+?\.[0-9]{1,2}0*|-0+(\.0*)?|-\.0+)$"
+)
 
 
 class ExactJSONRequest(Request):
@@ -163,29 +174,33 @@ def money_text(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def number_schema(description: str, **bounds: Any) -> WithJsonSchema:
+def number_schema(
+    description: str, pattern: str = DECIMAL_PATTERN, **bounds: Any
+) -> WithJsonSchema:
     """A number as the API takes it: a JSON number, or a string of ASCII digits."""
     return WithJsonSchema({
         "anyOf": [
             {"type": "number", **bounds},
-            {"type": "string", "pattern": DECIMAL_PATTERN, "maxLength": MAX_DECIMAL_TEXT},
+            {"type": "string", "pattern": pattern, "maxLength": MAX_DECIMAL_TEXT},
         ],
         "description": description,
     })
 
 
-def text_schema(limit: int, what: str) -> WithJsonSchema:
-    """Free text as the domain takes it (domain.values.text), said in JSON Schema."""
+def text_schema(limit: int, what: str, *, required: bool = False) -> WithJsonSchema:
+    """Free text as the domain takes it (domain.values.text), said in JSON Schema; required
+    text must not be blank."""
     return WithJsonSchema({
         "type": "string",
         "maxLength": limit,
-        "pattern": TEXT_PATTERN,
+        "pattern": REQUIRED_TEXT_PATTERN if required else TEXT_PATTERN,
         "description": f"{what}: at most {limit} characters once trimmed (CR LF counts as one "
         "line end, kept as LF). Tab and newline are the only control characters allowed; "
         "an unpaired surrogate (`\\ud800`) is refused. A 422 names the field.",
     })
 
 
+CENT_STEP = float(CENT)
 MONEY_DESCRIPTION = (
     f"A JSON number, or a decimal string of the digits 0-9 with at most one sign and one point; "
     f"kept exact. At most two decimal places, below {MAX_MONEY:,.0f}."
@@ -193,7 +208,8 @@ MONEY_DESCRIPTION = (
 MoneyIn = Annotated[
     Decimal,
     BeforeValidator(exact_number),
-    number_schema(MONEY_DESCRIPTION, exclusiveMaximum=int(MAX_MONEY)),
+    number_schema(MONEY_DESCRIPTION, MONEY_PATTERN, minimum=0, exclusiveMaximum=int(MAX_MONEY),
+                  multipleOf=CENT_STEP),
     Field(examples=["1250000.00"]),
 ]
 NumberIn = Annotated[Decimal, BeforeValidator(exact_number)]
@@ -213,6 +229,10 @@ DateIn = Annotated[date, BeforeValidator(iso_date)]
 Code = Annotated[str, text_schema(CODE_LENGTH, "A code or key")]
 Name = Annotated[str, text_schema(NAME_LENGTH, "A short text")]
 Prose = Annotated[str, text_schema(PROSE_LENGTH, "A longer text, lines allowed")]
+RequiredCode = Annotated[str, text_schema(CODE_LENGTH, "A code or key", required=True)]
+RequiredName = Annotated[str, text_schema(NAME_LENGTH, "A short text", required=True)]
+RequiredProse = Annotated[str, text_schema(PROSE_LENGTH, "A longer text, lines allowed",
+                                           required=True)]
 Currency = Annotated[str, WithJsonSchema({
     "type": "string", "pattern": "^[A-Za-z]{3}$", "maxLength": CURRENCY_LENGTH,
     "description": "A three-letter ISO 4217 code, kept in upper case.",
@@ -234,15 +254,15 @@ class RequestBody(BaseModel):
 
 
 class ObjectiveCreate(RequestBody):
-    key: Code
-    title: Name
+    key: RequiredCode
+    title: RequiredName
     weight: WeightIn = Decimal(1)
 
 
 class PortfolioCreate(RequestBody):
     """A new portfolio: a budget envelope with a reporting cadence and strategic objectives."""
 
-    name: Name
+    name: RequiredName
     budget: MoneyIn
     currency: Currency = "USD"
     reporting_cadence_days: int = Field(45, strict=True, ge=1, le=366)
@@ -253,14 +273,14 @@ class ProjectCreate(RequestBody):
     """A project proposed to a portfolio; it starts as `proposed`."""
 
     portfolio_id: UUID
-    name: Name
+    name: RequiredName
     code: Code | None = None
     sponsor: Name | None = None
     manager: Name | None = None
     requested_budget: MoneyIn
     planned_start: DateIn | None = None
     planned_finish: DateIn | None = None
-    objectives: list[Code] = Field([], max_length=MAX_OBJECTIVES,
+    objectives: list[RequiredCode] = Field([], max_length=MAX_OBJECTIVES,
                                    description="Keys of the portfolio's objectives.")
 
 
@@ -286,7 +306,7 @@ class StatusReportCreate(RequestBody):
 class CompletionCreate(RequestBody):
     """The close-out of an active project."""
 
-    summary: Prose
+    summary: RequiredProse
 
 
 class DecisionCreate(RequestBody):
@@ -295,7 +315,7 @@ class DecisionCreate(RequestBody):
     project_id: UUID
     kind: DecisionKind
     amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
-    rationale: Prose
+    rationale: RequiredProse
     decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
     meeting: Name | None = None
 
@@ -392,6 +412,16 @@ class StatusReportPublic(HealthPublic):
 
     version: int
     recorded_at: datetime
+
+
+class RecordedPublic(BaseModel):
+    """202: the write is recorded (at `position`), but the views do not show it yet; it will be
+    at the response's Location once they catch up. Never retry it: it is not an error."""
+
+    id: UUID
+    position: int
+    recorded_at: datetime
+    detail: str
 
 
 class StatusTotal(BaseModel):
@@ -535,10 +565,13 @@ class ProblemDetails(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(examples=["https://portfolio-ledger.dev/problems/budget-exceeded"])
+    type: str = Field(examples=["https://portfolio-ledger.dev/problems/budget-exceeded",
+                                "about:blank"])
     title: str
-    status: int
+    status: int = Field(ge=400, le=599)
     detail: str
+    instance: str = Field(description="The path of the request answered.",
+                          examples=["/v1/portfolios"])
     errors: list[FieldError] | None = Field(None, description="422: each invalid field.")
     current_status: Status | None = Field(None, description="409 transition-not-allowed.")
     allowed: list[DecisionKind] | None = Field(

@@ -25,6 +25,7 @@ from domain.errors import (
     ProjectNotFound,
     TransitionNotAllowed,
 )
+from domain.health import StatusReport
 from domain.lifecycle import TRANSITIONS, DecisionKind, Status
 from domain.project import Project
 from projections.service import LedgerService
@@ -141,12 +142,12 @@ class Importer:
 
     def __init__(self, service: LedgerService, mapping: Mapping, *, source: str, actor: str,
                  stop: bool, write: bool, chunk_events: int = CHUNK_EVENTS) -> None:
-        self.app = service.app
+        self.service = service
         self.mapping = mapping
         self.source = source
         self.actor = actor
         self.stop = stop
-        self.batch = self.app.batch(write_every=chunk_events, dry_run=not write)
+        self.batch = service.batch(write_every=chunk_events, dry_run=not write)
         self.summary = ImportSummary(recorded=write)
         self.known = existing_portfolios(service)
 
@@ -217,7 +218,9 @@ class Importer:
         if not destination.known:
             return None
         try:
-            project = self.app.project(Project.create_id(destination.portfolio_id, code))
+            project = self.service.recorded_project(
+                Project.create_id(destination.portfolio_id, code)
+            )
         except ProjectNotFound:
             return None
         report = project.report
@@ -272,9 +275,8 @@ class Importer:
         target = self.target(rows, None if existing is None else existing.status)
         try:
             self.enter(plan, destination, standing, target)
-            for row in reports_to_file(standing.last_period, rows):
-                assert row.report is not None
-                plan.add(row.line, ReportStatus(standing.project_id, row.report, self.actor))
+            for line, report in reports_to_file(standing.last_period, rows):
+                plan.add(line, ReportStatus(standing.project_id, report, self.actor))
                 plan.reports += 1
             self.leave(plan, destination, standing, target)
         except GovernanceError as error:
@@ -367,9 +369,10 @@ def envelope(members: list[ProjectRows]) -> Decimal:
     return total
 
 
-def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[ImportRow]:
+def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[tuple[int, StatusReport]]:
     """Rows' reports in period order, one per period (the file's last), newer than `last`,
-    the period end of the ledger's last report."""
-    by_period = {row.report.period_end: row for row in rows if row.report is not None}
+    the period end of the ledger's last report: each with its line."""
+    by_period = {row.report.period_end: (row.line, row.report)
+                 for row in rows if row.report is not None}
     return [by_period[period] for period in sorted(by_period)
             if last is None or period > last]

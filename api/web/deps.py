@@ -12,6 +12,7 @@ from fastapi import Depends, Query, Request
 
 from api.auth.sessions import COOKIE, Session, SessionStore
 from api.auth.tokens import TokenStore
+from api.bootstrap import Ledger as OpenLedger
 from api.web import params
 from projections.service import LedgerService
 
@@ -46,13 +47,14 @@ class WebState:
 
 
 def web_state(request: Request) -> WebState:
-    """The app's ledger service (app.state.service) with the dashboard's tokens and sessions."""
+    """The app's ledger (app.state.ledger, from api.bootstrap) as the dashboard uses it: the
+    service, the tokens and the page sessions."""
     state = request.app.state
     if getattr(state, "web", None) is None:
         with _setup:
             if getattr(state, "web", None) is None:
-                service: LedgerService = state.service
-                state.web = WebState(service, state.tokens, SessionStore(service.database))
+                opened: OpenLedger = state.ledger
+                state.web = WebState(opened.service, opened.tokens, opened.sessions)
     web: WebState = state.web
     return web
 

@@ -135,7 +135,7 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         trend_chart=charts.health_trend("trend", trend) if trend else None,
         kinds=kinds, kind_words=kind, may_decide=session.decides and travel.as_of is None
         and bool(kinds), form=form or DecisionForm(), refused=refused,
-        today=service.app.today(), just_recorded=just_recorded,
+        today=service.today(), just_recorded=just_recorded,
     )
 
 

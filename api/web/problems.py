@@ -1,21 +1,13 @@
-"""The ledger's refusals in plain words, with the HTTP status the API gives for each."""
+"""The ledger's refusals in plain words, with the HTTP status the API gives for each: the
+status and the page's title come from the API's one table (`api.http.errors.PROBLEM_KINDS`);
+the pages add only the words a person reads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from api.http.errors import PROBLEM_KINDS
-from domain.errors import (
-    BudgetExceeded,
-    ConcurrentWrite,
-    Conflict,
-    InvalidInput,
-    LedgerError,
-    NotFound,
-    StaleEvidence,
-    StoreUnavailable,
-    TransitionNotAllowed,
-)
+from api.http.errors import kind_of
+from domain.errors import InvalidInput, LedgerError, StaleEvidence, StoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -40,32 +32,21 @@ def sentence(words: str) -> str:
 
 def problem(error: LedgerError) -> Problem:
     """What went wrong in the board's words, with the API's own status, title and detail."""
-    said = next(kind for cls, kind in PROBLEM_KINDS if isinstance(error, cls))
-    return replace(plain_words(error), status=said.status, api_title=said.title,
+    said = kind_of(error)
+    title, detail, field = plain_words(error, said.page_title)
+    return Problem(said.status, title, detail, field, api_title=said.title,
                    api_detail=str(error))
 
 
-def plain_words(error: LedgerError) -> Problem:
+def plain_words(error: LedgerError, title: str) -> tuple[str, str, str | None]:
+    """The page's title, its detail, and the field to point at (if one is to blame)."""
     match error:
         case StaleEvidence(expected=expected, actual=actual):
-            return Problem(412, "This project changed since you opened the page",
-                           f"It is now at version {actual}; the page you decided on showed "
-                           f"version {expected}. Review the new evidence and decide again.")
+            return (title, f"It is now at version {actual}; the page you decided on showed "
+                    f"version {expected}. Review the new evidence and decide again.", None)
         case InvalidInput(field=field, message=message):
             label = field.replace("_", " ")
-            return Problem(422, f"Check the {label}", sentence(f"{label} {message}"), field)
-        case NotFound():
-            return Problem(404, "Not found", sentence(str(error)))
-        case BudgetExceeded():
-            return Problem(409, "Not enough budget available", sentence(str(error)))
-        case TransitionNotAllowed():
-            return Problem(409, "This decision is not allowed now", sentence(str(error)))
-        case ConcurrentWrite():
-            return Problem(409, "Someone else changed this record at the same moment",
-                           sentence(str(error)))
-        case Conflict():
-            return Problem(409, "This conflicts with the ledger as it stands", sentence(str(error)))
+            return f"Check the {label}", sentence(f"{label} {message}"), field
         case StoreUnavailable():
-            return Problem(503, "The ledger is unavailable",
-                           sentence(str(error)) + " Try again in a moment.")
-    return Problem(500, "The ledger could not answer", sentence(str(error)))
+            return title, sentence(str(error)) + " Try again in a moment.", None
+    return title, sentence(str(error)), None

@@ -94,7 +94,7 @@ def session_if_known(found: Problem, request: Request) -> Session | None:
 def store_answers(request: Request) -> None:
     """Fail fast (StoreUnavailable) when the store cannot hand out a connection soon."""
     service: LedgerService = request.app.state.service
-    service.database.answers_within(PAGE_PATIENCE_SECONDS)
+    service.answers_within(PAGE_PATIENCE_SECONDS)
 
 
 API_PATHS = ("/v1/", "/docs", "/openapi.json", "/static/")
@@ -116,10 +116,9 @@ def unrouted_page(request: Request, status: int) -> Response:
     return response
 
 
-async def http_error_page(request: Request, error: Exception) -> Response:
+async def http_error_page(request: Request, error: HTTPException) -> Response:
     """Errors no route handled: a page for a person's address, a problem document otherwise."""
-    if (isinstance(error, HTTPException) and error.status_code in (404, 405)
-            and for_the_pages(request)):
+    if error.status_code in (404, 405) and for_the_pages(request):
         return await run_in_threadpool(unrouted_page, request, error.status_code)
     return await http_error(request, error)
 

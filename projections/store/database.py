@@ -19,9 +19,9 @@ from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.postgres import PostgresFactory
 from psycopg import pq
 
-from domain.application import store_errors
 from domain.errors import StoreUnavailable
-from domain.store import SCHEMA_LOCK
+from projections.store.errors import store_errors
+from projections.store.postgres import SCHEMA_LOCK
 
 Row = dict[str, Any]
 READ_ATTEMPTS = 10
@@ -220,8 +220,7 @@ class Database:
                 with pool.connection(timeout=seconds):
                     return
         except psycopg.OperationalError as error:
-            detail = str(error).splitlines()[0] if str(error) else "no answer"
-            raise StoreUnavailable(f"the event store is unreachable: {detail}") from None
+            raise StoreUnavailable.because(error) from None
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.reading() as sql:

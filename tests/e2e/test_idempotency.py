@@ -8,7 +8,7 @@ import pytest
 from e2e_support import Api, serving
 
 from api.auth.tokens import Role
-from api.http.idempotency import IdempotencyStore, KeyInFlight
+from projections.store.idempotency import IdempotencyStore, KeyInFlight
 
 
 def test_a_retried_decision_returns_the_first_response_and_records_once(api: Api) -> None:

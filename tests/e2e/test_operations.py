@@ -67,6 +67,16 @@ def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
     assert wrong_method.headers["content-type"] == "application/problem+json"
 
 
+def test_a_405_allows_every_method_the_path_takes_not_only_the_first_routes(api: Api) -> None:
+    # /v1/projects is two routes, POST then GET; the router alone named only the POST.
+    for path, allowed in (("/v1/projects", "GET, POST"), ("/v1/portfolios", "GET, POST")):
+        refused = api.client.request("OPTIONS", path)
+
+        assert refused.status_code == 405
+        assert refused.headers["Allow"] == allowed
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
 def test_malformed_json_is_a_400_on_every_write(api: Api) -> None:
     project = api.active_project()
     paths = ["/v1/portfolios", "/v1/projects",
@@ -109,10 +119,12 @@ def test_openapi_lists_every_route_with_its_problem_responses(api: Api) -> None:
         if "{" in path:
             expected.add("404")
         if method == "post":
-            expected |= {"201", "400", "409"}
+            expected |= {"201", "202", "400", "409", "413", "415"}
+            recorded = operation["responses"]["202"]["content"]["application/json"]["schema"]
+            assert recorded == {"$ref": "#/components/schemas/RecordedPublic"}, (method, path)
         assert codes >= expected, (method, path, codes)
         assert operation.get("summary") and operation.get("description"), (method, path)
-        for code in codes - {"200", "201"}:
+        for code in codes - {"200", "201", "202"}:
             assert set(operation["responses"][code]["content"]) == {"application/problem+json"}
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.settings import store_env
+from api.bootstrap import open_ledger
+from api.settings import Settings
 from domain.application import PortfolioLedger
 from domain.commands import Command, Decide, OpenPortfolio, ProposeProject, ReportStatus
 from domain.errors import BudgetExceeded, TransitionNotAllowed
@@ -37,7 +38,7 @@ CENT = Decimal("0.01")
 
 
 def open_service(url: str) -> LedgerService:
-    return LedgerService(store_env(url))
+    return open_ledger(Settings(db=url), catch_up=False).service
 
 
 @contextmanager

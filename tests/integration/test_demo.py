@@ -148,7 +148,7 @@ def test_the_demo_verb_prints_a_working_token_per_role(
     assert first["board"][0] == "demo-board"
     assert second["board"][0] == "demo-board-2"
     service = opened(store_url)
-    store = TokenStore(service.database)
+    store = TokenStore(service.tokens)
     for tokens in (first, second):
         for role, (name, secret) in tokens.items():
             principal = store.authenticate(secret)

@@ -15,10 +15,10 @@ import pytest
 
 from api.auth.sessions import SessionStore
 from api.auth.tokens import TokenStore
-from api.http.idempotency import IdempotencyStore
+from api.bootstrap import open_ledger
 from api.settings import Settings
-from domain.store import SCHEMA_LOCK
 from projections.service import LedgerService
+from projections.store.postgres import SCHEMA_LOCK
 
 PROCESSES = 20
 
@@ -34,13 +34,12 @@ class StartedProcess:
 
 def start_process(url: str) -> StartedProcess:
     # Small pools: twenty of them share the server's connections with everything else.
-    service = LedgerService(Settings(db=url, pool_size=1, max_overflow=1).store_env())
+    ledger = open_ledger(Settings(db=url, pool_size=1, max_overflow=1), catch_up=False)
     try:
-        tokens = TokenStore(service.database)
-        IdempotencyStore(service.database)
-        return StartedProcess(service, tokens, SessionStore(service.database))
+        ledger.idempotency  # noqa: B018 - an API process makes every table on start
+        return StartedProcess(ledger.service, ledger.tokens, ledger.sessions)
     except BaseException:
-        service.close()
+        ledger.close()
         raise
 
 

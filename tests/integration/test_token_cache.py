@@ -29,8 +29,8 @@ def test_a_token_revoked_by_another_process_stops_working_here_within_the_ttl(
     service: LedgerService,
 ) -> None:
     clock = Clock()
-    here = TokenStore(service.database, cache_seconds=TTL, clock=clock)
-    elsewhere = TokenStore(service.database)
+    here = TokenStore(service.tokens, cache_seconds=TTL, clock=clock)
+    elsewhere = TokenStore(service.tokens)
     secret = elsewhere.create("board-1", Role.BOARD)
     assert here.authenticate(secret) == Principal("board-1", Role.BOARD)
 
@@ -46,7 +46,7 @@ def test_a_token_revoked_by_another_process_stops_working_here_within_the_ttl(
 def test_a_token_revoked_through_this_process_stops_working_at_once(
     service: LedgerService,
 ) -> None:
-    here = TokenStore(service.database, cache_seconds=TTL, clock=Clock())
+    here = TokenStore(service.tokens, cache_seconds=TTL, clock=Clock())
     secret = here.create("viewer-1", Role.VIEWER)
     assert here.authenticate(secret) is not None
     assert here.remembered(secret) is not None
@@ -58,8 +58,8 @@ def test_a_token_revoked_through_this_process_stops_working_at_once(
 
 
 def test_with_no_ttl_every_lookup_reads_the_store(service: LedgerService) -> None:
-    here = TokenStore(service.database, cache_seconds=0, clock=Clock())
-    elsewhere = TokenStore(service.database)
+    here = TokenStore(service.tokens, cache_seconds=0, clock=Clock())
+    elsewhere = TokenStore(service.tokens)
     secret = elsewhere.create("manager-1", Role.MANAGER)
     assert here.authenticate(secret) == Principal("manager-1", Role.MANAGER)
     assert here.remembered(secret) is None
@@ -72,11 +72,11 @@ def test_with_no_ttl_every_lookup_reads_the_store(service: LedgerService) -> Non
 def test_an_unknown_secret_is_not_remembered_so_a_new_token_works_at_once(
     service: LedgerService,
 ) -> None:
-    here = TokenStore(service.database, cache_seconds=TTL, clock=Clock())
+    here = TokenStore(service.tokens, cache_seconds=TTL, clock=Clock())
     assert here.authenticate("plt_not-a-real-token") is None
     assert here.remembered("plt_not-a-real-token") is None
 
-    secret = TokenStore(service.database).create("auditor-1", Role.AUDITOR)
+    secret = TokenStore(service.tokens).create("auditor-1", Role.AUDITOR)
 
     assert here.authenticate(secret) == Principal("auditor-1", Role.AUDITOR)
 

@@ -21,8 +21,8 @@ from projection_support import (
     view_rows,
 )
 
-from domain import store
 from projections.service import LedgerService
+from projections.store import hooks
 
 SEED = 11
 
@@ -136,7 +136,7 @@ def test_a_write_that_fails_after_its_views_were_applied_leaves_nothing_trusted(
         recorded = head(service.app)
 
         # When a write fails after its views were applied in its transaction
-        original = store.within_write
+        original = hooks.within_write
 
         def then_fail(kwargs: dict[str, Any], cursor: Any) -> None:
             original(kwargs, cursor)
@@ -145,7 +145,7 @@ def test_a_write_that_fails_after_its_views_were_applied_leaves_nothing_trusted(
                 cursor.fetchall()
             raise DiskOnFire()
 
-        monkeypatch.setattr(store, "within_write", then_fail)
+        monkeypatch.setattr(hooks, "within_write", then_fail)
         with pytest.raises(Exception):  # noqa: B017 (the store's own error on PostgreSQL)
             open_portfolio(service)
         monkeypatch.undo()

@@ -367,7 +367,7 @@ def test_a_dry_run_cannot_come_back_to_a_project_it_let_go(board: Board) -> None
 def test_the_in_memory_store_runs_the_application_with_the_librarys_own_recorder(
     board: Board,
 ) -> None:
-    # The ledger's own recorders are for SQLite and PostgreSQL (domain/store.py).
+    # The ledger's own recorders are for SQLite and PostgreSQL (projections/store/).
     assert type(board.ledger.recorder) is POPOApplicationRecorder
     assert board.ledger.project(board.a).status is Status.ACTIVE
     assert board.head() == 9
