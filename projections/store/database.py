@@ -387,12 +387,19 @@ class Database:
         if isinstance(value, UUID):
             return value
         if self.dialect == "sqlite":
-            return UUID(value) if isinstance(value, str) and HEX_ID.fullmatch(value) else value
+            return sqlite_id(value) if isinstance(value, str) else value
         if isinstance(value, str):
             with suppress(ValueError):
                 if str(parsed := UUID(value)) == value:
                     return parsed
         return value
+
+
+@lru_cache(maxsize=65_536)
+def sqlite_id(value: str) -> UUID | str:
+    """An SQLite originator id (``UUID.hex``) as a `UUID`, else the text as found; cached, since
+    a log read in bulk meets each aggregate's id once per event."""
+    return UUID(hex=value) if HEX_ID.fullmatch(value) else value
 
 
 def text_as_found(data: bytes) -> str:
