@@ -48,7 +48,7 @@ from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.store import EachWrite, create_owner_only, with_recorder
 from domain.transcodings import DateAsISO
-from domain.values import utc_today
+from domain.values import utc_today as utc_today  # the default clock, named here too
 from domain.work import Work
 
 log = logging.getLogger(__name__)
