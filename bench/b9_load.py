@@ -27,14 +27,15 @@ def portfolio_with(ledger: PortfolioLedger, decisions: int) -> UUID:
     interval = ledger.snapshotting_intervals[Portfolio]
     projects_count = max(1, min(decisions, 10 + decisions // 10))
     batch = ledger.batch(write_every=1000, hold_projects=projects_count)
-    opening = OpenPortfolio(name=f"Board of {decisions}", budget=Decimal("1e12"), actor=BOARD)
+    opening = OpenPortfolio(name=f"Board of {decisions}", budget=Decimal("1e12"), actor=BOARD,
+                            created_on=DAY)
     portfolio_id = opening.portfolio_id
     batch.apply([opening])
     projects = []
     for index in range(projects_count):
         batch.apply([ProposeProject(portfolio_id=portfolio_id, name=f"Project {index}",
                                     code=f"P{index}", requested_budget=Decimal("100000.00"),
-                                    actor="manager:bench")])
+                                    actor="manager:bench", proposed_on=DAY)])
         projects.append(Project.create_id(portfolio_id, f"P{index}"))
     active: set[UUID] = set()
     for index in range(decisions):

@@ -159,7 +159,8 @@ class Generator:
         for key, budget in budgets.items():
             opening = OpenPortfolio(
                 name=key, budget=(budget + 1_000_000).quantize(CENT),
-                reporting_cadence_days=CADENCE, objectives=OBJECTIVES, actor=BOARD[0])
+                reporting_cadence_days=CADENCE, objectives=OBJECTIVES, actor=BOARD[0],
+                created_on=START)
             self.record(opening)
             portfolios[key] = opening.portfolio_id
             self.available[opening.portfolio_id] = opening.budget
@@ -176,7 +177,7 @@ class Generator:
                 code=code, sponsor=row.investment[:200], manager=manager,
                 planned_start=row.start,
                 planned_finish=row.start + timedelta(days=row.duration_days),
-                objectives=("mission",), actor=manager))
+                objectives=("mission",), actor=manager, proposed_on=START))
             deliveries.append(Delivery(
                 Project.create_id(owner, code), owner, manager, row,
                 rating_of(row.delay_share), rating_of(row.cost_variance_share),
@@ -233,7 +234,7 @@ class Generator:
                 elif chance > 0.99 and delivery.months * 30 > delivery.row.duration_days:
                     self.record(CompleteProject(
                         delivery.project_id, "Delivered and handed over to operations.",
-                        BOARD[0]))
+                        BOARD[0], completed_on=day))
                     delivery.status = Status.COMPLETED
             elif status is Status.PAUSED:
                 if chance < 0.4:

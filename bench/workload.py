@@ -61,6 +61,7 @@ class Workload:
         self.portfolio_of = {pid: built.projects[pid][0] for pid in chosen}
         self.status = {pid: built.projects[pid][1] for pid in chosen}
         self.month = dict.fromkeys(chosen, built.months)
+        self.last_period: dict[UUID, date] = {}
         self.projects = chosen
 
     def kinds(self, count: int) -> list[bool]:
@@ -81,10 +82,16 @@ class Workload:
         return Write(project, portfolio, kind=DecisionKind.RESUME)
 
     def _report(self, project: UUID) -> StatusReport:
+        # A month on; once that would reach today, a day on: each report after the last.
         self.month[project] += 1
         period_end = month_end(self.month[project])
-        if period_end > date.today():
-            period_end = date.today() - timedelta(days=1)
+        previous = self.last_period.get(project)
+        yesterday = date.today() - timedelta(days=1)
+        if period_end > yesterday:
+            period_end = yesterday if previous is None else previous + timedelta(days=1)
+        if period_end > yesterday:
+            raise ValueError("the workload has no past period left to report for a project")
+        self.last_period[project] = period_end
         rng = self.rng
         planned = Decimal(rng.randrange(100_000, 5_000_000)).quantize(Decimal("0.01"))
         earned = (planned * Decimal(rng.randrange(80, 110)) / 100).quantize(Decimal("0.01"))

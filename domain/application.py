@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -47,6 +47,7 @@ from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.transcodings import DateAsISO
+from domain.values import utc_today as utc_today  # the default clock, named here too
 from domain.work import Work
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,6 @@ DECISION_RETRIES = 5
 # wrote there (text for bytes, a topic that names no event, a version out of sequence).
 UNREADABLE = (EventSourcingError, TopicError, ValueError, TypeError, KeyError, AttributeError)
 FindUnreadable = Callable[[UUID], EventUnreadable | None]
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,9 @@ class PortfolioLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    # Commands: each one step of domain/work.py, the path a batch's commands take too
+    # Commands: each one step of domain/work.py, the path a batch's commands take too. Each
+    # takes its business date (created_on, proposed_on, the report's period_end, decided_on,
+    # completed_on): today by default, never in the future, per project never going backwards.
 
     def create_portfolio(
         self,
@@ -139,6 +138,7 @@ class PortfolioLedger(Application[UUID]):
         reporting_cadence_days: int = 45,
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
+        created_on: date | None = None,
     ) -> Recorded:
         portfolio = self._work().open_portfolio(
             OpenPortfolio(
@@ -148,6 +148,7 @@ class PortfolioLedger(Application[UUID]):
                 reporting_cadence_days=reporting_cadence_days,
                 objectives=tuple(objectives or ()),
                 actor=actor,
+                created_on=created_on,
             )
         )
         return self._recorded(portfolio, self._save(portfolio))
@@ -165,6 +166,7 @@ class PortfolioLedger(Application[UUID]):
         planned_finish: date | None = None,
         objectives: list[str] | None = None,
         actor: str,
+        proposed_on: date | None = None,
     ) -> Recorded:
         project = self._work().propose_project(
             ProposeProject(
@@ -178,6 +180,7 @@ class PortfolioLedger(Application[UUID]):
                 planned_finish=planned_finish,
                 objectives=tuple(objectives or ()),
                 actor=actor,
+                proposed_on=proposed_on,
             )
         )
         try:
@@ -199,10 +202,19 @@ class PortfolioLedger(Application[UUID]):
         return self._recorded(project, self._save(project))
 
     def complete_project(
-        self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
+        self,
+        project_id: UUID,
+        summary: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        completed_on: date | None = None,
     ) -> Recorded:
         project = self._work().complete_project(
-            CompleteProject(project_id, summary, actor, expected_version=expected_version)
+            CompleteProject(
+                project_id, summary, actor, expected_version=expected_version,
+                completed_on=completed_on,
+            )
         )
         return self._recorded(project, self._save(project))
 

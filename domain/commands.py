@@ -1,5 +1,10 @@
 """The board's commands as plain values: what one write asks of the ledger, one at a time or
-a batch at once (an import, the demo), checked by the same rules either way."""
+a batch at once (an import, the demo), checked by the same rules either way.
+
+Each carries its business date (`created_on`, `proposed_on`, the report's `period_end`,
+`decided_on`, `completed_on`): the day the fact took effect, by default the day it is
+recorded, never in the future, and per project never before a date already recorded.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class OpenPortfolio:
     reporting_cadence_days: int = 45
     objectives: tuple[dict[str, Any], ...] = ()
     portfolio_id: UUID = field(default_factory=uuid4)
+    created_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,12 @@ class ProposeProject:
     planned_start: date | None = None
     planned_finish: date | None = None
     objectives: tuple[str, ...] = ()
+    proposed_on: date | None = None
 
 
 @dataclass(frozen=True)
 class ReportStatus:
-    """File a project's status report for one period."""
+    """File a project's status report for one period, after the last reported one."""
 
     project_id: UUID
     report: StatusReport
@@ -85,6 +92,7 @@ class CompleteProject:
     summary: str
     actor: str
     expected_version: int | None = None
+    completed_on: date | None = None
 
 
 Command = OpenPortfolio | ProposeProject | ReportStatus | Decide | CompleteProject

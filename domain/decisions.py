@@ -84,7 +84,8 @@ class Taken:
 def take_on_project(
     terms: Terms, portfolio: Portfolio, project: Project, *, actor: str, assessed_on: date
 ) -> Taken:
-    """Check the decision against both aggregates, then apply the project's side.
+    """Check the decision against both aggregates, then apply the project's side (dated on
+    or after the project's latest date: its business dates never go backwards).
 
     The evidence is the project's version, status and health (assessed on `assessed_on`)
     before the decision: what the board had in front of it.
@@ -100,5 +101,7 @@ def take_on_project(
         "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
     }
     decision_id = uuid4()
-    status_after = project.apply_decision(terms.kind, terms.amount, decision_id, actor)
+    status_after = project.apply_decision(
+        terms.kind, terms.amount, decision_id, actor, decided_on=terms.decided_on
+    )
     return Taken(decision_id, terms, project.id, actor, status_before, status_after, evidence)

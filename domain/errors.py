@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -102,6 +103,28 @@ class DuplicateCode(Conflict):
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(f"the portfolio already has a project with code {code!r}")
+
+
+class BusinessDateOutOfOrder(Conflict):
+    """A project's business dates never go backwards: a fact dated before one already recorded
+    for the project (its proposal, its latest decision, its last report) is refused.
+
+    `latest` is the date the field must not precede; `after_latest` says whether that date
+    itself is refused too (a status report's period comes after the last one, never again).
+    """
+
+    def __init__(
+        self, field: str, value: date, latest: date, what: str, *, after_latest: bool = False
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.latest = latest
+        self.after_latest = after_latest
+        bound = "after" if after_latest else "on or after"
+        super().__init__(
+            f"{field} {value.isoformat()} must be {bound} {latest.isoformat()}, {what}: "
+            "a project's dates never go backwards"
+        )
 
 
 class ConcurrentWrite(Conflict):

@@ -22,7 +22,9 @@ from domain.values import (
     actor_name,
     money,
     number,
+    recorded_on,
     text,
+    utc_today,
 )
 
 ZERO = Decimal("0.00")
@@ -31,7 +33,19 @@ IMMUTABLE = (str, int, Decimal, UUID, date, type(None))
 
 
 class Portfolio(Aggregate):
-    """A budget envelope that the board allocates to projects, one decision at a time."""
+    """A budget envelope that the board allocates to projects, one decision at a time.
+
+    `opened_on` is its business date (`created_on` to the board; the library's own
+    `created_on` is the instant it was recorded).
+    """
+
+    # Version 2 keeps the business date it was opened on; a snapshot taken before has none.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version 1 snapshot: the portfolio was opened on the day it was recorded."""
+        state["opened_on"] = recorded_on(state, "_created_on")
 
     class PortfolioCreated(Aggregate.Created):
         name: str
@@ -40,13 +54,19 @@ class Portfolio(Aggregate):
         reporting_cadence_days: int
         objectives: list[dict[str, Any]]
         actor: str
+        created_on: date
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 portfolios had no cadence of their own: the default applied."""
             state["reporting_cadence_days"] = 45
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 2 portfolios had no business date: opened on the day recorded."""
+            state["created_on"] = recorded_on(state)
 
     class Decision(Aggregate.Event):
         """A board decision on one of the portfolio's projects."""
@@ -112,6 +132,7 @@ class Portfolio(Aggregate):
         reporting_cadence_days: int,
         objectives: list[dict[str, Any]],
         actor: str,
+        created_on: date,
     ) -> None:
         self.name = name
         self.currency = currency
@@ -119,6 +140,7 @@ class Portfolio(Aggregate):
         self.reporting_cadence_days = reporting_cadence_days
         self.objectives = objectives
         self.created_by = actor
+        self.opened_on = created_on
         self.allocations: dict[str, Decimal] = {}
 
     @classmethod
@@ -132,9 +154,11 @@ class Portfolio(Aggregate):
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
         portfolio_id: UUID | None = None,
+        created_on: date | None = None,
     ) -> Portfolio:
         """Check a new portfolio's terms, then create it (under `portfolio_id`, if given: a batch
-        of commands names a portfolio it opens before it is recorded)."""
+        of commands names a portfolio it opens before it is recorded) on `created_on`, by
+        default the day it is recorded."""
         checked_name = text(name, "name", required=True, max_length=NAME_LENGTH)
         currency = (text(currency, "currency", max_length=CURRENCY_LENGTH) or "").upper()
         if len(currency) != CURRENCY_LENGTH or not (currency.isascii() and currency.isalpha()):
@@ -154,6 +178,7 @@ class Portfolio(Aggregate):
             reporting_cadence_days=reporting_cadence_days,
             objectives=check_objectives(objectives or []),
             actor=actor_name(actor),
+            created_on=created_on or utc_today(),
         )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Portfolio:

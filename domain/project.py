@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, InvalidInput, TransitionNotAllowed
+from domain.errors import BusinessDateOutOfOrder, InvalidInput, TransitionNotAllowed
 from domain.health import Health, StatusReport, assess_health
 from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
 from domain.values import (
@@ -22,24 +22,34 @@ from domain.values import (
     actor_name,
     money,
     number,
+    recorded_on,
     text,
+    utc_today,
 )
 
 HUNDRED = Decimal(100)
 
 
-class ReportOutOfOrder(Conflict):
-    """Reports move forward in time: a period may be restated, never back-filled."""
-
-    def __init__(self, period_end: date, last: date) -> None:
-        super().__init__(
-            f"period_end {period_end.isoformat()} is before the last reported period "
-            f"({last.isoformat()})"
-        )
-
-
 class Project(Aggregate):
-    """A project the board may fund, pause, resume or discontinue."""
+    """A project the board may fund, pause, resume or discontinue.
+
+    It keeps its business dates, which never go backwards: when it was proposed, its latest
+    decision's date, its last report's period (in `last_report`) and when it was completed.
+    """
+
+    # Version 2 keeps the business dates; a snapshot taken before has none of them.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version 1 snapshot: the project was proposed on the day it was recorded, and
+        decided (if at all) no later than its last change was recorded, the date a later
+        decision must not precede (its decisions' own dates are the portfolio's)."""
+        status = state["_status"]
+        state["proposed_on"] = recorded_on(state, "_created_on")
+        changed_on = recorded_on(state, "_modified_on")
+        state["last_decided_on"] = None if status == Status.PROPOSED.value else changed_on
+        state["completed_on"] = changed_on if status == Status.COMPLETED.value else None
 
     class ProjectProposed(Aggregate.Created):
         portfolio_id: UUID
@@ -52,6 +62,14 @@ class Project(Aggregate):
         planned_finish: date | None
         objectives: list[str]
         actor: str
+        proposed_on: date
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Proposals recorded before business dates: proposed on the day recorded."""
+            state["proposed_on"] = recorded_on(state)
 
     class StatusReported(Aggregate.Event):
         period_end: date
@@ -88,18 +106,37 @@ class Project(Aggregate):
         status_before: str
         status_after: str
         actor: str
+        decided_on: date
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before the project kept its decisions' dates: the day it was recorded,
+            the latest its date (the portfolio's half holds it) can be."""
+            state["decided_on"] = recorded_on(state)
 
         def apply(self, aggregate: Any) -> None:
             aggregate._status = self.status_after
+            aggregate.last_decided_on = self.decided_on
             if self.amount is not None:
                 aggregate.funded += self.amount
 
     class ProjectCompleted(Aggregate.Event):
         summary: str
         actor: str
+        completed_on: date
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Completions recorded before business dates: completed on the day recorded."""
+            state["completed_on"] = recorded_on(state)
 
         def apply(self, aggregate: Any) -> None:
             aggregate._status = Status.COMPLETED.value
+            aggregate.completed_on = self.completed_on
 
     @staticmethod
     def create_id(portfolio_id: UUID, code: str | None) -> UUID:
@@ -119,6 +156,7 @@ class Project(Aggregate):
         planned_finish: date | None,
         objectives: list[str],
         actor: str,
+        proposed_on: date,
     ) -> None:
         self.portfolio_id = portfolio_id
         self.code = code
@@ -133,6 +171,9 @@ class Project(Aggregate):
         self._status = Status.PROPOSED.value
         self.funded = Decimal("0.00")
         self.last_report: dict[str, Any] | None = None
+        self.proposed_on = proposed_on
+        self.last_decided_on: date | None = None
+        self.completed_on: date | None = None
 
     @classmethod
     def propose(
@@ -149,8 +190,10 @@ class Project(Aggregate):
         objectives: list[str] | None = None,
         known_objectives: set[str] | None = None,
         actor: str,
+        proposed_on: date | None = None,
     ) -> Project:
-        """Check a proposal, then record it; a project starts as proposed."""
+        """Check a proposal, then record it; a project starts as proposed (on `proposed_on`,
+        by default the day it is recorded)."""
         if planned_start and planned_finish and planned_finish < planned_start:
             raise InvalidInput("planned_finish", "is before planned_start")
         keys = served_objectives(objectives or [], known_objectives)
@@ -165,6 +208,7 @@ class Project(Aggregate):
             planned_finish=planned_finish,
             objectives=keys,
             actor=actor_name(actor),
+            proposed_on=proposed_on or utc_today(),
         )
 
     @property
@@ -175,8 +219,26 @@ class Project(Aggregate):
     def report(self) -> StatusReport | None:
         return None if self.last_report is None else StatusReport.from_event_data(self.last_report)
 
+    @property
+    def last_period_end(self) -> date | None:
+        return None if self.last_report is None else cast(date, self.last_report["period_end"])
+
+    @property
+    def latest_date(self) -> date:
+        """The date a decision or completion must not precede: the latest decision's, or the
+        proposal's."""
+        return max(self.proposed_on, self.last_decided_on or self.proposed_on)
+
     def health(self, cadence_days: int, today: date) -> Health:
         return assess_health(self.report, cadence_days, today)
+
+    def check_dated(self, field: str, on: date) -> None:
+        """A decision or a completion is dated on or after the project's latest date."""
+        if on < self.latest_date:
+            what = ("the date of the project's latest decision"
+                    if self.last_decided_on is not None and self.last_decided_on > self.proposed_on
+                    else "the date the project was proposed")
+            raise BusinessDateOutOfOrder(field, on, self.latest_date, what)
 
     def report_status(self, report: StatusReport, today: date, actor: str) -> None:
         """File a status report; only projects in delivery report."""
@@ -184,19 +246,31 @@ class Project(Aggregate):
             raise TransitionNotAllowed("report status on", self.status, allowed_kinds(self.status))
         if report.period_end > today:
             raise InvalidInput("period_end", f"{report.period_end.isoformat()} is in the future")
-        last = self.report
-        if last is not None and report.period_end < last.period_end:
-            raise ReportOutOfOrder(report.period_end, last.period_end)
+        last = self.last_period_end
+        if last is not None and report.period_end <= last:
+            raise BusinessDateOutOfOrder(
+                "period_end", report.period_end, last,
+                "the end of the last reported period (a period is reported once)",
+                after_latest=True,
+            )
         report = checked_report(report)
         self.trigger_event(
             self.StatusReported, **report.as_event_data(), actor=actor_name(actor)
         )
 
     def apply_decision(
-        self, kind: DecisionKind, amount: Decimal | None, decision_id: UUID, actor: str
+        self,
+        kind: DecisionKind,
+        amount: Decimal | None,
+        decision_id: UUID,
+        actor: str,
+        decided_on: date | None = None,
     ) -> Status:
-        """Move the project as a board decision says; returns the new status."""
+        """Move the project as a board decision (taken on `decided_on`, by default the day it
+        is recorded) says; returns the new status."""
         after = status_after(kind, self.status)
+        decided_on = decided_on or utc_today()
+        self.check_dated("decided_on", decided_on)
         self.trigger_event(
             self.DecisionApplied,
             decision_id=decision_id,
@@ -205,14 +279,19 @@ class Project(Aggregate):
             status_before=self.status.value,
             status_after=after.value,
             actor=actor_name(actor),
+            decided_on=decided_on,
         )
         return after
 
-    def complete(self, summary: str, actor: str) -> None:
+    def complete(self, summary: str, actor: str, completed_on: date | None = None) -> None:
+        """Close the project as delivered on `completed_on` (by default the day recorded)."""
         if self.status is not Status.ACTIVE:
             raise TransitionNotAllowed("complete", self.status, allowed_kinds(self.status))
+        completed_on = completed_on or utc_today()
+        self.check_dated("completed_on", completed_on)
         checked = text(summary, "summary", required=True, max_length=PROSE_LENGTH)
-        self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor_name(actor))
+        self.trigger_event(self.ProjectCompleted, summary=checked, actor=actor_name(actor),
+                           completed_on=completed_on)
 
 
 def checked_report(report: StatusReport) -> StatusReport:

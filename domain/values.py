@@ -4,7 +4,7 @@ checked, whichever way a command arrives (HTTP, the pages, the command line, an 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -110,7 +110,26 @@ def actor_name(actor: str) -> str:
     return text(actor, "actor", required=True, max_length=NAME_LENGTH) or ""
 
 
+def utc_today() -> date:
+    """Today's date in UTC: the business date a fact takes when none is given."""
+    return datetime.now(UTC).date()
+
+
+def recorded_on(state: dict[str, Any], key: str = "timestamp") -> date:
+    """The UTC date an event or aggregate state was recorded: the business date of facts
+    stored before they carried one."""
+    instant: datetime = state[key]
+    return instant.astimezone(UTC).date()
+
+
+def business_date(value: date | None, today: date, field: str) -> date:
+    """A fact's business date: the one given, or today; never in the future."""
+    return not_in_future(today if value is None else value, today, field)
+
+
 def not_in_future(value: date, today: date, field: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInput(field, "must be a date (YYYY-MM-DD)")
     if value > today:
         raise InvalidInput(
             field, f"{value.isoformat()} is in the future (today is {today.isoformat()})"

@@ -26,6 +26,7 @@ from domain.errors import (
 )
 from domain.portfolio import Portfolio
 from domain.project import Project
+from domain.values import business_date
 
 Held = Portfolio | Project
 H = TypeVar("H", Portfolio, Project)
@@ -86,6 +87,7 @@ class Work:
             objectives=list(command.objectives),
             actor=command.actor,
             portfolio_id=command.portfolio_id,
+            created_on=business_date(command.created_on, self.today, "created_on"),
         )
         self.opened.add(portfolio.id)
         return self._hold(portfolio)
@@ -104,6 +106,7 @@ class Work:
             objectives=list(command.objectives),
             known_objectives=portfolio.objective_keys(),
             actor=command.actor,
+            proposed_on=business_date(command.proposed_on, self.today, "proposed_on"),
         )
         if project.code is not None:
             # A coded project's id follows from its code: taken means the code is.
@@ -124,7 +127,8 @@ class Work:
     def complete_project(self, command: CompleteProject) -> Project:
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
-        project.complete(command.summary, command.actor)
+        completed_on = business_date(command.completed_on, self.today, "completed_on")
+        project.complete(command.summary, command.actor, completed_on)
         return project
 
     def decide(self, command: Decide) -> Taken:

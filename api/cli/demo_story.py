@@ -213,6 +213,7 @@ class DemoStory:
                                  for key, title, weight in theme.objectives),
                 actor=self.actor,
                 portfolio_id=portfolio_id,
+                created_on=month_start(self.first, 0),
             )
         for month in range(self.months):
             start = month_start(self.first, month)
@@ -253,6 +254,7 @@ class DemoStory:
             planned_finish=month_start(start, duration) - timedelta(days=1),
             objectives=tuple(self.rng.sample(keys, self.rng.randint(1, 2))),
             actor=self.actor,
+            proposed_on=start,
         ))
         return story
 
@@ -329,7 +331,7 @@ class DemoStory:
             story.status = Status.COMPLETED
             yield CompleteProject(story.project_id, "Delivered and handed over to service "
                                   "operations; benefits tracking moves to business as usual.",
-                                  self.actor)
+                                  self.actor, completed_on=period_end)
 
     def drift(self, story: Story) -> None:
         """Performance indices move month by month, as the project's story says."""

@@ -108,7 +108,7 @@ def seed(service: LedgerService, today: date | None = None) -> Seeded:
             actor=PMO, portfolio_id=seeded.portfolio_id, code=code, name=name,
             requested_budget=Decimal(requested), sponsor="Chief Digital Officer",
             manager=f"{name.split()[0]} lead", planned_start=today - timedelta(days=400),
-            planned_finish=today + timedelta(days=300))
+            planned_finish=today + timedelta(days=300), proposed_on=today - timedelta(days=400))
         project_id = seeded.projects[code] = UUID(project["id"])
         if funded is None:
             continue
@@ -129,7 +129,8 @@ def seed(service: LedgerService, today: date | None = None) -> Seeded:
             decide(service, seeded.portfolio_id, project_id, after, today - timedelta(days=5))
     small = service.propose_project(actor=PMO, portfolio_id=seeded.other_portfolio_id,
                                     code="CS-01", name="Payroll upgrade",
-                                    requested_budget=Decimal("400000"))
+                                    requested_budget=Decimal("400000"),
+                                    proposed_on=today - timedelta(days=90))
     seeded.projects["CS-01"] = UUID(small["id"])
     decide(service, seeded.other_portfolio_id, UUID(small["id"]), DecisionKind.FUND,
            today - timedelta(days=60), Decimal("400000"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from uuid import uuid4
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 from e2e_support import Api, days_ago
@@ -15,11 +17,22 @@ def fields(response: httpx.Response) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
 
 
+def proposed_days_ago(api: Api, portfolio_id: str, days: int, code: str = "P-1") -> dict[str, Any]:
+    """A project proposed `days` ago, so the board may decide on it since: through the service
+    the routes call (a decision is never dated before its project was proposed)."""
+    shown = api.service.propose_project(
+        portfolio_id=UUID(portfolio_id), name="Case management", code=code,
+        requested_budget=Decimal("250000.00"), actor="admin",
+        proposed_on=date.fromisoformat(days_ago(days)),
+    )
+    return {"id": str(shown["id"]), "portfolio_id": portfolio_id}
+
+
 # POST /v1/portfolios/{id}/decisions
 
 
 def test_funding_records_who_when_why_and_the_evidence(api: Api) -> None:
-    project = api.project(api.portfolio()["id"])
+    project = proposed_days_ago(api, api.portfolio()["id"], 2)
 
     response = api.decide(project, "fund", Role.BOARD, amount=150000.25, meeting="Q1 board",
                           decided_on=days_ago(2))
@@ -197,7 +210,7 @@ def test_the_decision_log_is_filtered_and_oldest_first(
 ) -> None:
     api = api_on_store
     home, away = api.portfolio(name="Home"), api.portfolio(name="Away")
-    a, b = api.project(home["id"], code="A"), api.project(home["id"], code="B")
+    a, b = (proposed_days_ago(api, home["id"], 10, code) for code in "AB")
     c = api.project(away["id"], code="C")
     api.decide(a, "fund", amount="10", decided_on=days_ago(10))
     api.decide(b, "fund", Role.BOARD, amount="20", decided_on=days_ago(5))

@@ -22,7 +22,7 @@ from api.bootstrap import open_ledger
 from api.settings import Settings
 from domain.application import PortfolioLedger
 from domain.commands import Command, Decide, OpenPortfolio, ProposeProject, ReportStatus
-from domain.errors import BudgetExceeded, TransitionNotAllowed
+from domain.errors import BudgetExceeded, BusinessDateOutOfOrder, TransitionNotAllowed
 from domain.health import Rating, StatusReport, assess_health
 from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
 from domain.portfolio import Portfolio
@@ -298,6 +298,10 @@ class Story:
         start = project.last_period or self.today - timedelta(days=400)
         period_end = min(self.today, start + timedelta(days=self.rng.randint(0, 40)))
         filed = report(period_end, self.rng)
+        if period_end == project.last_period:  # the same period twice: a correction's work
+            with self.refused():
+                self.ledger.report_status(project_id, filed, actor=MANAGER)
+            return "refused report"
         self.ledger.report_status(project_id, filed, actor=MANAGER)
         health = assess_health(filed, 45, period_end).overall
         self.board.projects[project_id] = replace(
@@ -352,7 +356,7 @@ class Story:
         before = head(self.ledger)
         try:
             yield
-        except (TransitionNotAllowed, BudgetExceeded) as refusal:
+        except (TransitionNotAllowed, BudgetExceeded, BusinessDateOutOfOrder) as refusal:
             self.refusals[type(refusal).__name__] += 1
         else:
             raise AssertionError("the ledger accepted a command the board's rules refuse")
@@ -456,6 +460,7 @@ def fund_past_the_checks(
     project.trigger_event(
         Project.DecisionApplied, decision_id=decision_id, kind=DecisionKind.FUND.value,
         amount=amount, status_before=before, status_after=after, actor=BOARD,
+        decided_on=date.today(),
     )
     portfolio.trigger_event(
         Portfolio.ProjectFunded, decision_id=decision_id, project_id=project_id,

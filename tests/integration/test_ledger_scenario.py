@@ -19,6 +19,7 @@ from domain.application import PortfolioLedger, RecordedDecision
 from domain.commands import Decide, ProposeProject, ReportStatus
 from domain.errors import (
     BudgetExceeded,
+    BusinessDateOutOfOrder,
     ConcurrentWrite,
     DuplicateCode,
     InvalidInput,
@@ -610,17 +611,33 @@ def test_a_decision_may_be_dated_today_or_in_the_past_and_defaults_to_today(
     board_ledger: PortfolioLedger,
 ) -> None:
     portfolio_id = open_portfolio(board_ledger)
-    project_id = propose(board_ledger, portfolio_id, "P-1")
+    project_id = propose(board_ledger, portfolio_id, "P-1", proposed_on=date(2024, 12, 1))
 
-    funded = decide(board_ledger, portfolio_id, project_id, FUND, "10.00")
+    funded = decide(board_ledger, portfolio_id, project_id, FUND, "10.00",
+                    decided_on=date(2024, 12, 31))
     paused = decide(board_ledger, portfolio_id, project_id, PAUSE, decided_on=TODAY)
-    resumed = decide(board_ledger, portfolio_id, project_id, RESUME,
-                     decided_on=date(2024, 12, 31))
+    resumed = decide(board_ledger, portfolio_id, project_id, RESUME)
 
-    assert [d.decided_on for d in (funded, paused, resumed)] == [TODAY, TODAY, date(2024, 12, 31)]
+    assert [d.decided_on for d in (funded, paused, resumed)] == [date(2024, 12, 31), TODAY, TODAY]
     stored = [e for e in board_ledger.events.get(portfolio_id) if isinstance(e, Portfolio.Decision)]
-    assert [e.decided_on for e in stored] == [TODAY, TODAY, date(2024, 12, 31)]
+    assert [e.decided_on for e in stored] == [date(2024, 12, 31), TODAY, TODAY]
     assert all(type(e.decided_on) is date for e in stored)
+
+
+def test_a_decision_dated_before_the_projects_latest_decision_records_nothing(
+    board_ledger: PortfolioLedger,
+) -> None:
+    portfolio_id = open_portfolio(board_ledger)
+    project_id = propose(board_ledger, portfolio_id, "P-1", proposed_on=date(2024, 12, 1))
+    decide(board_ledger, portfolio_id, project_id, FUND, "10.00", decided_on=date(2025, 3, 31))
+    head = board_ledger.recorder.max_notification_id()
+
+    with pytest.raises(BusinessDateOutOfOrder) as refused:
+        decide(board_ledger, portfolio_id, project_id, PAUSE, decided_on=date(2025, 3, 30))
+
+    assert refused.value.latest == date(2025, 3, 31)
+    assert board_ledger.recorder.max_notification_id() == head
+    assert ledger_status(board_ledger, project_id) is Status.ACTIVE
 
 
 def test_funding_beyond_the_envelope_through_the_service_records_nothing(

@@ -23,9 +23,10 @@ Step = tuple[Any, ...]
 
 
 def status_report(service: LedgerService, schedule: Rating = GREEN, cost: Rating = GREEN,
-                  scope: Rating = GREEN, **figures: str) -> StatusReport:
+                  scope: Rating = GREEN, *, later: int = 0, **figures: str) -> StatusReport:
+    """A report for the period that ended ten days ago (`later` days after, for a next one)."""
     return StatusReport(
-        period_end=service.app.today() - timedelta(days=10), schedule=schedule, cost=cost,
+        period_end=service.app.today() - timedelta(days=10 - later), schedule=schedule, cost=cost,
         scope=scope, **{name: Decimal(value) for name, value in figures.items()},
     )
 
@@ -43,6 +44,7 @@ class Board:
                 requested_budget=Decimal("900.00"), actor=MANAGER)["id"])
             for letter in "AB"
         }
+        self.reports = 0
 
     def run(self, steps: list[Step]) -> None:
         for step in steps:
@@ -50,8 +52,10 @@ class Board:
 
     def do(self, command: str, letter: str, *more: Any) -> None:
         project_id = self.projects[letter]
-        if command == "report":
+        if command == "report":  # each report a period after the one before
+            self.reports += 1
             self.service.report_status(project_id, status_report(self.service, *more[:3],
+                                                                 later=self.reports,
                                                                  **dict(more[3:])),
                                        actor=MANAGER)
         elif command == "complete":
@@ -279,7 +283,7 @@ def decided(service: LedgerService) -> list[dict[str, Any]]:
     projects = {
         code: (portfolio_id, UUID(service.propose_project(
             portfolio_id=portfolio_id, name=code, code=code, requested_budget=Decimal("900.00"),
-            actor=MANAGER)["id"]))
+            actor=MANAGER, proposed_on=today - timedelta(days=10))["id"]))
         for code, portfolio_id in zip("abcde", [*portfolios[:1] * 3, *portfolios[1:] * 2],
                                       strict=True)
     }

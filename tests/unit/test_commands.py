@@ -25,6 +25,7 @@ from domain.commands import (
 )
 from domain.errors import (
     BudgetExceeded,
+    BusinessDateOutOfOrder,
     CommandRefused,
     DuplicateCode,
     GovernanceError,
@@ -36,9 +37,12 @@ from domain.errors import (
 )
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind, Status
-from domain.project import Project, ReportOutOfOrder
+from domain.project import Project
 
 TODAY = date(2025, 6, 30)
+PROPOSED_ON = TODAY - timedelta(days=90)  # the board's projects were proposed in the spring
+DECIDED_ON = TODAY - timedelta(days=60)  # and decided on at a meeting a month later
+REPORTED_TO = TODAY - timedelta(days=30)  # A's last report
 BOARD = "board:chair"
 MANAGER = "manager:ana"
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -49,7 +53,8 @@ DISCONTINUE = DecisionKind.DISCONTINUE
 @dataclass(frozen=True)
 class Board:
     """A ledger in memory: a portfolio of 1,000.00 with an active project A (800.00 funded,
-    one report), a proposed project B and a discontinued project C."""
+    one report), a proposed project B and a discontinued project C, all proposed on
+    PROPOSED_ON, decided on on DECIDED_ON, A reported to REPORTED_TO."""
 
     ledger: PortfolioLedger
     portfolio_id: UUID
@@ -83,10 +88,11 @@ def board() -> Iterator[Board]:
                             objectives=({"key": "cx", "title": "Citizen experience"},))
     pid = opening.portfolio_id
     a, b, c = (Project.create_id(pid, code) for code in "ABC")
-    ledger.record([opening, propose(pid, "A"), propose(pid, "B"), propose(pid, "C")])
+    ledger.record([opening, *(propose(pid, code, proposed_on=PROPOSED_ON) for code in "ABC")])
     given = Board(ledger, pid, a, b, c)
-    ledger.record([decide(given, a, FUND, "800.00"), decide(given, c, DISCONTINUE),
-                   ReportStatus(a, report(TODAY - timedelta(days=30)), MANAGER)])
+    ledger.record([decide(given, a, FUND, "800.00", decided_on=DECIDED_ON),
+                   decide(given, c, DISCONTINUE, decided_on=DECIDED_ON),
+                   ReportStatus(a, report(REPORTED_TO), MANAGER)])
     try:
         yield given
     finally:
@@ -100,21 +106,24 @@ def alone(ledger: PortfolioLedger, command: Command) -> object:
             return ledger.create_portfolio(
                 name=command.name, budget=command.budget, currency=command.currency,
                 reporting_cadence_days=command.reporting_cadence_days,
-                objectives=list(command.objectives), actor=command.actor)
+                objectives=list(command.objectives), actor=command.actor,
+                created_on=command.created_on)
         case ProposeProject():
             return ledger.propose_project(
                 portfolio_id=command.portfolio_id, name=command.name,
                 requested_budget=command.requested_budget, code=command.code,
                 sponsor=command.sponsor, manager=command.manager,
                 planned_start=command.planned_start, planned_finish=command.planned_finish,
-                objectives=list(command.objectives), actor=command.actor)
+                objectives=list(command.objectives), actor=command.actor,
+                proposed_on=command.proposed_on)
         case ReportStatus():
             return ledger.report_status(command.project_id, command.report, actor=command.actor,
                                         expected_version=command.expected_version)
         case CompleteProject():
             return ledger.complete_project(command.project_id, command.summary,
                                            actor=command.actor,
-                                           expected_version=command.expected_version)
+                                           expected_version=command.expected_version,
+                                           completed_on=command.completed_on)
         case Decide():
             return ledger.decide(
                 command.portfolio_id, command.project_id, command.kind,
@@ -149,7 +158,28 @@ REFUSED: list[tuple[str, Callable[[Board], Command], type[GovernanceError]]] = [
     ("a-report-on-a-proposed-project", lambda g: ReportStatus(g.b, report(TODAY), MANAGER),
      TransitionNotAllowed),
     ("a-report-out-of-order",
-     lambda g: ReportStatus(g.a, report(TODAY - timedelta(days=31)), MANAGER), ReportOutOfOrder),
+     lambda g: ReportStatus(g.a, report(REPORTED_TO - timedelta(days=1)), MANAGER),
+     BusinessDateOutOfOrder),
+    ("the-same-period-reported-twice",
+     lambda g: ReportStatus(g.a, report(REPORTED_TO), MANAGER), BusinessDateOutOfOrder),
+    ("a-decision-before-the-proposal",
+     lambda g: decide(g, g.b, FUND, "10.00", decided_on=PROPOSED_ON - timedelta(days=1)),
+     BusinessDateOutOfOrder),
+    ("a-decision-before-the-latest-decision",
+     lambda g: decide(g, g.a, PAUSE, decided_on=DECIDED_ON - timedelta(days=1)),
+     BusinessDateOutOfOrder),
+    ("a-completion-before-the-latest-decision",
+     lambda g: CompleteProject(g.a, "Done", MANAGER, completed_on=DECIDED_ON
+                               - timedelta(days=1)), BusinessDateOutOfOrder),
+    ("a-completion-from-the-future",
+     lambda g: CompleteProject(g.a, "Done", MANAGER, completed_on=TODAY + timedelta(days=1)),
+     InvalidInput),
+    ("a-proposal-from-the-future",
+     lambda g: propose(g.portfolio_id, "D", proposed_on=TODAY + timedelta(days=1)),
+     InvalidInput),
+    ("a-portfolio-from-the-future",
+     lambda g: OpenPortfolio(name="Estates", budget=Decimal("1"), actor=BOARD,
+                             created_on=TODAY + timedelta(days=1)), InvalidInput),
     ("a-report-from-the-future",
      lambda g: ReportStatus(g.a, report(TODAY + timedelta(days=1)), MANAGER), InvalidInput),
     ("a-stale-report", lambda g: ReportStatus(g.a, report(TODAY), MANAGER, expected_version=2),
@@ -371,3 +401,162 @@ def test_the_in_memory_store_runs_the_application_with_the_librarys_own_recorder
     assert type(board.ledger.recorder) is POPOApplicationRecorder
     assert board.ledger.project(board.a).status is Status.ACTIVE
     assert board.head() == 9
+
+
+# Business dates: today by default, never in the future, per project never going backwards
+
+
+def test_every_command_takes_today_as_its_business_date_by_default(board: Board) -> None:
+    # Given a ledger whose clock says TODAY
+    ledger = board.ledger
+    opening = OpenPortfolio(name="Estates", budget=Decimal("100.00"), actor=BOARD)
+    pid = opening.portfolio_id
+    d = Project.create_id(pid, "D")
+
+    # When a portfolio is opened, and a project proposed, funded and completed, undated
+    ledger.record([opening, propose(pid, "D"),
+                   Decide(pid, d, FUND, "Board review", BOARD, amount=Decimal("10.00"))])
+    ledger.complete_project(d, "Delivered", actor=MANAGER)
+
+    # Then each fact is dated today, on the events and on the aggregates
+    portfolio, project = ledger.portfolio(pid), ledger.project(d)
+    created, funded = list(ledger.events.get(pid))
+    proposed, applied, completed = list(ledger.events.get(d))
+    assert created.created_on == portfolio.opened_on == TODAY  # type: ignore[attr-defined]
+    assert proposed.proposed_on == project.proposed_on == TODAY  # type: ignore[attr-defined]
+    assert funded.decided_on == applied.decided_on == TODAY  # type: ignore[attr-defined]
+    assert project.last_decided_on == TODAY
+    assert completed.completed_on == project.completed_on == TODAY  # type: ignore[attr-defined]
+
+
+def test_every_command_keeps_the_business_date_it_is_given(board: Board) -> None:
+    ledger = board.ledger
+    day = [date(2024, 1, 15) + timedelta(days=30 * n) for n in range(5)]
+    pid = ledger.create_portfolio(name="Estates", budget=Decimal("100.00"), actor=BOARD,
+                                  created_on=day[0]).id
+    d = ledger.propose_project(portfolio_id=pid, name="Depot", requested_budget=Decimal("10.00"),
+                               actor=MANAGER, proposed_on=day[1]).id
+
+    ledger.decide(pid, d, FUND, rationale="Board review", actor=BOARD,
+                  amount=Decimal("10.00"), decided_on=day[2])
+    ledger.report_status(d, report(day[3]), actor=MANAGER)
+    ledger.complete_project(d, "Delivered", actor=MANAGER, completed_on=day[4])
+
+    project = ledger.project(d)
+    assert ledger.portfolio(pid).opened_on == day[0]
+    assert (project.proposed_on, project.last_decided_on) == (day[1], day[2])
+    assert (project.last_period_end, project.completed_on) == (day[3], day[4])
+
+
+def test_a_decision_and_a_completion_may_share_the_latest_date(board: Board) -> None:
+    # A meeting may take two decisions on one project, and the project close the same day.
+    board.ledger.record([decide(board, board.a, PAUSE, decided_on=DECIDED_ON),
+                         decide(board, board.a, RESUME, decided_on=DECIDED_ON),
+                         CompleteProject(board.a, "Done", MANAGER, completed_on=DECIDED_ON)])
+
+    assert board.ledger.project(board.a).status is Status.COMPLETED
+
+
+# Each command dated before what the project has recorded: the field, and the date it must
+# not precede (for a report, the date it must come after).
+OUT_OF_ORDER: list[tuple[str, Callable[[Board], Command], str, date]] = [
+    ("decide-before-the-proposal",
+     lambda g: decide(g, g.b, FUND, "10.00", decided_on=PROPOSED_ON - timedelta(days=1)),
+     "decided_on", PROPOSED_ON),
+    ("discontinue-before-the-proposal",
+     lambda g: decide(g, g.b, DISCONTINUE, decided_on=date(2020, 1, 1)), "decided_on",
+     PROPOSED_ON),
+    ("decide-before-the-latest-decision",
+     lambda g: decide(g, g.a, PAUSE, decided_on=DECIDED_ON - timedelta(days=1)),
+     "decided_on", DECIDED_ON),
+    ("fund-again-before-the-latest-decision",
+     lambda g: decide(g, g.a, FUND, "1.00", decided_on=PROPOSED_ON), "decided_on", DECIDED_ON),
+    ("complete-before-the-latest-decision",
+     lambda g: CompleteProject(g.a, "Done", MANAGER, completed_on=DECIDED_ON
+                               - timedelta(days=1)), "completed_on", DECIDED_ON),
+    ("report-the-same-period-twice",
+     lambda g: ReportStatus(g.a, report(REPORTED_TO), MANAGER), "period_end", REPORTED_TO),
+    ("report-a-period-before-the-last",
+     lambda g: ReportStatus(g.a, report(REPORTED_TO - timedelta(days=1)), MANAGER),
+     "period_end", REPORTED_TO),
+]
+
+
+@pytest.mark.parametrize(("make", "field", "latest"),
+                         [(make, field, latest) for _, make, field, latest in OUT_OF_ORDER],
+                         ids=[name for name, _, _, _ in OUT_OF_ORDER])
+def test_a_business_date_out_of_order_is_refused_with_the_date_it_must_not_precede(
+    board: Board, make: Callable[[Board], Command], field: str, latest: date
+) -> None:
+    # Given the board's ledger, and a command dated before what its project has recorded
+    command = make(board)
+    head = board.head()
+
+    # When it is sent alone, and as the last of a batch
+    with pytest.raises(BusinessDateOutOfOrder) as single:
+        alone(board.ledger, command)
+    with pytest.raises(CommandRefused) as batch:
+        board.ledger.record([propose(board.portfolio_id, "E"), command])
+
+    # Then both name the field and the date, in plain words, and nothing is recorded
+    refused = batch.value.error
+    assert isinstance(refused, BusinessDateOutOfOrder)
+    for error in (single.value, refused):
+        assert (error.field, error.latest) == (field, latest)
+        assert latest.isoformat() in str(error)
+        assert "never go backwards" in str(error)
+    assert board.head() == head
+
+
+def test_a_batch_refuses_a_date_before_one_an_earlier_command_of_it_recorded(
+    board: Board,
+) -> None:
+    # Given a batch that funds B at a late meeting, then pauses it at an earlier one
+    late, early = TODAY - timedelta(days=5), TODAY - timedelta(days=10)
+    head = board.head()
+
+    with pytest.raises(CommandRefused) as refused:
+        board.ledger.record([
+            decide(board, board.b, FUND, "10.00", decided_on=late),
+            ReportStatus(board.b, report(early), MANAGER),
+            decide(board, board.b, PAUSE, decided_on=early),
+        ])
+
+    # Then the pause is refused against the funding's date, and nothing is recorded
+    assert refused.value.index == 2
+    assert isinstance(refused.value.error, BusinessDateOutOfOrder)
+    assert refused.value.error.latest == late
+    assert board.head() == head
+
+
+def test_a_report_after_the_last_and_a_decision_after_the_proposal_are_recorded(
+    board: Board,
+) -> None:
+    board.ledger.record([
+        ReportStatus(board.a, report(REPORTED_TO + timedelta(days=1)), MANAGER),
+        decide(board, board.b, FUND, "10.00", decided_on=PROPOSED_ON),
+    ])
+
+    assert board.ledger.project(board.a).last_period_end == REPORTED_TO + timedelta(days=1)
+    assert board.ledger.project(board.b).last_decided_on == PROPOSED_ON
+
+
+@pytest.mark.parametrize("field", ["created_on", "proposed_on", "decided_on", "completed_on",
+                                   "period_end"])
+def test_a_business_date_in_the_future_is_invalid(board: Board, field: str) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    commands: dict[str, Command] = {
+        "created_on": OpenPortfolio(name="Estates", budget=Decimal("1.00"), actor=BOARD,
+                                    created_on=tomorrow),
+        "proposed_on": propose(board.portfolio_id, "D", proposed_on=tomorrow),
+        "decided_on": decide(board, board.a, PAUSE, decided_on=tomorrow),
+        "completed_on": CompleteProject(board.a, "Done", MANAGER, completed_on=tomorrow),
+        "period_end": ReportStatus(board.a, report(tomorrow), MANAGER),
+    }
+    head = board.head()
+
+    with pytest.raises(InvalidInput) as invalid:
+        alone(board.ledger, commands[field])
+
+    assert invalid.value.field == field
+    assert board.head() == head

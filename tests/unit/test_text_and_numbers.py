@@ -167,7 +167,8 @@ def portfolio() -> Portfolio:
 
 def project(owner: Portfolio, *, active: bool = False) -> Project:
     proposed = Project.propose(portfolio_id=owner.id, name="Portal", code="P-1",
-                               requested_budget=Decimal("100.00"), actor=BOARD)
+                               requested_budget=Decimal("100.00"), actor=BOARD,
+                               proposed_on=TODAY)
     if active:
         proposed.apply_decision(DecisionKind.FUND, Decimal("100.00"), uuid4(), BOARD)
     proposed.collect_events()
