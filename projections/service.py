@@ -315,10 +315,17 @@ class LedgerService:
         )
 
     def complete_project(
-        self, project_id: UUID, summary: str, *, actor: str, expected_version: int | None = None
+        self,
+        project_id: UUID,
+        summary: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        completed_on: date | None = None,
     ) -> dict[str, Any]:
         recorded = self.app.complete_project(
-            project_id, summary, actor=actor, expected_version=expected_version
+            project_id, summary, actor=actor, expected_version=expected_version,
+            completed_on=completed_on,
         )
         written = Written("project", project_id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.project(project_id))

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from api.http.schemas import ProblemDetails, RecordedPublic, money_text
 from domain.errors import (
     BudgetExceeded,
+    BusinessDateOutOfOrder,
     ConcurrentWrite,
     Conflict,
     DuplicateCode,
@@ -72,6 +73,9 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
                             CONFLICTS)),
     (ConcurrentWrite, Problem(409, "concurrent-write", "Another write changed this record first",
                               "Someone else changed this record at the same moment")),
+    (BusinessDateOutOfOrder, Problem(409, "business-date-out-of-order",
+                                     "A project's business dates never go backwards",
+                                     "This date is earlier than the project's latest")),
     (KeyReused, Problem(409, "idempotency-key-reused",
                         "This Idempotency-Key was used for a different request", CONFLICTS)),
     (KeyInFlight, Problem(409, "idempotency-key-in-flight",
@@ -179,6 +183,8 @@ def members(error: Exception) -> dict[str, Any]:
             return {"current_version": error.actual, "expected_version": error.expected}
         case InvalidInput():
             return {"errors": [{"field": field_path(error.field), "message": error.message}]}
+        case BusinessDateOutOfOrder():
+            return {"field": field_path(error.field), "latest": error.latest.isoformat()}
         case DuplicateCode():
             return {"code": error.code}
         case NotFound():

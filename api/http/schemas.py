@@ -267,6 +267,7 @@ class PortfolioCreate(RequestBody):
     currency: Currency = "USD"
     reporting_cadence_days: int = Field(45, strict=True, ge=1, le=366)
     objectives: list[ObjectiveCreate] = Field([], max_length=MAX_OBJECTIVES)
+    created_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
 
 
 class ProjectCreate(RequestBody):
@@ -282,6 +283,7 @@ class ProjectCreate(RequestBody):
     planned_finish: DateIn | None = None
     objectives: list[RequiredCode] = Field([], max_length=MAX_OBJECTIVES,
                                    description="Keys of the portfolio's objectives.")
+    proposed_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
 
 
 class StatusReportCreate(RequestBody):
@@ -307,6 +309,7 @@ class CompletionCreate(RequestBody):
     """The close-out of an active project."""
 
     summary: RequiredProse
+    completed_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
 
 
 class DecisionCreate(RequestBody):

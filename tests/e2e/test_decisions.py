@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 from e2e_support import Api, days_ago
@@ -18,14 +17,9 @@ def fields(response: httpx.Response) -> list[str]:
 
 
 def proposed_days_ago(api: Api, portfolio_id: str, days: int, code: str = "P-1") -> dict[str, Any]:
-    """A project proposed `days` ago, so the board may decide on it since: through the service
-    the routes call (a decision is never dated before its project was proposed)."""
-    shown = api.service.propose_project(
-        portfolio_id=UUID(portfolio_id), name="Case management", code=code,
-        requested_budget=Decimal("250000.00"), actor="admin",
-        proposed_on=date.fromisoformat(days_ago(days)),
-    )
-    return {"id": str(shown["id"]), "portfolio_id": portfolio_id}
+    """A project proposed `days` ago, so the board may decide on it since (a decision is never
+    dated before its project was proposed)."""
+    return api.project(portfolio_id, code=code, proposed_on=days_ago(days))
 
 
 # POST /v1/portfolios/{id}/decisions

@@ -145,6 +145,7 @@ def complete_project(
 ) -> dict[str, Any]:
     """Close an active project as completed (manager, board)."""
     completed = ledger.complete_project(project_id, completion.summary, actor=who.name,
-                                        expected_version=expected_version)
+                                        expected_version=expected_version,
+                                        completed_on=completion.completed_on)
     response.headers["Location"] = f"/v1/projects/{project_id}"
     return shown(completed, response)
