@@ -247,6 +247,12 @@ Rating = Literal["green", "amber", "red"]
 Overall = Literal["green", "amber", "red", "unknown"]
 
 
+# When a fact took effect in the organisation (its business date), beside when it is recorded.
+BusinessDate = Annotated[
+    DateIn | None, Field(description="When it took effect; defaults to today, never in the future.")
+]
+
+
 class RequestBody(BaseModel):
     """Request bodies name every field they accept; anything else (an `actor`) is a 422."""
 
@@ -267,7 +273,7 @@ class PortfolioCreate(RequestBody):
     currency: Currency = "USD"
     reporting_cadence_days: int = Field(45, strict=True, ge=1, le=366)
     objectives: list[ObjectiveCreate] = Field([], max_length=MAX_OBJECTIVES)
-    created_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
+    created_on: BusinessDate = None
 
 
 class ProjectCreate(RequestBody):
@@ -283,7 +289,7 @@ class ProjectCreate(RequestBody):
     planned_finish: DateIn | None = None
     objectives: list[RequiredCode] = Field([], max_length=MAX_OBJECTIVES,
                                    description="Keys of the portfolio's objectives.")
-    proposed_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
+    proposed_on: BusinessDate = None
 
 
 class StatusReportCreate(RequestBody):
@@ -309,7 +315,7 @@ class CompletionCreate(RequestBody):
     """The close-out of an active project."""
 
     summary: RequiredProse
-    completed_on: DateIn | None = Field(None, description="The business date it took effect; defaults to today, never in the future.")
+    completed_on: BusinessDate = None
 
 
 class DecisionCreate(RequestBody):
