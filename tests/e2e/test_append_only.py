@@ -167,9 +167,9 @@ def test_the_command_line_never_changes_a_stored_event(
     service = LedgerService(store_env(sqlite_url))
     try:
         portfolio = UUID(service.create_portfolio(actor="board:chair", name="P",
-                                                  budget=Decimal("100000"))["id"])
+                                                  budget=Decimal("100000")).id)
         project = UUID(service.propose_project(actor="manager:ana", portfolio_id=portfolio,
-                                               name="X", requested_budget=Decimal("100"))["id"])
+                                               name="X", requested_budget=Decimal("100")).id)
         service.decide(portfolio, project, DecisionKind.FUND, actor="board:chair",
                        amount=Decimal("100"), rationale="Go")
         before = raw_rows(service.database)

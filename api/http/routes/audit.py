@@ -20,6 +20,7 @@ from api.http.schemas import EventPublic, Page
 from domain.errors import InvalidInput, NotFound
 from projections.audit import trail as audit
 from projections.audit.trail import NDJSON, Filters, Head, HeadSigner
+from projections.models import EventRecord, Listing
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=LedgerRoute)
 
@@ -133,7 +134,7 @@ def list_events(
     after: Annotated[
         int, Query(ge=0, le=MAX_POSITION, description="The position to continue after.")
     ] = 0,
-) -> dict[str, Any]:
+) -> Listing[EventRecord]:
     """The whole event log in order, as recorded (auditor)."""
     return ledger.events(after=after, limit=limit)
 
