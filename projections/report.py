@@ -13,11 +13,13 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from projections.audit.heads import HeadSigner, TreeHead
-from projections.service import MAX_LIMIT, LedgerService
+from projections.models import DecisionRecord
+from projections.service import LedgerService
 from projections.store.database import instant
 
 FORMATS = ("md", "csv", "html")
@@ -37,7 +39,7 @@ class Review:
     title: str
     scope: str
     currency: str
-    decisions: list[dict[str, Any]]
+    decisions: list[DecisionRecord]
     leaves: dict[int, tuple[int, bytes]]
     head: TreeHead
 
@@ -49,19 +51,12 @@ def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
     title, currency = "All portfolios", ""
     if portfolio_id is not None:
         portfolio = service.portfolio(portfolio_id)
-        title, currency = str(portfolio["name"]), str(portfolio["currency"])
-    decisions: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        found = service.decision_log(
-            portfolio_id=str(portfolio_id) if portfolio_id else None, since=since, until=until,
-            cursor=cursor, limit=MAX_LIMIT)
-        decisions.extend(found["items"])
-        cursor = found["next_cursor"]
-        if cursor is None:
-            break
+        title, currency = portfolio.name, portfolio.currency
+    decisions = list(service.every(
+        service.decision_log, portfolio_id=str(portfolio_id) if portfolio_id else None,
+        since=since, until=until))
     head = service.tree_head(signer)
-    leaves = service.sealed_leaves(d["position"] for d in decisions)
+    leaves = service.sealed_leaves(d.position for d in decisions)
     bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else ""]
     scope = " ".join(filter(None, [f"portfolio {portfolio_id}" if portfolio_id else "", *bounds]))
     return Review(title, scope or "every decision", currency, decisions, leaves, head)
@@ -76,18 +71,18 @@ def _when(value: date | datetime) -> str:
     return instant(value) if isinstance(value, datetime) else value.isoformat()
 
 
-def _what(decision: dict[str, Any], currency: str) -> str:
-    project = " ".join(filter(None, [decision["project_code"], decision["project_name"]]))
+def _what(decision: DecisionRecord, currency: str) -> str:
+    project = " ".join(filter(None, [decision.project_code, decision.project_name]))
     money = ""
-    if decision["amount"] is not None:
-        money = f" {_money(decision['amount'], currency)}"
-    elif decision["released"] is not None:
-        money = f" (released {_money(decision['released'], currency)})"
-    return (f"{decision['kind']}{money}: {project}; status {decision['status_before']}"
-            f" -> {decision['status_after']}")
+    if decision.amount is not None:
+        money = f" {_money(decision.amount, currency)}"
+    elif decision.released is not None:
+        money = f" (released {_money(decision.released, currency)})"
+    return (f"{decision.kind}{money}: {project}; status {decision.status_before}"
+            f" -> {decision.status_after}")
 
 
-def _money(amount: Any, currency: str) -> str:
+def _money(amount: Decimal, currency: str) -> str:
     return " ".join(filter(None, [str(amount), currency]))
 
 
@@ -140,16 +135,16 @@ def markdown(review: Review) -> str:
     out += [f"- {line}" for line in _head_lines(review)]
     out += ["", f"{len(review.decisions)} decision(s), oldest first.", ""]
     for number, d in enumerate(review.decisions, start=1):
-        index, leaf = _seal(review, d["position"])
-        meeting = f" (meeting: {_md(d['meeting'])})" if d["meeting"] else ""
+        index, leaf = _seal(review, d.position)
+        meeting = f" (meeting: {_md(d.meeting)})" if d.meeting else ""
         out += [
             f"## {number}. {_md(_what(d, review.currency))}", "",
-            f"- Who: {_md(d['decided_by'])}",
-            f"- When: decided {d['decided_on']}, recorded {instant(d['recorded_at'])}",
-            f"- Why: {_md(d['rationale'])}{meeting}",
-            f"- Evidence: {_md(_evidence(d['evidence']))}",
-            f"- Decision: {d['id']}",
-            f"- Sealed: position {d['position']}, leaf {index}, leaf hash {leaf or 'NOT SEALED'}",
+            f"- Who: {_md(d.decided_by)}",
+            f"- When: decided {d.decided_on}, recorded {instant(d.recorded_at)}",
+            f"- Why: {_md(d.rationale)}{meeting}",
+            f"- Evidence: {_md(_evidence(d.evidence))}",
+            f"- Decision: {d.id}",
+            f"- Sealed: position {d.position}, leaf {index}, leaf hash {leaf or 'NOT SEALED'}",
             "",
         ]
     return "\n".join(out)
@@ -158,8 +153,9 @@ def markdown(review: Review) -> str:
 # CSV
 
 
-def _cell(value: Any) -> str:
-    """A spreadsheet never runs a cell as a formula: such text gets a leading apostrophe."""
+def spreadsheet_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet never runs as a formula: text that would start one gets a
+    leading apostrophe (None is an empty cell)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -170,14 +166,14 @@ def comma_separated(review: Review) -> str:
     writer.writerow(CSV_COLUMNS)
     head = review.head
     for d in review.decisions:
-        index, leaf = _seal(review, d["position"])
+        index, leaf = _seal(review, d.position)
         row = {
-            **d, "decision_id": d["id"], "leaf_index": index, "leaf_hash": leaf,
-            "recorded_at": instant(d["recorded_at"]), "evidence": json.dumps(d["evidence"]),
+            **dict(d), "decision_id": d.id, "leaf_index": index, "leaf_hash": leaf,
+            "recorded_at": instant(d.recorded_at), "evidence": json.dumps(d.evidence),
             "head_tree_size": head.tree_size, "head_root_hash": head.root_hash,
             "head_timestamp": head.timestamp,
         }
-        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+        writer.writerow([spreadsheet_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
 
@@ -195,14 +191,14 @@ def page(review: Review) -> str:
     e = html.escape
     rows = []
     for number, d in enumerate(review.decisions, start=1):
-        index, leaf = _seal(review, d["position"])
-        meeting = f"<br><small>meeting: {e(d['meeting'])}</small>" if d["meeting"] else ""
+        index, leaf = _seal(review, d.position)
+        meeting = f"<br><small>meeting: {e(d.meeting)}</small>" if d.meeting else ""
         rows.append(
-            f"<tr><td>{number}</td><td>{e(d['decided_by'])}</td>"
-            f"<td>decided {e(str(d['decided_on']))}<br>recorded {e(instant(d['recorded_at']))}</td>"
-            f"<td>{e(_what(d, review.currency))}<br><small>{e(str(d['id']))}</small></td>"
-            f"<td>{e(d['rationale'])}{meeting}</td><td>{e(_evidence(d['evidence']))}</td>"
-            f"<td>position {d['position']}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
+            f"<tr><td>{number}</td><td>{e(d.decided_by)}</td>"
+            f"<td>decided {e(str(d.decided_on))}<br>recorded {e(instant(d.recorded_at))}</td>"
+            f"<td>{e(_what(d, review.currency))}<br><small>{e(str(d.id))}</small></td>"
+            f"<td>{e(d.rationale)}{meeting}</td><td>{e(_evidence(d.evidence))}</td>"
+            f"<td>position {d.position}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
         )
     head = "".join(f"<li>{e(line)}</li>" for line in _head_lines(review))
     return (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -38,6 +38,27 @@ from projections.audit.seal import Seal, SealedTree, as_stored
 from projections.audit.verify import Verification
 from projections.framework import Projector
 from projections.halts import Halt
+from projections.models import (
+    Composition,
+    CompositionProject,
+    DecisionAt,
+    DecisionRecord,
+    EventRecord,
+    HaltedProjection,
+    HealthAt,
+    HealthView,
+    Listing,
+    Moment,
+    Page,
+    PortfolioAt,
+    PortfolioView,
+    ProjectAt,
+    ProjectStanding,
+    ProjectView,
+    ReadModel,
+    ReportRecorded,
+    ServiceStatus,
+)
 from projections.store.database import Database, Row, Sql, parse_instant
 from projections.store.idempotency import IdempotencyStore
 from projections.store.persistence import records_within_writes
@@ -46,25 +67,22 @@ from projections.store.tokens import TokenTable
 from projections.views.composition import PortfolioComposition, summarise
 from projections.views.decisions import DecisionLog
 from projections.views.health import REPORT_COLUMNS, ProjectHealth, stale
-from projections.views.timeline import Moment, Timeline
+from projections.views.timeline import Timeline
 
 MAX_LIMIT = 1000
-Page = dict[str, Any]
+T = TypeVar("T")
+Shown = TypeVar("Shown", bound=ReadModel)
 # The view that answers for each kind of write just recorded.
 SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
             "decision": "decisions"}
 
 
-def moment_fields(moment: Moment) -> dict[str, Any]:
-    return {"as_of": moment.as_of, "position": moment.position}
-
-
-def page(items: list[dict[str, Any]], rows: list[Row], limit: int, key: str) -> Page:
+def page(items: list[T], rows: list[Row], limit: int, key: str, moment: Moment) -> Page[T]:
     cursor = str(rows[-1][key]) if len(rows) == limit and rows else None
-    return {"items": items, "next_cursor": cursor}
+    return Page[T](items=items, next_cursor=cursor, as_of=moment.as_of, position=moment.position)
 
 
-def portfolio_public(row: Row) -> dict[str, Any]:
+def portfolio_fields(row: Row) -> dict[str, Any]:
     budget, allocated = Decimal(row["budget"]), Decimal(row["allocated"])
     return {
         "id": row["portfolio_id"],
@@ -81,7 +99,7 @@ def portfolio_public(row: Row) -> dict[str, Any]:
     }
 
 
-def project_public(row: Row, today: date) -> dict[str, Any]:
+def project_fields(row: Row, today: date) -> dict[str, Any]:
     return {
         "id": row["project_id"],
         "portfolio_id": row["portfolio_id"],
@@ -104,7 +122,7 @@ def project_public(row: Row, today: date) -> dict[str, Any]:
     }
 
 
-def health_public(row: Row, today: date) -> dict[str, Any]:
+def health_fields(row: Row, today: date) -> dict[str, Any]:
     fields = ("overall", "cpi", "spi", *REPORT_COLUMNS)
     return {
         "project_id": row["project_id"],
@@ -115,7 +133,7 @@ def health_public(row: Row, today: date) -> dict[str, Any]:
     }
 
 
-def decision_public(row: Row) -> dict[str, Any]:
+def decision_fields(row: Row) -> dict[str, Any]:
     return {
         "id": row["decision_id"],
         "portfolio_id": row["portfolio_id"],
@@ -137,8 +155,55 @@ def decision_public(row: Row) -> dict[str, Any]:
     }
 
 
+def moment_fields(moment: Moment) -> dict[str, Any]:
+    return {"as_of": moment.as_of, "position": moment.position}
+
+
+def portfolio_view(row: Row) -> PortfolioView:
+    return PortfolioView(**portfolio_fields(row))
+
+
+def project_view(row: Row, today: date) -> ProjectView:
+    return ProjectView(**project_fields(row, today))
+
+
+def project_standing(row: Row, today: date) -> ProjectStanding:
+    return ProjectStanding(**project_fields(row, today), cpi=row["cpi"], spi=row["spi"])
+
+
+def health_view(row: Row, today: date) -> HealthView:
+    return HealthView(**health_fields(row, today))
+
+
+def decision_record(row: Row) -> DecisionRecord:
+    return DecisionRecord(**decision_fields(row))
+
+
+def composition_project(member: Row) -> CompositionProject:
+    return CompositionProject(
+        id=member["project_id"],
+        code=member["code"],
+        name=member["name"],
+        status=member["status"],
+        funded=Decimal(member["funded"]),
+        health=member["overall"],
+    )
+
+
 def cursor_position(cursor: str | None) -> int:
     return int(cursor) if cursor else 0
+
+
+def every(read: Callable[..., Listing[T]], /, **query: Any) -> Iterator[T]:
+    """Every item of a paged read (`portfolios`, `projects`, `decision_log`...), following
+    its cursor from `query`'s (the start when none), a thousand a page."""
+    query.setdefault("limit", MAX_LIMIT)
+    while True:
+        found = read(**query)
+        yield from found.items
+        if found.next_cursor is None:
+            return
+        query["cursor"] = found.next_cursor
 
 
 @dataclass(frozen=True)
@@ -268,7 +333,7 @@ class LedgerService:
 
     # Commands: record, bring the views up to date, answer from the views (read your writes).
 
-    def _shown(self, written: Written, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def _shown(self, written: Written, read: Callable[[], Shown]) -> Shown:
         """The views' answer for a write just recorded. The write stands whatever happens
         here: if the view that answers cannot show it yet (or is halted before it), say so
         instead of failing the command or answering from before the write."""
@@ -282,12 +347,12 @@ class LedgerService:
         except (StoreUnavailable, NotFound):
             raise RecordedNotYetShown(written) from None
 
-    def create_portfolio(self, *, actor: str, **terms: Any) -> dict[str, Any]:
+    def create_portfolio(self, *, actor: str, **terms: Any) -> PortfolioAt:
         recorded = self.app.create_portfolio(actor=actor, **terms)
         written = Written("portfolio", recorded.id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.portfolio(recorded.id))
 
-    def propose_project(self, *, actor: str, **proposal: Any) -> dict[str, Any]:
+    def propose_project(self, *, actor: str, **proposal: Any) -> ProjectAt:
         recorded = self.app.propose_project(actor=actor, **proposal)
         written = Written("project", recorded.id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.project(recorded.id))
@@ -299,20 +364,21 @@ class LedgerService:
         *,
         actor: str,
         expected_version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ReportRecorded:
         recorded = self.app.report_status(
             project_id, report, actor=actor, expected_version=expected_version
         )
         written = Written("report", project_id, recorded.position, recorded.recorded_at)
-        return self._shown(
-            written,
-            lambda: {
-                **self.project_health(project_id),
-                "version": recorded.version,
-                "recorded_at": recorded.recorded_at,
-                "position": recorded.position,
-            },
-        )
+
+        def health() -> ReportRecorded:
+            now = self.project_health(project_id)
+            return ReportRecorded(
+                **{**dict(now), "position": recorded.position},
+                version=recorded.version,
+                recorded_at=recorded.recorded_at,
+            )
+
+        return self._shown(written, health)
 
     def complete_project(
         self,
@@ -322,7 +388,7 @@ class LedgerService:
         actor: str,
         expected_version: int | None = None,
         completed_on: date | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProjectAt:
         recorded = self.app.complete_project(
             project_id, summary, actor=actor, expected_version=expected_version,
             completed_on=completed_on,
@@ -338,7 +404,7 @@ class LedgerService:
         *,
         actor: str,
         **decision: Any,
-    ) -> dict[str, Any]:
+    ) -> DecisionAt:
         recorded: RecordedDecision = self.app.decide(
             portfolio_id, project_id, kind, actor=actor, **decision
         )
@@ -353,54 +419,41 @@ class LedgerService:
             reached = self.database.tracked_in(sql, view)
             yield sql, Timeline.moment(sql, as_of, reached)
 
-    def portfolio(self, portfolio_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    def portfolio(self, portfolio_id: UUID, as_of: datetime | None = None) -> PortfolioAt:
         with self._reading("composition", as_of) as (sql, moment):
             row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
         if row is None:
             raise PortfolioNotFound(portfolio_id)
-        return {**portfolio_public(row), **moment_fields(moment)}
+        return PortfolioAt(**portfolio_fields(row), **moment_fields(moment))
 
     def portfolios(
         self, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100
-    ) -> Page:
+    ) -> Page[PortfolioView]:
         with self._reading("composition", as_of) as (sql, moment):
             rows = PortfolioComposition.portfolios(
                 sql, moment.position, after=cursor_position(cursor), limit=limit
             )
-        return {
-            **page([portfolio_public(r) for r in rows], rows, limit, "first_position"),
-            **moment_fields(moment),
-        }
+        return page([portfolio_view(r) for r in rows], rows, limit, "first_position", moment)
 
-    def composition(self, portfolio_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    def composition(self, portfolio_id: UUID, as_of: datetime | None = None) -> Composition:
         with self._reading("composition", as_of) as (sql, moment):
             row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
             if row is None:
                 raise PortfolioNotFound(portfolio_id)
             members = PortfolioComposition.members(sql, str(portfolio_id), moment.position)
-        return {
-            "portfolio_id": str(portfolio_id),
+        return Composition(
+            portfolio_id=portfolio_id,
             **moment_fields(moment),
             **summarise(row, members),
-            "projects": [
-                {
-                    "id": m["project_id"],
-                    "code": m["code"],
-                    "name": m["name"],
-                    "status": m["status"],
-                    "funded": Decimal(m["funded"]),
-                    "health": m["overall"],
-                }
-                for m in members
-            ],
-        }
+            projects=[composition_project(m) for m in members],
+        )
 
-    def project(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    def project(self, project_id: UUID, as_of: datetime | None = None) -> ProjectAt:
         with self._reading("health", as_of) as (sql, moment):
             row = ProjectHealth.project(sql, str(project_id), moment.position)
         if row is None:
             raise ProjectNotFound(project_id)
-        return {**project_public(row, moment.as_of.date()), **moment_fields(moment)}
+        return ProjectAt(**project_fields(row, moment.as_of.date()), **moment_fields(moment))
 
     def projects(
         self,
@@ -411,7 +464,31 @@ class LedgerService:
         as_of: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
-    ) -> Page:
+    ) -> Page[ProjectView]:
+        return self._projects(project_view, portfolio_id, status, health, as_of, cursor, limit)
+
+    def standings(
+        self,
+        *,
+        portfolio_id: UUID | None = None,
+        as_of: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[ProjectStanding]:
+        """Projects as `projects` lists them, each with its last report's CPI and SPI, read
+        from the same rows (the board pack's table, one read for every project)."""
+        return self._projects(project_standing, portfolio_id, None, None, as_of, cursor, limit)
+
+    def _projects(
+        self,
+        item: Callable[[Row, date], T],
+        portfolio_id: UUID | None,
+        status: str | None,
+        health: str | None,
+        as_of: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[T]:
         with self._reading("health", as_of) as (sql, moment):
             rows = ProjectHealth.projects(
                 sql,
@@ -423,33 +500,32 @@ class LedgerService:
                 limit=limit,
             )
         today = moment.as_of.date()
-        return {
-            **page([project_public(r, today) for r in rows], rows, limit, "first_position"),
-            **moment_fields(moment),
-        }
+        return page([item(r, today) for r in rows], rows, limit, "first_position", moment)
 
-    def project_health(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    def project_health(self, project_id: UUID, as_of: datetime | None = None) -> HealthAt:
         with self._reading("health", as_of) as (sql, moment):
             row = ProjectHealth.project(sql, str(project_id), moment.position)
         if row is None:
             raise ProjectNotFound(project_id)
-        return {**health_public(row, moment.as_of.date()), **moment_fields(moment)}
+        return HealthAt(**health_fields(row, moment.as_of.date()), **moment_fields(moment))
 
-    def project_reports(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
-        """The project's reports over time: its health trend."""
+    def project_reports(
+        self, project_id: UUID, as_of: datetime | None = None
+    ) -> Page[HealthView]:
+        """The project's reports over time: its health trend, all on one page."""
         with self._reading("health", as_of) as (sql, moment):
             rows = ProjectHealth.reports(sql, str(project_id), moment.position)
-        return {
-            "items": [health_public(r, moment.as_of.date()) for r in rows],
-            **moment_fields(moment),
-        }
+        today = moment.as_of.date()
+        return Page[HealthView](
+            items=[health_view(r, today) for r in rows], next_cursor=None, **moment_fields(moment)
+        )
 
-    def decision(self, decision_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    def decision(self, decision_id: UUID, as_of: datetime | None = None) -> DecisionAt:
         with self._reading("decisions", as_of) as (sql, moment):
             row = DecisionLog.decision(sql, str(decision_id), moment.position)
         if row is None:
             raise DecisionNotFound(decision_id)
-        return {**decision_public(row), "as_of": moment.as_of}
+        return DecisionAt(**decision_fields(row), as_of=moment.as_of)
 
     def decision_log(
         self,
@@ -458,31 +534,33 @@ class LedgerService:
         cursor: str | None = None,
         limit: int = 100,
         **filters: Any,
-    ) -> Page:
+    ) -> Page[DecisionRecord]:
         with self._reading("decisions", as_of) as (sql, moment):
             rows = DecisionLog.decisions(
                 sql, moment.position, after=cursor_position(cursor), limit=limit, **filters
             )
-        return {
-            **page([decision_public(r) for r in rows], rows, limit, "position"),
-            **moment_fields(moment),
-        }
+        return page([decision_record(r) for r in rows], rows, limit, "position", moment)
 
-    def history(self, project_id: UUID) -> list[dict[str, Any]]:
+    def every(self, read: Callable[..., Listing[T]], /, **query: Any) -> Iterator[T]:
+        """Every item of one of this service's paged reads, following its cursor: e.g.
+        ``service.every(service.projects, portfolio_id=p, as_of=t)``."""
+        return every(read, **query)
+
+    def history(self, project_id: UUID) -> list[EventRecord]:
         """Every event of one project, oldest first, as recorded; an event that cannot be read
         is listed as `Unreadable`, naming its position."""
         notifications = self.database.aggregate_log(project_id)
         if not notifications:
             raise ProjectNotFound(project_id)
-        return [event_item(self.app, n) for n in notifications]
+        return [event_record(self.app, n) for n in notifications]
 
-    def events(self, after: int = 0, limit: int = 100) -> Page:
+    def events(self, after: int = 0, limit: int = 100) -> Listing[EventRecord]:
         """The log in order; an event that cannot be read is listed as `Unreadable`."""
         with self.database.reading() as sql:
             notifications = self.database.notifications(sql, after, limit)
-        items = [event_item(self.app, n) for n in notifications]
+        items = [event_record(self.app, n) for n in notifications]
         cursor = str(notifications[-1].id) if len(notifications) == limit else None
-        return {"items": items, "next_cursor": cursor}
+        return Listing[EventRecord](items=items, next_cursor=cursor)
 
     def first_unreadable(self, originator_id: UUID) -> EventUnreadable | None:
         """The first of an aggregate's stored events that cannot be read, or that does not
@@ -502,23 +580,24 @@ class LedgerService:
     def lag(self) -> dict[str, int]:
         return self.projector.lag()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ServiceStatus:
         """Whether the store answers, which one it is, how far the views trail the log, and
         which views are halted at an event they cannot apply (as any process found)."""
         self.database.read("SELECT 1")  # one attempt, no retries: a store that is down fails fast
         lag = self.lag()
         halted = self.projector.halted_in_store()
-        return {
-            "status": "degraded" if halted else "ok",
-            "store": self.database.dialect,
-            "projection_lag": max(lag.values(), default=0),
-            "projections": lag,
-            "halted": [
-                {"projection": h.projection, "position": h.position, "error": h.error,
-                 "since": h.since}
+        return ServiceStatus(
+            status="degraded" if halted else "ok",
+            store=self.database.dialect,
+            projection_lag=max(lag.values(), default=0),
+            projections=lag,
+            halted=[
+                HaltedProjection(
+                    projection=h.projection, position=h.position, error=h.error, since=h.since
+                )
                 for h in halted
             ],
-        }
+        )
 
     # The audit
 
@@ -630,6 +709,11 @@ def event_item(app: PortfolioLedger, notification: Notification) -> dict[str, An
         "actor": None,
         "data": {"reason": str(EventUnreadable(notification.id, reason))},
     }
+
+
+def event_record(app: PortfolioLedger, notification: Notification) -> EventRecord:
+    """A stored event as the ledger lists it (see `event_item`)."""
+    return EventRecord(**event_item(app, notification))
 
 
 def foreign_value(notification: Notification) -> str | None:

@@ -393,14 +393,7 @@ class DemoSummary:
 
 def demo_present(service: LedgerService, name: str = THEMES[0].name) -> bool:
     """Whether the demo's first portfolio is already in the ledger."""
-    cursor = None
-    while True:
-        listing = service.portfolios(cursor=cursor, limit=1000)
-        if any(item["name"] == name for item in listing["items"]):
-            return True
-        cursor = listing["next_cursor"]
-        if cursor is None:
-            return False
+    return any(item.name == name for item in service.every(service.portfolios))
 
 
 def build_demo(service: LedgerService, actor: str, today: date, *, portfolios: int = 4,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from email.message import Message
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -24,7 +24,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     TypeAdapter,
     WithJsonSchema,
 )
@@ -48,6 +47,27 @@ from domain.values import (
     PROSE_LENGTH,
     decimal_text,
 )
+from projections import models
+from projections.models import (
+    Composition,
+    DecisionAt,
+    DecisionRecord,
+    EventRecord,
+    HealthAt,
+    HealthView,
+    Listing,
+    Moment,
+    PortfolioAt,
+    PortfolioView,
+    ProjectAt,
+    ProjectView,
+    Rating,
+    ReadModel,
+    ReportRecorded,
+    ServiceStatus,
+)
+from projections.models import Overall as Overall  # the API's words for these, as before
+from projections.models import money_text as money_text
 
 T = TypeVar("T")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -128,8 +148,10 @@ def answering(
     """The endpoint, answering with its body checked against `model` and dumped to JSON once,
     in the endpoint's own thread (FastAPI would do both again in another).
 
-    A `Response` the endpoint returns goes out as it is; the headers and status it set on
-    its `response` parameter are kept, as FastAPI keeps them.
+    A read model of the ledger that `model` is derived from (the same fields; a unit test
+    holds every response body to its read model) was checked when it was built, and is dumped
+    as it is. A `Response` the endpoint returns goes out as it is; the headers and status it
+    set on its `response` parameter are kept, as FastAPI keeps them.
     """
     body = TypeAdapter(model)
 
@@ -138,7 +160,11 @@ def answering(
         content = endpoint(**values)
         if isinstance(content, Response):
             return content
-        dumped = body.dump_json(body.validate_python(content), **dump)
+        if isinstance(content, ReadModel) and derived(model, type(content)):
+            dumped = content.model_dump_json(**dump).encode()
+        else:
+            checked = body.validate_python(content, from_attributes=isinstance(content, BaseModel))
+            dumped = body.dump_json(checked, **dump)
         response = Response(dumped, status_code=status_code or 200, media_type="application/json")
         for value in values.values():
             if isinstance(value, Response):
@@ -147,6 +173,13 @@ def answering(
         return response
 
     return answer
+
+
+@functools.cache
+def derived(model: Any, read_model: type[ReadModel]) -> bool:
+    """Whether a response model has the read model's fields, in its order."""
+    fields = getattr(model, "model_fields", None)
+    return fields is not None and list(fields) == list(read_model.model_fields)
 
 
 def exact_number(value: Any) -> Any:
@@ -167,11 +200,6 @@ def iso_date(value: Any) -> Any:
     if not isinstance(value, str | date):
         raise ValueError("must be an ISO 8601 date string such as 2026-03-31")
     return value
-
-
-def money_text(value: Decimal) -> str:
-    """Money as the API shows it: a decimal string with two places."""
-    return str(value.quantize(CENT))
 
 
 def number_schema(
@@ -237,14 +265,6 @@ Currency = Annotated[str, WithJsonSchema({
     "type": "string", "pattern": "^[A-Za-z]{3}$", "maxLength": CURRENCY_LENGTH,
     "description": "A three-letter ISO 4217 code, kept in upper case.",
 })]
-Money = Annotated[
-    Decimal,
-    PlainSerializer(money_text, return_type=str),
-    Field(description="A decimal string with two places.", examples=["1250000.00"]),
-]
-DecimalText = Annotated[Decimal, PlainSerializer(str, return_type=str)]
-Rating = Literal["green", "amber", "red"]
-Overall = Literal["green", "amber", "red", "unknown"]
 
 
 # When a fact took effect in the organisation (its business date), beside when it is recorded.
@@ -329,98 +349,41 @@ class DecisionCreate(RequestBody):
     meeting: Name | None = None
 
 
-class AsOf(BaseModel):
-    """What the ledger had recorded up to `as_of`; `position` is the last event reflected."""
+# Responses: the ledger's read models (projections.models) under the API's names, each adding
+# only its name and the docstring its OpenAPI entry shows; `answering` checks an answer against
+# the documented model, reading the read model's attributes.
 
-    as_of: datetime
-    position: int
-
-
-class ObjectivePublic(BaseModel):
-    key: str
-    title: str
-    weight: DecimalText
+AsOf = Moment
 
 
-class PortfolioItem(BaseModel):
+class PortfolioItem(PortfolioView):
     """A portfolio as listed."""
 
-    id: UUID
-    name: str
-    currency: str
-    budget: Money
-    allocated: Money
-    available: Money
-    reporting_cadence_days: int
-    objectives: list[ObjectivePublic]
-    created_at: datetime
-    created_by: str
-    version: int
 
-
-class PortfolioPublic(PortfolioItem, AsOf):
+class PortfolioPublic(PortfolioAt):
     """A portfolio as the ledger had it at `as_of`."""
 
 
-class ProjectItem(BaseModel):
+class ProjectItem(ProjectView):
     """A project as listed: its status, funding and overall health."""
 
-    id: UUID
-    portfolio_id: UUID
-    code: str | None
-    name: str
-    sponsor: str | None
-    manager: str | None
-    status: Status
-    funded: Money
-    requested_budget: Money
-    planned_start: date | None
-    planned_finish: date | None
-    objectives: list[str]
-    health: Overall
-    stale: bool
-    last_period_end: date | None
-    proposed_at: datetime
-    proposed_by: str
-    version: int
 
-
-class ProjectPublic(ProjectItem, AsOf):
+class ProjectPublic(ProjectAt):
     """A project as the ledger had it at `as_of`; `version` is its ETag."""
 
 
-class HealthItem(BaseModel):
+class HealthItem(HealthView):
     """A project's health from one status report (or `unknown` before the first)."""
 
-    project_id: UUID
-    overall: Overall
-    schedule: Rating | None
-    cost: Rating | None
-    scope: Rating | None
-    quality: Rating | None
-    risk: Rating | None
-    cpi: DecimalText | None
-    spi: DecimalText | None
-    percent_complete: DecimalText | None
-    period_end: date | None
-    planned_value: Money | None
-    earned_value: Money | None
-    actual_cost: Money | None
-    summary: str | None
-    stale: bool
-    reported_at: datetime | None
-    reported_by: str | None
 
-
-class HealthPublic(HealthItem, AsOf):
+class HealthPublic(HealthAt):
     """A project's health as the ledger had it at `as_of`."""
 
 
-class StatusReportPublic(HealthPublic):
+class StatusReportPublic(ReportRecorded):
     """A report as recorded: the project's health now, its new version and where it landed."""
 
-    version: int
-    recorded_at: datetime
+
 
 
 class RecordedPublic(BaseModel):
@@ -433,135 +396,65 @@ class RecordedPublic(BaseModel):
     detail: str
 
 
-class StatusTotal(BaseModel):
-    count: int
-    funded: Money
-
-
-class CompositionProject(BaseModel):
-    id: UUID
-    code: str | None
-    name: str
-    status: Status
-    funded: Money
-    health: Overall
-
-
-class CompositionPublic(AsOf):
+class CompositionPublic(Composition):
     """What the portfolio holds: `allocated + available == budget`, by status and by health."""
 
-    portfolio_id: UUID
-    budget: Money
-    allocated: Money
-    available: Money
-    by_status: dict[Status, StatusTotal]
-    by_health: dict[Overall, int]
-    projects: list[CompositionProject]
 
-
-class DecisionItem(BaseModel):
+class DecisionItem(DecisionRecord):
     """A recorded board decision: who, when, why, and the evidence the board had."""
 
-    id: UUID
-    portfolio_id: UUID
-    project_id: UUID
-    project_code: str | None
-    project_name: str | None
-    kind: DecisionKind
-    amount: Money | None
-    released: Money | None = Field(description="Discontinue only: the funding given back.")
-    rationale: str
-    meeting: str | None
-    decided_by: str
-    decided_on: date
-    recorded_at: datetime
-    position: int
-    status_before: Status
-    status_after: Status
-    evidence: dict[str, Any]
 
-
-class DecisionPublic(DecisionItem):
+class DecisionPublic(DecisionAt):
     """A decision as read on its own; `position` is where it stands in the log."""
 
-    as_of: datetime
 
-
-class EventPublic(BaseModel):
+class EventPublic(EventRecord):
     """A stored event as an auditor reads it. An event the ledger cannot read (its stored row
     was altered outside the ledger) is listed too, at its position, as type `Unreadable`: with
     the id and version it is stored under when they are a UUID and a number, no time or actor,
     and `data.reason` saying why; `portfolio-ledger verify` then names the first change."""
 
-    position: int
-    originator_id: UUID | None = Field(description="Null only for an `Unreadable` event.")
-    version: int | None = Field(description="Null only for an `Unreadable` event.")
-    type: str = Field(
-        description="The event, e.g. `ProjectFunded`; `Unreadable` when it cannot be read.",
-        examples=["ProjectFunded", "Unreadable"],
-    )
-    recorded_at: datetime | None = Field(description="Null only for an `Unreadable` event.")
-    actor: str | None
-    data: dict[str, Any] = Field(
-        description="The event's fields as recorded; for an `Unreadable` event only `reason`.",
-        examples=[
-            {"amount": "150000.00", "rationale": "Business case approved"},
-            {
-                "reason": "the stored event at position 3 cannot be read (its state is stored"
-                " as text, not bytes): the store was altered outside the ledger; run"
-                " `portfolio-ledger verify`"
-            },
-        ],
-    )
+
+Page = Listing  # a page without an as-of instant (the log, a history)
 
 
-class Page(BaseModel, Generic[T]):
-    """One page of a list; pass `next_cursor` back as `cursor` for the next (null: the end)."""
-
-    items: list[T]
-    next_cursor: str | None
-
-
-class PortfolioPage(Page[PortfolioItem], AsOf):
+class PortfolioPage(models.Page[PortfolioItem]):
     """Portfolios in the order they were created."""
 
 
-class ProjectPage(Page[ProjectItem], AsOf):
+class ProjectPage(models.Page[ProjectItem]):
     """Projects in the order they were proposed."""
 
 
-class DecisionPage(Page[DecisionItem], AsOf):
+class DecisionPage(models.Page[DecisionItem]):
     """Decisions, oldest first."""
 
 
-class HealthTrend(Page[HealthItem], AsOf):
+class HealthTrend(models.Page[HealthItem]):
     """A project's reports, oldest first: its health over time."""
 
 
-class HistoryPage(Page[EventPublic]):
+class HistoryPage(Listing[EventPublic]):
     """A project's events, oldest first, as recorded; one that cannot be read is listed as
     `Unreadable` at its position."""
 
 
-class HaltedProjection(BaseModel):
-    """A view that cannot apply one event: it stays before it, the other views go on."""
-
-    projection: str = Field(examples=["decisions"])
-    position: int = Field(description="The log position it cannot apply.")
-    error: str = Field(description="Why, in one line.")
-    since: datetime
-
-
-class ServiceHealth(BaseModel):
+class ServiceHealth(ServiceStatus):
     """Whether the API can reach its store, how far its views trail the log, and which views
     are halted (`status` is then `degraded`: writes are still recorded, the other views current).
     """
 
-    status: Literal["ok", "degraded"]
-    store: Literal["sqlite", "postgresql"]
-    projection_lag: int
-    projections: dict[str, int]
-    halted: list[HaltedProjection] = Field(default_factory=list)
+
+# Each response model and the read model it is: a test checks that neither adds a field.
+RESPONSES: dict[type[BaseModel], type[BaseModel]] = {
+    PortfolioItem: PortfolioView, PortfolioPublic: PortfolioAt, ProjectItem: ProjectView,
+    ProjectPublic: ProjectAt, HealthItem: HealthView, HealthPublic: HealthAt,
+    StatusReportPublic: ReportRecorded, CompositionPublic: Composition,
+    DecisionItem: DecisionRecord, DecisionPublic: DecisionAt, EventPublic: EventRecord,
+    PortfolioPage: models.Page[PortfolioView], ProjectPage: models.Page[ProjectView],
+    DecisionPage: models.Page[DecisionRecord], HealthTrend: models.Page[HealthView],
+    HistoryPage: Listing[EventRecord], ServiceHealth: ServiceStatus,
+}
 
 
 class FieldError(BaseModel):

@@ -121,14 +121,9 @@ class Plan:
 def existing_portfolios(service: LedgerService) -> dict[str, str]:
     """Portfolio ids by name, from the composition view (the oldest wins a shared name)."""
     found: dict[str, str] = {}
-    cursor = None
-    while True:
-        listing = service.portfolios(cursor=cursor, limit=1000)
-        for item in listing["items"]:
-            found.setdefault(item["name"], item["id"])
-        cursor = listing["next_cursor"]
-        if cursor is None:
-            return found
+    for item in service.every(service.portfolios):
+        found.setdefault(item.name, str(item.id))
+    return found
 
 
 class Importer:

@@ -9,7 +9,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from markupsafe import Markup, escape
 
-from api.web.formatting import compact, decimal, rating
+from api.web.formatting import compact, rating
+from projections.models import HealthView
 
 RAG_FILL = {"green": "#2e7d32", "amber": "#b45309", "red": "#b91c1c", "unknown": "#6b7280"}
 RAG_LETTER = {"green": "G", "amber": "A", "red": "R", "unknown": "?"}
@@ -187,10 +188,9 @@ def trend_words(points: Sequence[Point]) -> str:
     )
 
 
-def trend_points(reports: Sequence[dict[str, object]]) -> list[Point]:
-    """The trend's points from the service's report list."""
+def trend_points(reports: Sequence[HealthView]) -> list[Point]:
+    """The trend's points from the service's report list (each report has its period)."""
     return [
-        Point(period_end=date.fromisoformat(str(r["period_end"])), overall=str(r["overall"]),
-              cpi=decimal(r.get("cpi")), spi=decimal(r.get("spi")))
-        for r in reports
+        Point(period_end=r.period_end, overall=r.overall, cpi=r.cpi, spi=r.spi)
+        for r in reports if r.period_end is not None
     ]

@@ -14,7 +14,9 @@ from api.web import params, reads
 from api.web.deps import Ledger, SignedIn, TimeTravel, Travel
 from api.web.formatting import KIND_WORDS
 from api.web.rendering import PageRoute, page
-from projections.service import MAX_LIMIT, LedgerService
+from projections.models import DecisionRecord, ProjectView
+from projections.report import spreadsheet_cell
+from projections.service import LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -24,7 +26,6 @@ CSV_COLUMNS = (
     "status_after", "meeting", "rationale", "evidence_project_version", "evidence_status",
     "evidence_health", "evidence_cpi", "evidence_spi", "evidence_period_end", "evidence_stale",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,11 @@ class LogFilter:
 
 def choices(service: LedgerService, chosen: LogFilter, travel: TimeTravel) -> dict[str, Any]:
     """The portfolios, and the chosen portfolio's projects, to pick from."""
-    portfolios = reads.portfolios(service, travel.as_of)["items"]
-    projects: list[dict[str, Any]] = []
+    portfolios = reads.portfolios(service, travel.as_of).items
+    projects: list[ProjectView] = []
     if chosen.portfolio_id:
-        projects = list(reads.every(lambda cursor: service.projects(
-            portfolio_id=UUID(chosen.portfolio_id), as_of=travel.as_of, cursor=cursor,
-            limit=MAX_LIMIT)))
+        projects = list(service.every(
+            service.projects, portfolio_id=UUID(chosen.portfolio_id), as_of=travel.as_of))
     return {"portfolios": portfolios, "projects": projects}
 
 
@@ -85,29 +85,22 @@ def decisions(request: Request, service: Ledger, session: SignedIn, travel: Trav
     found = service.decision_log(as_of=travel.as_of, cursor=params.cursor(cursor),
                                  limit=PAGE_SIZE, **chosen.query())
     options = choices(service, chosen, travel)
-    entries = reads.annotated(found["items"], {p["id"]: p for p in options["portfolios"]},
+    entries = reads.annotated(found.items, {p.id: p for p in options["portfolios"]},
                               travel.href)
     return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
                 title="Decision log", chosen=chosen, entries=entries,
-                next_cursor=found["next_cursor"], position=found["position"],
+                next_cursor=found.next_cursor, position=found.position,
                 kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.given()),
                 **options)
 
 
-def cell(value: Any) -> Any:
-    """Free text that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return f"'{value}"
-    return value
-
-
-def csv_row(entry: dict[str, Any], portfolio_names: dict[str, str]) -> list[Any]:
-    evidence = entry["evidence"]
+def csv_row(entry: DecisionRecord, portfolio_names: dict[UUID, str]) -> list[str]:
+    evidence = entry.evidence
     health = evidence.get("health") or {}
     values = {
-        **entry,
-        "portfolio": portfolio_names.get(entry["portfolio_id"], ""),
-        "recorded_at": entry["recorded_at"].isoformat().replace("+00:00", "Z"),
+        **dict(entry),
+        "portfolio": portfolio_names.get(entry.portfolio_id, ""),
+        "recorded_at": entry.recorded_at.isoformat().replace("+00:00", "Z"),
         "evidence_project_version": evidence.get("project_version"),
         "evidence_status": evidence.get("status"),
         "evidence_health": health.get("overall"),
@@ -116,7 +109,7 @@ def csv_row(entry: dict[str, Any], portfolio_names: dict[str, str]) -> list[Any]
         "evidence_period_end": health.get("period_end"),
         "evidence_stale": health.get("stale"),
     }
-    return [cell(values.get(column)) for column in CSV_COLUMNS]
+    return [spreadsheet_cell(values.get(column)) for column in CSV_COLUMNS]
 
 
 @router.get("/decisions.csv")
@@ -126,12 +119,11 @@ def decisions_csv(service: Ledger, session: SignedIn, travel: Travel,
     """The filtered decision log as CSV, every page of it, for the board's papers."""
     chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
     query = chosen.query()
-    names = {p["id"]: p["name"] for p in reads.portfolios(service, travel.as_of)["items"]}
+    names = {p.id: p.name for p in reads.portfolios(service, travel.as_of).items}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in reads.every(lambda cursor: service.decision_log(
-            as_of=travel.as_of, cursor=cursor, limit=MAX_LIMIT, **query)):
+    for entry in service.every(service.decision_log, as_of=travel.as_of, **query):
         writer.writerow(csv_row(entry, names))
     stamp = (travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "now")
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={

@@ -19,10 +19,11 @@ from api.web.rendering import PageRoute, page, see_other
 from domain.errors import Conflict, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
 from domain.values import decimal_text
+from projections.models import Overall, PortfolioView
 from projections.service import LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-RAG_BANDS = ("red", "amber", "green", "unknown")
+RAG_BANDS: tuple[Overall, ...] = ("red", "amber", "green", "unknown")
 
 
 @router.get("/")
@@ -30,14 +31,24 @@ def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Tra
     """Every portfolio with its envelope and how much of it is allocated."""
     listed = reads.portfolios(service, travel.as_of)
     rows = []
-    for portfolio in listed["items"]:
-        mix = service.composition(UUID(portfolio["id"]), travel.as_of)
-        rows.append({**portfolio, "projects": sum(s["count"] for s in mix["by_status"].values()),
-                     "delivering": mix["by_status"]["active"]["count"]
-                     + mix["by_status"]["paused"]["count"],
-                     "red": mix["by_health"]["red"]})
+    for portfolio in listed.items:
+        mix = service.composition(portfolio.id, travel.as_of)
+        rows.append(PortfolioLine(
+            portfolio, projects=sum(s.count for s in mix.by_status.values()),
+            delivering=mix.by_status[Status.ACTIVE].count + mix.by_status[Status.PAUSED].count,
+            red=mix.by_health["red"]))
     return page(request, "portfolios.html", session=session, travel=travel, title="Portfolios",
-                nav="portfolios", portfolios=rows, position=listed["position"])
+                nav="portfolios", portfolios=rows, position=listed.position)
+
+
+@dataclass(frozen=True)
+class PortfolioLine:
+    """A portfolio's row on the front page: its envelope and how many projects it holds."""
+
+    portfolio: PortfolioView
+    projects: int
+    delivering: int
+    red: int
 
 
 @router.get("/portfolios/{portfolio_id}")
@@ -52,28 +63,29 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         sort=params.choice(sort, "sort", reads.SORT_KEYS) or "code",
         descending=params.choice(order, "order", ("asc", "desc")) == "desc")
     found = reads.overview(service, portfolio_id, travel.as_of)
-    mix, currency = found["composition"], found["portfolio"]["currency"]
+    mix, currency = found.composition, found.portfolio.currency
     status_bars = [
-        charts.Bar(name.capitalize(), Decimal(mix["by_status"][name]["count"]),
-                   f'{mix["by_status"][name]["count"]} · {currency} '
-                   f'{compact(mix["by_status"][name]["funded"])}'
+        charts.Bar(name.capitalize(), Decimal(mix.by_status[Status(name)].count),
+                   f'{mix.by_status[Status(name)].count} · {currency} '
+                   f'{compact(mix.by_status[Status(name)].funded)}'
                    + (" released" if name == "discontinued" else " funded"),
                    charts.STATUS_FILL[name])
         for name in STATUS_ORDER
     ]
     health_bars = [
-        charts.Bar(rating(band), Decimal(mix["by_health"][band]),
-                   f'{mix["by_health"][band]} project{"" if mix["by_health"][band] == 1 else "s"}',
+        charts.Bar(rating(band), Decimal(mix.by_health[band]),
+                   f'{mix.by_health[band]} project{"" if mix.by_health[band] == 1 else "s"}',
                    charts.RAG_FILL[band])
         for band in RAG_BANDS
     ]
     return page(
         request, "portfolio.html", session=session, travel=travel,
-        title=found["portfolio"]["name"], nav="portfolios", **found,
-        shown=chosen.apply(found["projects"]), chosen=chosen, statuses=STATUS_ORDER,
+        title=found.portfolio.name, nav="portfolios", portfolio=found.portfolio,
+        composition=mix, projects=found.projects, position=found.position,
+        shown=chosen.apply(found.projects), chosen=chosen, statuses=STATUS_ORDER,
         bands=RAG_BANDS,
-        stale_count=sum(1 for p in found["projects"] if p["overdue"]),
-        budget_chart=charts.budget_bar("budget", mix["budget"], mix["allocated"], currency),
+        stale_count=sum(1 for p in found.projects if p.overdue),
+        budget_chart=charts.budget_bar("budget", mix.budget, mix.allocated, currency),
         status_chart=charts.bars("by-status", "Projects by status", status_bars),
         health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
     )
@@ -122,16 +134,18 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
                  refused: Problem | None = None, recorded: str | None = None) -> Response:
     found = reads.project_page(service, project_id, travel.as_of, with_history=session.audits,
                                href=travel.href)
-    project = found["project"]
-    kinds = allowed_kinds(Status(project["status"]))
+    project = found.project
+    kinds = allowed_kinds(project.status)
     just_recorded = None
     if recorded:
-        just_recorded = next((d for d in found["decisions"] if d["id"] == recorded), None)
-    trend = charts.trend_points(found["reports"])
+        just_recorded = next(
+            (d.decision for d in found.decisions if str(d.decision.id) == recorded), None)
+    trend = charts.trend_points(found.reports)
     return page(
         request, "project.html", status=refused.status if refused else 200,
         session=session, travel=travel, nav="portfolios",
-        title=f'{project["code"] or ""} {project["name"]}'.strip(), **found,
+        title=f'{project.code or ""} {project.name}'.strip(), **vars(found),
+        position=found.position,
         trend_chart=charts.health_trend("trend", trend) if trend else None,
         kinds=kinds, kind_words=kind, may_decide=session.decides and travel.as_of is None
         and bool(kinds), form=form or DecisionForm(), refused=refused,
@@ -161,11 +175,11 @@ def decide(
     current = service.project(project_id)
     try:
         command = form.command()
-        recorded = service.decide(UUID(current["portfolio_id"]), project_id,
+        recorded = service.decide(current.portfolio_id, project_id,
                                   command.pop("kind"), actor=session.name, **command)
     except (InvalidInput, Conflict, StaleEvidence) as error:
         if isinstance(error, StaleEvidence):
             form = replace(form, version=str(error.actual))
         return project_view(request, service, session, travel, project_id, form=form,
                             refused=problem(error))
-    return see_other(f"/projects/{project_id}?recorded={recorded['id']}#decision-recorded")
+    return see_other(f"/projects/{project_id}?recorded={recorded.id}#decision-recorded")

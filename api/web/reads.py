@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from api.web.formatting import RATING_SEVERITY, decimal
-from domain.lifecycle import Status
-from projections.service import MAX_LIMIT, LedgerService, Page
+from api.web.formatting import RATING_SEVERITY
+from projections.models import (
+    Composition,
+    DecisionRecord,
+    EventRecord,
+    HealthAt,
+    HealthView,
+    Page,
+    PortfolioAt,
+    PortfolioView,
+    ProjectAt,
+    ProjectStanding,
+)
+from projections.service import MAX_LIMIT, LedgerService
 
-SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "code": lambda p: (p["code"] or "").lower(),
-    "name": lambda p: p["name"].lower(),
-    "status": lambda p: p["status"],
-    "funded": lambda p: p["funded"],
-    "health": lambda p: RATING_SEVERITY.get(p["health"], 0),
-    "cpi": lambda p: (p["cpi"] is not None, p["cpi"] or Decimal(0)),
-    "spi": lambda p: (p["spi"] is not None, p["spi"] or Decimal(0)),
-    "report": lambda p: p["last_period_end"] or "",
-    "stale": lambda p: (p["overdue"], p["last_period_end"] is not None),
+SORT_KEYS: dict[str, Callable[[ProjectStanding], Any]] = {
+    "code": lambda p: (p.code or "").lower(),
+    "name": lambda p: p.name.lower(),
+    "status": lambda p: p.status,
+    "funded": lambda p: p.funded,
+    "health": lambda p: RATING_SEVERITY.get(p.health, 0),
+    "cpi": lambda p: (p.cpi is not None, p.cpi or Decimal(0)),
+    "spi": lambda p: (p.spi is not None, p.spi or Decimal(0)),
+    "report": lambda p: p.last_period_end.isoformat() if p.last_period_end else "",
+    "stale": lambda p: (p.overdue, p.last_period_end is not None),
 }
-
-
-def every(fetch: Callable[[str | None], Page]) -> Iterator[dict[str, Any]]:
-    """All items of a paged read, following its cursor."""
-    cursor: str | None = None
-    while True:
-        answer = fetch(cursor)
-        yield from answer["items"]
-        cursor = answer["next_cursor"]
-        if cursor is None:
-            return
 
 
 @dataclass(frozen=True)
@@ -48,66 +48,102 @@ class ProjectFilter:
     sort: str = "code"
     descending: bool = False
 
-    def keeps(self, project: dict[str, Any]) -> bool:
+    def keeps(self, project: ProjectStanding) -> bool:
         words = self.q.strip().lower()
-        return ((not words or words in f"{project['code'] or ''} {project['name']}".lower())
-                and (not self.status or project["status"] == self.status)
-                and (not self.health or project["health"] == self.health)
-                and (not self.stale or project["overdue"]))
+        return ((not words or words in f"{project.code or ''} {project.name}".lower())
+                and (not self.status or project.status == self.status)
+                and (not self.health or project.health == self.health)
+                and (not self.stale or project.overdue))
 
-    def apply(self, projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def apply(self, projects: list[ProjectStanding]) -> list[ProjectStanding]:
         key = SORT_KEYS.get(self.sort, SORT_KEYS["code"])
         return sorted((p for p in projects if self.keeps(p)), key=key, reverse=self.descending)
 
 
-def annotated(entries: list[dict[str, Any]], portfolios: dict[str, dict[str, Any]],
-              href: Callable[[str], str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Entry:
+    """A decision as the pages list it: with its portfolio's name and currency, and a link
+    to its project."""
+
+    decision: DecisionRecord
+    portfolio_name: str
+    currency: str
+    href: str
+
+
+def annotated(entries: list[DecisionRecord], portfolios: dict[UUID, PortfolioView],
+              href: Callable[[str], str]) -> list[Entry]:
     """Decisions with their portfolio's name and currency and a link to their project."""
-    unknown = {"name": "", "currency": ""}
-    return [{**entry, "portfolio_name": portfolios.get(entry["portfolio_id"], unknown)["name"],
-             "currency": portfolios.get(entry["portfolio_id"], unknown)["currency"],
-             "href": href(f"/projects/{entry['project_id']}")}
+    named = {ident: (p.name, p.currency) for ident, p in portfolios.items()}
+    return [Entry(entry, *named.get(entry.portfolio_id, ("", "")),
+                  href=href(f"/projects/{entry.project_id}"))
             for entry in entries]
 
 
-def portfolios(service: LedgerService, as_of: datetime | None) -> dict[str, Any]:
+def portfolios(service: LedgerService, as_of: datetime | None) -> Page[PortfolioView]:
+    """Every portfolio, as the first page's moment saw it."""
     first = service.portfolios(as_of=as_of, limit=MAX_LIMIT)
-    items = list(every(lambda cursor: first if cursor is None else service.portfolios(
-        as_of=as_of, cursor=cursor, limit=MAX_LIMIT)))
-    return {"items": items, "as_of": first["as_of"], "position": first["position"]}
+    if first.next_cursor is None:
+        return first
+    rest = service.every(service.portfolios, as_of=as_of, cursor=first.next_cursor)
+    return first.model_copy(update={"items": [*first.items, *rest], "next_cursor": None})
 
 
-def overview(service: LedgerService, portfolio_id: UUID, as_of: datetime | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Overview:
     """The board pack's front page: the envelope, the mix, and every project's health."""
-    portfolio = service.portfolio(portfolio_id, as_of)
-    composition = service.composition(portfolio_id, as_of)
-    projects = []
-    for project in every(lambda cursor: service.projects(
-            portfolio_id=portfolio_id, as_of=as_of, cursor=cursor, limit=MAX_LIMIT)):
-        health = service.project_health(UUID(project["id"]), as_of)
-        projects.append({**project, "cpi": decimal(health["cpi"]), "spi": decimal(health["spi"]),
-                         "overdue": project["stale"] and Status(project["status"]).is_delivering})
-    return {"portfolio": portfolio, "composition": composition, "projects": projects,
-            "position": composition["position"]}
+
+    portfolio: PortfolioAt
+    composition: Composition
+    projects: list[ProjectStanding]
+
+    @property
+    def position(self) -> int:
+        return self.composition.position
+
+
+def overview(service: LedgerService, portfolio_id: UUID, as_of: datetime | None) -> Overview:
+    """One read of the portfolio, its composition and its projects' rows (with their
+    indices), however many projects it holds."""
+    return Overview(
+        service.portfolio(portfolio_id, as_of),
+        service.composition(portfolio_id, as_of),
+        list(service.every(service.standings, portfolio_id=portfolio_id, as_of=as_of)),
+    )
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """A project as the board reviews it: health now and over time, decisions, history."""
+
+    project: ProjectAt
+    portfolio: PortfolioAt
+    health: HealthAt
+    reports: list[HealthView]
+    decisions: list[Entry]
+    history: list[EventRecord] | None
+
+    @property
+    def position(self) -> int:
+        return self.project.position
 
 
 def project_page(service: LedgerService, project_id: UUID, as_of: datetime | None,
-                 *, with_history: bool, href: Callable[[str], str]) -> dict[str, Any]:
+                 *, with_history: bool, href: Callable[[str], str]) -> ProjectPage:
     """A project as the board reviews it: health now and over time, decisions, history."""
     project = service.project(project_id, as_of)
-    position = project["position"]
     history = None
     if with_history:
-        history = [event for event in service.history(project_id) if event["position"] <= position]
-    portfolio = service.portfolio(UUID(project["portfolio_id"]), as_of)
-    decisions = list(every(lambda cursor: service.decision_log(
-        project_id=str(project_id), as_of=as_of, cursor=cursor, limit=MAX_LIMIT)))
-    return {
-        "project": project,
-        "portfolio": portfolio,
-        "health": service.project_health(project_id, as_of),
-        "reports": service.project_reports(project_id, as_of)["items"],
-        "decisions": annotated(decisions, {portfolio["id"]: portfolio}, href),
-        "history": history,
-        "position": position,
-    }
+        history = [event for event in service.history(project_id)
+                   if event.position <= project.position]
+    portfolio = service.portfolio(project.portfolio_id, as_of)
+    decisions = list(service.every(service.decision_log, project_id=str(project_id),
+                                   as_of=as_of))
+    return ProjectPage(
+        project=project,
+        portfolio=portfolio,
+        health=service.project_health(project_id, as_of),
+        reports=service.project_reports(project_id, as_of).items,
+        decisions=annotated(decisions, {portfolio.id: portfolio}, href),
+        history=history,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -14,15 +13,8 @@ from eventsourcing.utils import get_topic
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.framework import View, with_subclasses
+from projections.models import Moment
 from projections.store.database import Sql, instant, parse_instant
-
-
-@dataclass(frozen=True)
-class Moment:
-    """The instant a read answers for, and the last position it reflects."""
-
-    as_of: datetime
-    position: int
 
 
 class Timeline(View):
@@ -86,13 +78,13 @@ class Timeline(View):
     def moment(sql: Sql, as_of: datetime | None, reached: int) -> Moment:
         """Resolve an instant (None: now) to the last position recorded by then."""
         if as_of is None:
-            return Moment(datetime.now(UTC), reached)
+            return Moment(as_of=datetime.now(UTC), position=reached)
         position = sql.execute(
             "SELECT position FROM timeline WHERE recorded_at <= ?"
             " ORDER BY recorded_at DESC, position DESC LIMIT 1",
             (instant(as_of),),
         ).scalar()
-        return Moment(as_of.astimezone(UTC), min(position or 0, reached))
+        return Moment(as_of=as_of.astimezone(UTC), position=min(position or 0, reached))
 
     @staticmethod
     def recorded_at(sql: Sql, position: int) -> datetime | None:

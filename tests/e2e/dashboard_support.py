@@ -102,14 +102,14 @@ def seed(service: LedgerService, today: date | None = None) -> Seeded:
         currency="USD", reporting_cadence_days=45)
     other = service.create_portfolio(actor=CHAIR, name="Corporate Services",
                                      budget=Decimal("2000000"))
-    seeded = Seeded(UUID(portfolio["id"]), UUID(other["id"]))
+    seeded = Seeded(portfolio.id, other.id)
     for code, name, requested, funded, ratings, indices, quiet_months, after in PROJECTS:
         project = service.propose_project(
             actor=PMO, portfolio_id=seeded.portfolio_id, code=code, name=name,
             requested_budget=Decimal(requested), sponsor="Chief Digital Officer",
             manager=f"{name.split()[0]} lead", planned_start=today - timedelta(days=400),
             planned_finish=today + timedelta(days=300), proposed_on=today - timedelta(days=400))
-        project_id = seeded.projects[code] = UUID(project["id"])
+        project_id = seeded.projects[code] = project.id
         if funded is None:
             continue
         decide(service, seeded.portfolio_id, project_id, DecisionKind.FUND, today - timedelta(
@@ -131,8 +131,8 @@ def seed(service: LedgerService, today: date | None = None) -> Seeded:
                                     code="CS-01", name="Payroll upgrade",
                                     requested_budget=Decimal("400000"),
                                     proposed_on=today - timedelta(days=90))
-    seeded.projects["CS-01"] = UUID(small["id"])
-    decide(service, seeded.other_portfolio_id, UUID(small["id"]), DecisionKind.FUND,
+    seeded.projects["CS-01"] = small.id
+    decide(service, seeded.other_portfolio_id, small.id, DecisionKind.FUND,
            today - timedelta(days=60), Decimal("400000"))
     return seeded
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 from e2e_support import Api, days_ago
@@ -166,10 +165,10 @@ def test_the_command_line_never_changes_a_stored_event(
 ) -> None:
     service = LedgerService(store_env(sqlite_url))
     try:
-        portfolio = UUID(service.create_portfolio(actor="board:chair", name="P",
-                                                  budget=Decimal("100000"))["id"])
-        project = UUID(service.propose_project(actor="manager:ana", portfolio_id=portfolio,
-                                               name="X", requested_budget=Decimal("100"))["id"])
+        portfolio = service.create_portfolio(actor="board:chair", name="P",
+                                             budget=Decimal("100000")).id
+        project = service.propose_project(actor="manager:ana", portfolio_id=portfolio,
+                                          name="X", requested_budget=Decimal("100")).id
         service.decide(portfolio, project, DecisionKind.FUND, actor="board:chair",
                        amount=Decimal("100"), rationale="Go")
         before = raw_rows(service.database)

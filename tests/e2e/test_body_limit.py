@@ -124,7 +124,7 @@ def test_an_over_limit_decision_form_gets_the_problem_page_and_records_nothing(
         refused = decision_form(board, site.project("DG-01"), "pause", "x" * (MIB + 1))
 
         assert site.events() == before
-        assert site.service.project(site.project("DG-01"))["status"] == "active"
+        assert site.service.project(site.project("DG-01")).status == "active"
     assert refused.status_code == 413
     assert refused.headers["content-type"].startswith("text/html")
     assert "This form is too large" in refused.text

@@ -260,7 +260,7 @@ def test_a_stale_form_gets_the_412_message(tab: Tab) -> None:
     assert "This project changed since you opened the page" in problem
     assert "Review the new evidence and decide again" in problem
     assert page.get_by_label("Rationale").input_value() == "Green throughout, but the sponsor left."
-    assert served.service.project(served.project("DG-07"))["status"] == "active"
+    assert served.service.project(served.project("DG-07")).status == "active"
     tab.shot("project-stale-decision")
 
     # Having seen the new evidence, the board decides again, and it is recorded.

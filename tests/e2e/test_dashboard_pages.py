@@ -213,9 +213,9 @@ def test_the_board_pauses_a_project_from_its_page(site_on_store: Site) -> None:
     shown = board.get(answer.headers["location"])
 
     assert answer.status_code == 303
-    assert site.service.project(project_id)["status"] == "paused"
-    log = site.service.decision_log(project_id=str(project_id))["items"]
-    assert (log[-1]["kind"], log[-1]["decided_by"], log[-1]["rationale"], log[-1]["meeting"]) == (
+    assert site.service.project(project_id).status == "paused"
+    log = site.service.decision_log(project_id=str(project_id)).items
+    assert (log[-1].kind, log[-1].decided_by, log[-1].rationale, log[-1].meeting) == (
         "pause", "board-web", "Recovery plan first.", "March board")
     assert "Decision recorded:" in shown.text
 
@@ -238,7 +238,7 @@ def test_a_stale_form_is_refused_with_the_412_message_and_records_nothing(
         "csrf": csrf(opened), "version": seen.group(1), "kind": "pause",
         "rationale": "Looked fine to us"})
 
-    now = site.service.project(project_id)["version"]
+    now = site.service.project(project_id).version
     assert refused.status_code == 412
     assert "This project changed since you opened the page" in refused.text
     assert f"It is now at version {now}" in refused.text
@@ -277,7 +277,7 @@ def test_funding_beyond_the_budget_is_refused(site: Site) -> None:
 
     assert refused.status_code == 409
     assert "Not enough budget available" in refused.text
-    assert site.service.project(site.project("DG-04"))["status"] == "proposed"
+    assert site.service.project(site.project("DG-04")).status == "proposed"
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(site: Site) -> None:

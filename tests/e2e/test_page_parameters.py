@@ -219,7 +219,7 @@ def test_a_decision_form_with_control_characters_is_refused_and_records_nothing(
         assert "Rationale must not contain control characters." in answers["rationale"].text
         assert app.state.service.database.head() == before
         assert board.post(f"{project}/decisions", data=form).status_code == 303  # lines, tabs
-        assert app.state.service.project(seeded.projects["DG-01"])["status"] == "paused"
+        assert app.state.service.project(seeded.projects["DG-01"]).status == "paused"
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [

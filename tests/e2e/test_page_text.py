@@ -27,8 +27,8 @@ def test_a_multi_line_rationale_from_the_form_is_recorded_with_lf_line_ends(
                            "Paused pending review.\r\nSee the March minutes.\r\n")
 
     assert answer.status_code == 303, answer.text
-    [decision] = site.service.decision_log(project_id=str(project_id), kind="pause")["items"]
-    assert decision["rationale"] == "Paused pending review.\nSee the March minutes."
+    [decision] = site.service.decision_log(project_id=str(project_id), kind="pause").items
+    assert decision.rationale == "Paused pending review.\nSee the March minutes."
 
 
 @pytest.mark.parametrize("rationale", ["a\x00b", "a\x07b", "x" * 10_001],
@@ -69,5 +69,5 @@ def test_an_amount_with_thousands_separators_is_funded_exactly(board_site: Site)
     answer = decision_form(site.browser(Role.BOARD), project_id, "fund", amount=" 25,000.50 ")
 
     assert answer.status_code == 303, answer.text
-    [decision] = site.service.decision_log(project_id=str(project_id), kind="fund")["items"][-1:]
-    assert str(decision["amount"]) == "25000.50"
+    [decision] = site.service.decision_log(project_id=str(project_id), kind="fund").items[-1:]
+    assert str(decision.amount) == "25000.50"

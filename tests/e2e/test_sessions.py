@@ -59,8 +59,8 @@ class Site:
         return client
 
     def decisions_by(self, name: str) -> int:
-        return sum(1 for item in self.service.decision_log()["items"]
-                   if item["decided_by"] == name)
+        return sum(1 for item in self.service.decision_log().items
+                   if item.decided_by == name)
 
 
 @contextmanager
@@ -97,7 +97,7 @@ def replay(site: Site, cookie: str, csrf: str, app: FastAPI | None = None) -> li
     client = TestClient(app or site.app, follow_redirects=False)
     client.cookies.set("pl_session", cookie)
     project_id = site.seeded.projects["DG-07"]
-    version = site.service.project(project_id)["version"]
+    version = site.service.project(project_id).version
     return [client.get("/"), client.post(f"/projects/{project_id}/decisions", data={
         "csrf": csrf, "version": str(version), "kind": "pause", "rationale": "forged"})]
 
@@ -232,7 +232,7 @@ def test_sessions_are_shared_by_processes_on_one_postgresql(postgres_url: str) -
         elsewhere = site.browser(app=second)
         elsewhere.cookies.set("pl_session", cookie)
         project_id = site.seeded.projects["DG-07"]
-        version = site.service.project(project_id)["version"]
+        version = site.service.project(project_id).version
 
         shown = elsewhere.get("/")
         decided = elsewhere.post(f"/projects/{project_id}/decisions", data={

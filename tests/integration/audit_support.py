@@ -28,13 +28,13 @@ MANAGER = "manager:ana"
 
 def board_story(service: LedgerService) -> dict[str, UUID]:
     """Two portfolios, three projects, funding, a report, a pause, a discontinuation: 16 events."""
-    digital = UUID(service.create_portfolio(actor=BOARD, name="Digital services",
-                                            budget=Decimal("1000000"))["id"])
-    estates = UUID(service.create_portfolio(actor=BOARD, name="Estates",
-                                            budget=Decimal("500000"))["id"])
+    digital = service.create_portfolio(actor=BOARD, name="Digital services",
+                                       budget=Decimal("1000000")).id
+    estates = service.create_portfolio(actor=BOARD, name="Estates",
+                                       budget=Decimal("500000")).id
     cases, portal, depot = (
-        UUID(service.propose_project(actor=MANAGER, portfolio_id=portfolio, name=name,
-                                     code=code, requested_budget=Decimal("200000"))["id"])
+        service.propose_project(actor=MANAGER, portfolio_id=portfolio, name=name,
+                                code=code, requested_budget=Decimal("200000")).id
         for portfolio, name, code in ((digital, "Case management", "CM"),
                                       (digital, "Citizen portal", "CP"),
                                       (estates, "Depot renewal", "DR"))

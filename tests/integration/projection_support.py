@@ -200,27 +200,29 @@ def seen(service: LedgerService, as_of: datetime | None = None,
     """What the projections show, as of an instant, in the shape of `Board.view`; with `only`,
     of that board's portfolios alone."""
     mine = None if only is None else {str(portfolio_id) for portfolio_id in only.budgets}
-    portfolios = [p for p in service.portfolios(as_of=as_of, limit=1000)["items"]
-                  if mine is None or p["id"] in mine]
-    compositions = {p["id"]: service.composition(UUID(p["id"]), as_of=as_of) for p in portfolios}
-    projects = [p for p in service.projects(as_of=as_of, limit=1000)["items"]
-                if mine is None or p["portfolio_id"] in mine]
-    decisions = [d for d in service.decision_log(as_of=as_of, limit=1000)["items"]
-                 if mine is None or d["portfolio_id"] in mine]
+    portfolios = [p for p in service.portfolios(as_of=as_of, limit=1000).items
+                  if mine is None or str(p.id) in mine]
+    compositions = {str(p.id): service.composition(p.id, as_of=as_of) for p in portfolios}
+    projects = [p for p in service.projects(as_of=as_of, limit=1000).items
+                if mine is None or str(p.portfolio_id) in mine]
+    decisions = [d for d in service.decision_log(as_of=as_of, limit=1000).items
+                 if mine is None or str(d.portfolio_id) in mine]
     return {
         "portfolios": {
-            pid: (c["budget"], c["allocated"], c["available"], [
-                (m["id"], m["status"], m["funded"], m["health"]) for m in c["projects"]
+            pid: (c.budget, c.allocated, c.available, [
+                (str(m.id), str(m.status), m.funded, m.health) for m in c.projects
             ])
             for pid, c in compositions.items()
         },
         "projects": {
-            p["id"]: (p["portfolio_id"], p["status"], p["funded"], p["health"], p["version"])
+            str(p.id): (str(p.portfolio_id), str(p.status), p.funded, p.health, p.version)
             for p in projects
         },
         "decisions": [
-            (d["id"], d["portfolio_id"], d["project_id"], d["kind"], d["amount"], d["released"],
-             d["status_before"], d["status_after"], d["decided_by"])
+            (str(d.id), str(d.portfolio_id), str(d.project_id), str(d.kind),
+             None if d.amount is None else str(d.amount),
+             None if d.released is None else str(d.released),
+             str(d.status_before), str(d.status_after), d.decided_by)
             for d in decisions
         ],
     }

@@ -33,7 +33,7 @@ def fund_in_bulk(service: LedgerService, count: int) -> UUID:
 def test_a_bulk_save_puts_each_decisions_halves_side_by_side(service: LedgerService) -> None:
     fund_in_bulk(service, 4)
 
-    types = [item["type"] for item in service.events(limit=100)["items"]]
+    types = [item.type for item in service.events(limit=100).items]
 
     assert types[5:] == ["DecisionApplied", "ProjectFunded"] * 4
 
@@ -57,5 +57,5 @@ def test_no_instant_shows_half_of_a_decision_whatever_the_batches(
         seen = service.composition(portfolio_id, as_of=parse_instant(text))
 
         # Then what the portfolio allocated is what its projects were funded, every time
-        funded = sum((p["funded"] for p in seen["projects"]), Decimal("0.00"))
-        assert seen["allocated"] == funded, text
+        funded = sum((p.funded for p in seen.projects), Decimal("0.00"))
+        assert seen.allocated == funded, text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -83,23 +83,23 @@ def test_an_event_the_decision_log_cannot_apply_halts_it_alone_and_the_others_go
         # ... later writes are shown by the views that answer them; a decision is accepted,
         # recorded, not shown
         portfolio = service.create_portfolio(name="Later", budget=Decimal("50.00"), actor=BOARD)
-        assert portfolio["position"] == head(service.app)
-        portfolio_id = UUID(portfolio["id"])
+        assert portfolio.position == head(service.app)
+        portfolio_id = portfolio.id
         project = service.propose_project(portfolio_id=portfolio_id, name="Later",
                                           requested_budget=Decimal("5.00"), actor=BOARD)
         with pytest.raises(RecordedNotYetShown):
-            service.decide(portfolio_id, UUID(project["id"]), DecisionKind.FUND,
+            service.decide(portfolio_id, project.id, DecisionKind.FUND,
                            amount=Decimal("5.00"), rationale="board: fund", actor=BOARD)
         assert others(service, "decisions") == {head(service.app)}
         assert service.projector.positions()["decisions"] == position - 1
 
         # ... another process on the same database sees the halt
         status = elsewhere.status()
-        assert status["status"] == "degraded"
-        assert status["projections"]["decisions"] == head(service.app) - position + 1
-        [seen] = status["halted"]
-        assert (seen["projection"], seen["position"]) == ("decisions", position)
-        assert seen["error"] == halted.error
+        assert status.status == "degraded"
+        assert status.projections["decisions"] == head(service.app) - position + 1
+        [seen] = status.halted
+        assert (seen.projection, seen.position) == ("decisions", position)
+        assert seen.error == halted.error
         caught_up = view_rows(service)
     # ... and no event was skipped or applied twice: a rebuild halts at the same place
     assert_same_rows(caught_up, rebuilt_rows(store_url))
@@ -123,8 +123,8 @@ def test_a_halted_view_goes_on_once_it_can_apply_the_event(
         # event was applied once
         assert tracked(service) == head(service.app)
         assert service.projector.halted == []
-        assert elsewhere.status()["status"] == "ok"
-        assert elsewhere.status()["halted"] == []
+        assert elsewhere.status().status == "ok"
+        assert elsewhere.status().halted == []
         caught_up = view_rows(service)
     assert_same_rows(caught_up, rebuilt_rows(store_url))
 
@@ -141,13 +141,13 @@ def test_rebuilding_a_halted_view_halts_it_again_until_it_can_apply_the_event(
         assert [(h.projection, h.position) for h in service.projector.halted] == [
             ("composition", 9)
         ]
-        assert elsewhere.status()["status"] == "degraded"
+        assert elsewhere.status().status == "degraded"
 
         # Once it can, a rebuild clears the halt for every process
         broken[0] = False
         service.projector.rebuild(["composition"])
         assert service.projector.halted == []
-        assert elsewhere.status()["status"] == "ok"
+        assert elsewhere.status().status == "ok"
         assert tracked(service) == head(service.app)
         caught_up = view_rows(service)
     assert_same_rows(caught_up, rebuilt_rows(store_url))

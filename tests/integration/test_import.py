@@ -23,6 +23,7 @@ from api.importing import (
 )
 from api.settings import store_env
 from domain.errors import ConcurrentWrite
+from projections.models import ProjectView
 from projections.service import LedgerService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,19 +93,12 @@ def small_import(service: LedgerService, folder: Path, body: str, *, mapping: st
     return summary
 
 
-def everything(service: LedgerService, **filters: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        listing = service.projects(cursor=cursor, limit=1000, **filters)
-        items.extend(listing["items"])
-        cursor = listing["next_cursor"]
-        if cursor is None:
-            return items
+def everything(service: LedgerService, **filters: Any) -> list[ProjectView]:
+    return list(service.every(service.projects, **filters))
 
 
-def by_code(service: LedgerService) -> dict[str, dict[str, Any]]:
-    return {project["code"]: project for project in everything(service)}
+def by_code(service: LedgerService) -> dict[str, ProjectView]:
+    return {str(project.code): project for project in everything(service)}
 
 
 def lines(summary: ImportSummary) -> list[int]:
@@ -131,19 +125,19 @@ def check_every_agency_project_and_report_imported_once(imported: Imported) -> N
         26, 1547, 1547, 1547)
     assert summary.events == 26 + 4 * 1547  # opened; proposed, funded (twice), reported
     assert service.database.head() == summary.events
-    portfolios = service.portfolios(limit=1000)["items"]
-    assert sorted(p["name"] for p in portfolios) == sorted(agencies)
+    portfolios = service.portfolios(limit=1000).items
+    assert sorted(p.name for p in portfolios) == sorted(agencies)
     imported_projects = everything(service)
     assert len(imported_projects) == 1547
-    assert all(p["status"] == "active" and p["last_period_end"] == "2013-06-30"
+    assert all(p.status == "active" and str(p.last_period_end) == "2013-06-30"
                for p in imported_projects)
     planned = {r["Project_ID"]: Decimal(r["PlannedCost"]) * 1000000 for r in records}
-    assert all(p["funded"] == planned[p["code"]].quantize(Decimal("0.01"))
+    assert all(p.funded == planned[p.code].quantize(Decimal("0.01"))
                for p in imported_projects)
     for portfolio in portfolios:
-        composition = service.composition(portfolio["id"])
-        assert composition["allocated"] + composition["available"] == composition["budget"]
-        assert sum(composition["by_health"].values()) == len(composition["projects"])
+        composition = service.composition(portfolio.id)
+        assert composition.allocated + composition.available == composition.budget
+        assert sum(composition.by_health.values()) == len(composition.projects)
 
     again = import_file(service, DATASET, load_mapping(MAPPING), actor=ACTOR)
     assert (again.events, again.portfolios, again.projects, again.reports) == (0, 0, 0, 0)
@@ -169,27 +163,27 @@ def test_federal_projects_are_rated_by_the_dashboards_bands(federal: Imported) -
     projects = by_code(service)
 
     # 657: no variance, no delay; 661: cost variance 0.3641 of 1.8205 (20%): amber
-    assert service.project_health(projects["657"]["id"])["overall"] == "green"
-    cost_amber = service.project_health(projects["661"]["id"])
-    assert (cost_amber["cost"], cost_amber["schedule"]) == ("amber", "green")
+    assert service.project_health(projects["657"].id).overall == "green"
+    cost_amber = service.project_health(projects["661"].id)
+    assert (cost_amber.cost, cost_amber.schedule) == ("amber", "green")
     # 191: 731 days late on a zero-day plan; 2661: 302 days early but cost variance 100%
-    assert service.project_health(projects["191"]["id"])["schedule"] == "red"
-    early = service.project_health(projects["2661"]["id"])
-    assert (early["schedule"], early["cost"]) == ("green", "red")
-    assert projects["657"]["planned_finish"] == "2012-03-31"  # 2011-10-01 + 182 days
-    names = {project["name"] for project in projects.values()}
+    assert service.project_health(projects["191"].id).schedule == "red"
+    early = service.project_health(projects["2661"].id)
+    assert (early.schedule, early.cost) == ("green", "red")
+    assert str(projects["657"].planned_finish) == "2012-03-31"  # 2011-10-01 + 182 days
+    names = {project.name for project in projects.values()}
     assert "FY11-Q1 O&M" in names
     assert not any("&amp;" in name for name in names)
 
 
 def test_import_decisions_name_the_file_line_and_the_importer(federal: Imported) -> None:
-    first = federal.service.decision_log(limit=1)["items"][0]
+    first = federal.service.decision_log(limit=1).items[0]
 
-    assert first["kind"] == "fund"
-    assert first["rationale"] == "imported from us-federal-it-projects-2013.csv, line 2"
-    assert first["decided_by"] == ACTOR
-    assert first["project_code"] == "657"
-    assert first["evidence"]["status"] == "proposed"
+    assert first.kind == "fund"
+    assert first.rationale == "imported from us-federal-it-projects-2013.csv, line 2"
+    assert first.decided_by == ACTOR
+    assert first.project_code == "657"
+    assert first.evidence["status"] == "proposed"
 
 
 # Small files
@@ -206,10 +200,10 @@ def test_rows_repeating_a_code_append_reports_in_period_order(
     summary = small_import(service, tmp_path, body)
 
     project = by_code(service)["P1"]
-    reports = service.project_reports(project["id"])["items"]
-    assert [r["period_end"] for r in reports] == ["2025-01-31", "2025-02-28", "2025-03-31"]
+    reports = service.project_reports(project.id).items
+    assert [str(r.period_end) for r in reports] == ["2025-01-31", "2025-02-28", "2025-03-31"]
     assert (summary.projects, summary.reports, summary.decisions) == (1, 3, 1)
-    assert project["health"] == "green"
+    assert project.health == "green"
 
 
 def test_a_later_file_adds_only_the_new_periods(service: LedgerService, tmp_path: Path) -> None:
@@ -223,7 +217,7 @@ def test_a_later_file_adds_only_the_new_periods(service: LedgerService, tmp_path
 
     assert (summary.reports, summary.projects, summary.decisions) == (1, 0, 0)
     assert service.database.head() == head + 1
-    assert by_code(service)["P1"]["health"] == "red"
+    assert by_code(service)["P1"].health == "red"
 
 
 def test_statuses_in_the_file_become_board_decisions(
@@ -239,17 +233,17 @@ def test_statuses_in_the_file_become_board_decisions(
     summary = small_import(service, tmp_path, body)
 
     projects = by_code(service)
-    assert {code: p["status"] for code, p in projects.items()} == {
+    assert {code: p.status for code, p in projects.items()} == {
         "P1": "proposed", "P2": "active", "P3": "paused", "P4": "discontinued",
         "P5": "completed"}
-    assert {code: p["funded"] for code, p in projects.items()} == {
+    assert {code: p.funded for code, p in projects.items()} == {
         "P1": 0, "P2": 150, "P3": 300, "P4": 0, "P5": 500}
-    kinds = [d["kind"] for d in service.decision_log()["items"]]
+    kinds = [d.kind for d in service.decision_log().items]
     assert kinds == ["fund", "fund", "pause", "discontinue", "fund"]
     assert summary.completions == 1
-    composition = service.composition(projects["P1"]["portfolio_id"])
-    assert composition["budget"] == Decimal("1500.00")  # what the projects requested
-    assert composition["allocated"] == Decimal("950.00")
+    composition = service.composition(projects["P1"].portfolio_id)
+    assert composition.budget == Decimal("1500.00")  # what the projects requested
+    assert composition.allocated == Decimal("950.00")
 
 
 def test_a_changed_status_on_reimport_records_only_that_decision(
@@ -260,7 +254,7 @@ def test_a_changed_status_on_reimport_records_only_that_decision(
     summary = small_import(service, tmp_path, "Ops,P1,Billing,1000,,paused,,,,\n")
 
     assert (summary.decisions, summary.events) == (1, 2)
-    assert [d["kind"] for d in service.decision_log()["items"]] == ["fund", "pause"]
+    assert [d.kind for d in service.decision_log().items] == ["fund", "pause"]
 
 
 def test_bad_rows_stop_the_whole_import_and_are_named_by_line(
@@ -382,7 +376,7 @@ def test_a_portfolio_whose_rows_are_all_refused_is_not_opened(
     summary = small_import(service, tmp_path, body, on_error="skip")
 
     assert lines(summary) == [3]
-    assert [p["name"] for p in service.portfolios()["items"]] == ["Ops"]
+    assert [p.name for p in service.portfolios().items] == ["Ops"]
     assert summary.portfolios == 1
 
 
@@ -433,12 +427,12 @@ def test_a_projects_rows_spread_through_the_file_are_read_back_exactly(
     # line end kept as LF, as every text is)
     assert (summary.portfolios, summary.projects, summary.reports) == (2, 3, 18)
     projects = by_code(service)
-    assert projects["P1"]["name"] == "Billing\nand invoicing"
-    assert projects["P2"]["name"] == "Payroll & pensions"
+    assert projects["P1"].name == "Billing\nand invoicing"
+    assert projects["P2"].name == "Payroll & pensions"
     for project in projects.values():
-        reports = service.project_reports(project["id"])["items"]
-        assert [r["period_end"] for r in reports] == months
-    assert {code: p["health"] for code, p in projects.items()} == {
+        reports = service.project_reports(project.id).items
+        assert [str(r.period_end) for r in reports] == months
+    assert {code: p.health for code, p in projects.items()} == {
         "P1": "red", "P2": "red", "P3": "red"}
 
 

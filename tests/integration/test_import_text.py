@@ -63,6 +63,6 @@ def test_a_control_character_in_a_cell_is_that_rows_error_not_a_crash(
     skipped = run_import(service, tmp_path, "skip")
 
     assert sorted(error.line for error in skipped.rejected) == [3, 4, 5, 6, 7]
-    projects = {item["code"]: item for item in service.projects(limit=100)["items"]}
+    projects = {item.code: item for item in service.projects(limit=100).items}
     assert sorted(projects) == ["P1", "P7"]
-    assert projects["P7"]["name"] == "Two\nlines"
+    assert projects["P7"].name == "Two\nlines"

@@ -6,7 +6,6 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import pytest
 from projection_support import BOARD, DEPUTY, MANAGER, head, service_on
@@ -16,6 +15,7 @@ from domain.application import PortfolioLedger
 from domain.errors import BudgetExceeded, TransitionNotAllowed
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind
+from projections.models import DecisionAt
 from projections.service import LedgerService
 
 GREEN, AMBER, RED = Rating.GREEN, Rating.AMBER, Rating.RED
@@ -36,12 +36,12 @@ class Board:
 
     def __init__(self, service: LedgerService, budget: str = "1000.00") -> None:
         self.service = service
-        self.portfolio_id = UUID(service.create_portfolio(
-            name="Digital", budget=Decimal(budget), actor=BOARD)["id"])
+        self.portfolio_id = service.create_portfolio(
+            name="Digital", budget=Decimal(budget), actor=BOARD).id
         self.projects = {
-            letter: UUID(service.propose_project(
+            letter: service.propose_project(
                 portfolio_id=self.portfolio_id, name=f"Project {letter}", code=letter,
-                requested_budget=Decimal("900.00"), actor=MANAGER)["id"])
+                requested_budget=Decimal("900.00"), actor=MANAGER).id
             for letter in "AB"
         }
         self.reports = 0
@@ -157,13 +157,13 @@ def test_composition_tracks_the_allocation_after_every_decision(service: LedgerS
         assert [row["allocated"] for row in history] == allocated, case
 
         composition = service.composition(board.portfolio_id)
-        assert composition["allocated"] + composition["available"] == composition["budget"]
-        assert composition["allocated"] == Decimal(allocated[-1]), case
-        assert {status: (bucket["count"], bucket["funded"])
-                for status, bucket in composition["by_status"].items() if bucket["count"]} == {
+        assert composition.allocated + composition.available == composition.budget
+        assert composition.allocated == Decimal(allocated[-1]), case
+        assert {status: (bucket.count, bucket.funded)
+                for status, bucket in composition.by_status.items() if bucket.count} == {
             status: (count, Decimal(funded)) for status, (count, funded) in by_status.items()
         }, case
-        assert {band: n for band, n in composition["by_health"].items() if n} == by_health, case
+        assert {band: n for band, n in composition.by_health.items() if n} == by_health, case
 
 
 # The decision log
@@ -223,26 +223,26 @@ def test_every_command_answers_from_views_that_already_include_it(
     service: LedgerService, store_url: str
 ) -> None:
     portfolio = service.create_portfolio(name="Digital", budget=Decimal("1000.00"), actor=BOARD)
-    assert service.portfolio(UUID(portfolio["id"]))["version"] == 1
-    project = service.propose_project(portfolio_id=UUID(portfolio["id"]), name="Portal",
+    assert service.portfolio(portfolio.id).version == 1
+    project = service.propose_project(portfolio_id=portfolio.id, name="Portal",
                                       requested_budget=Decimal("500.00"), actor=MANAGER)
-    assert project["status"] == "proposed"
-    project_id = UUID(project["id"])
+    assert project.status == "proposed"
+    project_id = project.id
 
-    decision = service.decide(UUID(portfolio["id"]), project_id, DecisionKind.FUND, actor=BOARD,
+    decision = service.decide(portfolio.id, project_id, DecisionKind.FUND, actor=BOARD,
                               amount=Decimal("400.00"), rationale="approved")
-    assert decision["status_after"] == "active"
-    assert service.project(project_id)["funded"] == Decimal("400.00")
-    assert service.composition(UUID(portfolio["id"]))["available"] == Decimal("600.00")
+    assert decision.status_after == "active"
+    assert service.project(project_id).funded == Decimal("400.00")
+    assert service.composition(portfolio.id).available == Decimal("600.00")
 
     health = service.report_status(project_id, status_report(service, AMBER), actor=MANAGER)
-    assert health["overall"] == "amber"
-    assert service.complete_project(project_id, "done", actor=MANAGER)["status"] == "completed"
+    assert health.overall == "amber"
+    assert service.complete_project(project_id, "done", actor=MANAGER).status == "completed"
 
     # ... and another process on the same database reads the same at once
     with service_on(store_url) as other:
-        assert other.project(project_id)["status"] == "completed"
-        assert other.decision_log()["items"][0]["id"] == decision["id"]
+        assert other.project(project_id).status == "completed"
+        assert other.decision_log().items[0].id == decision.id
     assert service.lag() == dict.fromkeys(service.projector.views, 0)
 
 
@@ -275,15 +275,15 @@ def test_lag_counts_the_events_the_views_have_not_seen(
 
 
 @pytest.fixture
-def decided(service: LedgerService) -> list[dict[str, Any]]:
+def decided(service: LedgerService) -> list[DecisionAt]:
     """Ten decisions over ten days, by two board members, on five projects in two portfolios."""
     today = service.app.today()
-    portfolios = [UUID(service.create_portfolio(name=name, budget=Decimal("10000.00"),
-                                                actor=BOARD)["id"]) for name in ("Ops", "Web")]
+    portfolios = [service.create_portfolio(name=name, budget=Decimal("10000.00"),
+                                           actor=BOARD).id for name in ("Ops", "Web")]
     projects = {
-        code: (portfolio_id, UUID(service.propose_project(
+        code: (portfolio_id, service.propose_project(
             portfolio_id=portfolio_id, name=code, code=code, requested_budget=Decimal("900.00"),
-            actor=MANAGER, proposed_on=today - timedelta(days=10))["id"]))
+            actor=MANAGER, proposed_on=today - timedelta(days=10)).id)
         for code, portfolio_id in zip("abcde", [*portfolios[:1] * 3, *portfolios[1:] * 2],
                                       strict=True)
     }
@@ -306,91 +306,91 @@ def walk(service: LedgerService, limit: int, **filters: Any) -> list[str]:
     cursor = None
     for _ in range(100):
         page = service.decision_log(cursor=cursor, limit=limit, **filters)
-        assert len(page["items"]) <= limit
-        ids += [item["id"] for item in page["items"]]
-        cursor = page["next_cursor"]
+        assert len(page.items) <= limit
+        ids += [item.id for item in page.items]
+        cursor = page.next_cursor
         if cursor is None:
             return ids
     raise AssertionError("the cursor never ran out")
 
 
 def test_paging_the_decision_log_returns_every_decision_once_oldest_first(
-    service: LedgerService, decided: list[dict[str, Any]]
+    service: LedgerService, decided: list[DecisionAt]
 ) -> None:
     for limit in (1, 3, 10, 1000):
-        assert walk(service, limit) == [d["id"] for d in decided], f"limit={limit}"
-    assert [d["position"] for d in decided] == sorted(d["position"] for d in decided)
+        assert walk(service, limit) == [d.id for d in decided], f"limit={limit}"
+    assert [d.position for d in decided] == sorted(d.position for d in decided)
 
 
-def day(decision: dict[str, Any]) -> date:
-    return date.fromisoformat(decision["decided_on"])
+def day(decision: DecisionAt) -> date:
+    return decision.decided_on
 
 
 FILTERS = {
-    "portfolio": lambda d, first: {"portfolio_id": first["portfolio_id"]},
-    "project": lambda d, first: {"project_id": first["project_id"]},
+    "portfolio": lambda d, first: {"portfolio_id": str(first.portfolio_id)},
+    "project": lambda d, first: {"project_id": str(first.project_id)},
     "kind": lambda d, first: {"kind": "fund"},
     "actor": lambda d, first: {"decided_by": DEPUTY},
     "since-a-date": lambda d, first: {"since": day(first) + timedelta(days=4)},
     "until-a-date": lambda d, first: {"until": day(first) + timedelta(days=4)},
     "a-week-of-dates": lambda d, first: {"since": day(first) + timedelta(days=2),
                                          "until": day(first) + timedelta(days=8)},
-    "since-an-instant": lambda d, first: {"since": d[6]["recorded_at"]},
-    "until-an-instant": lambda d, first: {"until": d[6]["recorded_at"]},
+    "since-an-instant": lambda d, first: {"since": d[6].recorded_at},
+    "until-an-instant": lambda d, first: {"until": d[6].recorded_at},
     "a-kind-by-an-actor-in-one-portfolio": lambda d, first: {
-        "kind": "fund", "decided_by": DEPUTY, "portfolio_id": first["portfolio_id"]},
+        "kind": "fund", "decided_by": DEPUTY, "portfolio_id": str(first.portfolio_id)},
 }
 
 
-def matches(decision: dict[str, Any], filters: dict[str, Any]) -> bool:
+def matches(decision: DecisionAt, filters: dict[str, Any]) -> bool:
     """The filter's meaning, applied to a decision as the board recorded it."""
     for name, value in filters.items():
         if name in ("since", "until"):
-            seen = decision["recorded_at"] if hasattr(value, "hour") else day(decision)
+            seen = decision.recorded_at if hasattr(value, "hour") else day(decision)
             if (seen < value) if name == "since" else (seen > value):
                 return False
-        elif str(decision[name]) != str(value):
+        elif str(getattr(decision, name)) != str(value):
             return False
     return True
 
 
 def test_filtering_the_decision_log_returns_exactly_the_matching_decisions(
-    service: LedgerService, decided: list[dict[str, Any]]
+    service: LedgerService, decided: list[DecisionAt]
 ) -> None:
     for name, make in FILTERS.items():
         filters = make(decided, decided[0])
-        expected = [d["id"] for d in decided if matches(d, filters)]
+        expected = [d.id for d in decided if matches(d, filters)]
         assert 0 < len(expected) < len(decided), name
         assert walk(service, 2, **filters) == expected, name
 
 
 def test_a_filtered_read_as_of_an_instant_sees_only_what_was_decided_by_then(
-    service: LedgerService, decided: list[dict[str, Any]]
+    service: LedgerService, decided: list[DecisionAt]
 ) -> None:
-    as_of = decided[4]["recorded_at"]
+    as_of = decided[4].recorded_at
     page = service.decision_log(as_of=as_of, kind="fund")
-    assert [d["id"] for d in page["items"]] == [d["id"] for d in decided[:5] if d["kind"] == "fund"]
-    assert page["position"] == decided[4]["position"] + 1
+    assert [d.id for d in page.items] == [d.id for d in decided[:5] if d.kind == "fund"]
+    assert page.position == decided[4].position + 1
 
 
 def test_paging_and_filtering_projects_returns_each_project_once_in_proposal_order(
-    service: LedgerService, decided: list[dict[str, Any]]
+    service: LedgerService, decided: list[DecisionAt]
 ) -> None:
-    everything = service.projects(limit=1000)["items"]
-    assert [p["code"] for p in everything] == list("abcde")
+    everything = service.projects(limit=1000).items
+    assert [p.code for p in everything] == list("abcde")
     for limit in (1, 2, 5):
         codes: list[str] = []
         cursor = None
         while True:
             page = service.projects(limit=limit, cursor=cursor)
-            codes += [p["code"] for p in page["items"]]
-            cursor = page["next_cursor"]
+            codes += [p.code for p in page.items]
+            cursor = page.next_cursor
             if cursor is None:
                 break
         assert codes == list("abcde")
-    web = decided[2]["portfolio_id"]
-    assert [p["code"] for p in service.projects(portfolio_id=UUID(web))["items"]] == ["d", "e"]
-    assert [p["code"] for p in service.projects(status="discontinued", limit=1)["items"]] == ["b"]
-    assert [p["code"] for p in service.projects(status="active")["items"]] == ["a", "e"]
-    assert [p["code"] for p in service.projects(health="unknown", status="paused")["items"]] == [
+    web = decided[2].portfolio_id
+    assert [p.code for p in service.projects(portfolio_id=web).items] == ["d", "e"]
+    assert [p.code for p in service.projects(status="discontinued", limit=1).items] == ["b"]
+    assert [p.code for p in service.projects(status="active").items] == ["a", "e"]
+    assert [p.code for p in service.projects(health="unknown", status="paused").items] == [
         "d"]

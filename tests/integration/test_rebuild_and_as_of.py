@@ -135,17 +135,17 @@ def test_a_decision_saved_after_a_later_write_is_in_every_view_as_of_its_own_rec
         app.create_portfolio(name="Estates", budget=Decimal("10.00"), actor=BOARD)
         batch.write()
         service.catch_up()
-        [decision_id] = [item["id"] for item in service.decision_log()["items"]]
+        [decision_id] = [item.id for item in service.decision_log().items]
 
         # When the board reads the ledger as of the instant the decision says it was recorded
-        recorded_at = service.decision(decision_id)["recorded_at"]
+        recorded_at = service.decision(decision_id).recorded_at
 
         # Then the decision is there, in every view
-        log = service.decision_log(as_of=recorded_at)["items"]
-        assert [item["id"] for item in log] == [decision_id]
-        assert service.decision_log(until=recorded_at)["items"] == log
-        assert service.composition(portfolio_id, as_of=recorded_at)["allocated"] == Decimal("400")
-        assert service.project(project_id, as_of=recorded_at)["status"] == Status.ACTIVE
+        log = service.decision_log(as_of=recorded_at).items
+        assert [item.id for item in log] == [decision_id]
+        assert service.decision_log(until=recorded_at).items == log
+        assert service.composition(portfolio_id, as_of=recorded_at).allocated == Decimal("400")
+        assert service.project(project_id, as_of=recorded_at).status == Status.ACTIVE
         earlier = recorded_at - timedelta(microseconds=1)
-        assert service.decision_log(as_of=earlier)["items"] == []
-        assert service.project(project_id, as_of=earlier)["status"] == Status.PROPOSED
+        assert service.decision_log(as_of=earlier).items == []
+        assert service.project(project_id, as_of=earlier).status == Status.PROPOSED

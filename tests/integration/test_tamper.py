@@ -306,8 +306,8 @@ def test_an_edit_of_any_stored_value_is_tampering_at_its_position(
             assert found.first_mismatch is not None
             assert (found.first_mismatch.position, found.first_mismatch.check) == (3, "leaf")
             assert found.events_checked == 2
-        log = service.events(limit=100)["items"]
-        assert [event["position"] for event in log] == list(range(1, EVENTS + 1))
+        log = service.events(limit=100).items
+        assert [event.position for event in log] == list(range(1, EVENTS + 1))
     finally:
         service.close()
 

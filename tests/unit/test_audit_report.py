@@ -6,17 +6,22 @@ import csv
 import io
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from projections.audit.heads import TreeHead
+from projections.models import DecisionRecord
 from projections.report import Review, render
 
 HEAD = TreeHead(tree_size=9, root_hash="ab" * 32, timestamp="2026-03-31T17:00:00.000000Z",
                 signature="c2lnbmF0dXJl")
 
 
-def decision(**changes: Any) -> dict[str, Any]:
-    return {
-        "id": "d1", "portfolio_id": "p1", "project_id": "x1", "project_code": "CM",
+D1, D2 = UUID(int=1), UUID(int=2)
+
+
+def decision(**changes: Any) -> DecisionRecord:
+    return DecisionRecord(**{
+        "id": D1, "portfolio_id": UUID(int=11), "project_id": UUID(int=21), "project_code": "CM",
         "project_name": "Case management", "kind": "fund", "amount": "150000.00",
         "released": None, "rationale": "Business case approved", "meeting": None,
         "decided_by": "board:chair", "decided_on": "2026-03-30",
@@ -26,10 +31,10 @@ def decision(**changes: Any) -> dict[str, Any]:
                      "health": {"overall": "amber", "schedule": "amber", "cpi": "0.85",
                                 "period_end": "2026-03-15", "stale": True}},
         **changes,
-    }
+    })
 
 
-def review(*decisions: dict[str, Any]) -> Review:
+def review(*decisions: DecisionRecord) -> Review:
     return Review("Digital services", "every decision", "USD", list(decisions),
                   {6: (5, b"\x11" * 32)}, HEAD)
 
@@ -65,12 +70,12 @@ def test_html_is_escaped_and_self_contained() -> None:
 
 
 def test_csv_has_a_row_per_decision_and_never_a_formula() -> None:
-    text = render(review(decision(), decision(id="d2", position=8, rationale="=SUM(A1:A9)",
+    text = render(review(decision(), decision(id=D2, position=8, rationale="=SUM(A1:A9)",
                                               released="10.00", amount=None, kind="discontinue")),
                   "csv")
     rows = list(csv.DictReader(io.StringIO(text)))
 
-    assert [row["decision_id"] for row in rows] == ["d1", "d2"]
+    assert [row["decision_id"] for row in rows] == [str(D1), str(D2)]
     assert rows[0]["leaf_hash"] == "11" * 32 and rows[1]["leaf_hash"] == ""
     assert rows[1]["rationale"] == "'=SUM(A1:A9)"
     assert rows[0]["head_root_hash"] == "ab" * 32

@@ -21,6 +21,7 @@ from domain.errors import InvalidInput, NotFound
 from projections.audit import heads, proofs
 from projections.audit.bundle import NDJSON, Filters
 from projections.audit.heads import Head, HeadSigner
+from projections.models import EventRecord, Listing
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=LedgerRoute)
 
@@ -142,7 +143,7 @@ def list_events(
     after: Annotated[
         int, Query(ge=0, le=MAX_POSITION, description="The position to continue after.")
     ] = 0,
-) -> dict[str, Any]:
+) -> Listing[EventRecord]:
     """The whole event log in order, as recorded (auditor)."""
     return ledger.events(after=after, limit=limit)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -22,6 +22,7 @@ from api.http.idempotency import LedgerRoute
 from api.http.schemas import DecisionCreate, DecisionPage, DecisionPublic
 from domain.lifecycle import DecisionKind
 from domain.values import NAME_LENGTH
+from projections.models import DecisionAt, DecisionRecord, Page
 
 router = APIRouter(prefix="/v1", tags=["decisions"], route_class=LedgerRoute)
 DecidedByQuery = Annotated[
@@ -41,12 +42,12 @@ def record_decision(
     board: BoardDep,
     expected_version: ExpectedVersionDep,
     response: Response,
-) -> dict[str, Any]:
+) -> DecisionAt:
     """Record a board decision on one of the portfolio's projects, with its rationale (board)."""
     terms = decision.model_dump(exclude={"project_id", "kind"})
     recorded = ledger.decide(portfolio_id, decision.project_id, decision.kind, actor=board.name,
                              expected_version=expected_version, **terms)
-    response.headers["Location"] = f"/v1/decisions/{recorded['id']}"
+    response.headers["Location"] = f"/v1/decisions/{recorded.id}"
     return recorded
 
 
@@ -63,7 +64,7 @@ def list_decisions(
     as_of: AsOfQuery = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> Page[DecisionRecord]:
     """The decision log, oldest first; a date bounds `decided_on`, an instant `recorded_at`."""
     return ledger.decision_log(
         as_of=as_of, cursor=cursor, limit=limit,
@@ -77,6 +78,6 @@ def list_decisions(
             responses=problems(401, 403, 404, 422, 503))
 def get_decision(
     decision_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> DecisionAt:
     """One decision: who, when, why, and the evidence in front of the board."""
     return ledger.decision(decision_id, as_of=as_of)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -11,6 +10,7 @@ from api.http.deps import AsOfQuery, BoardDep, CursorQuery, LedgerDep, LimitQuer
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
 from api.http.schemas import CompositionPublic, PortfolioCreate, PortfolioPage, PortfolioPublic
+from projections.models import Composition, Page, PortfolioAt, PortfolioView
 
 router = APIRouter(prefix="/v1/portfolios", tags=["portfolios"], route_class=LedgerRoute)
 
@@ -19,10 +19,10 @@ router = APIRouter(prefix="/v1/portfolios", tags=["portfolios"], route_class=Led
              responses=problems(400, 401, 403, 409, 422, 503))
 def create_portfolio(
     terms: PortfolioCreate, ledger: LedgerDep, board: BoardDep, response: Response
-) -> dict[str, Any]:
+) -> PortfolioAt:
     """Open a portfolio: a budget envelope the board allocates to projects (board)."""
     created = ledger.create_portfolio(actor=board.name, **terms.model_dump())
-    response.headers["Location"] = f"/v1/portfolios/{created['id']}"
+    response.headers["Location"] = f"/v1/portfolios/{created.id}"
     return created
 
 
@@ -30,7 +30,7 @@ def create_portfolio(
 def list_portfolios(
     ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None, limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> Page[PortfolioView]:
     """Every portfolio, oldest first."""
     return ledger.portfolios(as_of=as_of, cursor=cursor, limit=limit)
 
@@ -39,7 +39,7 @@ def list_portfolios(
             responses=problems(401, 403, 404, 422, 503))
 def get_portfolio(
     portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> PortfolioAt:
     """One portfolio: its budget, allocation and objectives."""
     return ledger.portfolio(portfolio_id, as_of=as_of)
 
@@ -48,6 +48,6 @@ def get_portfolio(
             responses=problems(401, 403, 404, 422, 503))
 def get_composition(
     portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> Composition:
     """What the portfolio holds: funding and health by project status."""
     return ledger.composition(portfolio_id, as_of=as_of)

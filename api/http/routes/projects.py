@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -34,15 +33,25 @@ from api.http.schemas import (
     StatusReportPublic,
 )
 from domain.lifecycle import Status
+from projections.models import (
+    EventRecord,
+    HealthAt,
+    HealthView,
+    Listing,
+    Page,
+    ProjectAt,
+    ProjectView,
+    ReportRecorded,
+)
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=LedgerRoute)
 
 
-def shown(project: dict[str, Any], response: Response, *, created: bool = False) -> dict[str, Any]:
+def shown(project: ProjectAt, response: Response, *, created: bool = False) -> ProjectAt:
     """A project response: its version as the ETag (and where it lives, when just written)."""
-    response.headers["ETag"] = etag(project["version"])
+    response.headers["ETag"] = etag(project.version)
     if created:
-        response.headers["Location"] = f"/v1/projects/{project['id']}"
+        response.headers["Location"] = f"/v1/projects/{project.id}"
     return project
 
 
@@ -50,7 +59,7 @@ def shown(project: dict[str, Any], response: Response, *, created: bool = False)
              responses=problems(400, 401, 403, 404, 409, 422, 503))
 def propose_project(
     proposal: ProjectCreate, ledger: LedgerDep, who: ManagerOrBoardDep, response: Response
-) -> dict[str, Any]:
+) -> ProjectAt:
     """Propose a project to a portfolio; it starts as proposed (manager, board)."""
     return shown(ledger.propose_project(actor=who.name, **proposal.model_dump()), response,
                  created=True)
@@ -66,7 +75,7 @@ def list_projects(
     as_of: AsOfQuery = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> Page[ProjectView]:
     """Projects in the order proposed, filtered by portfolio, status and overall health."""
     return ledger.projects(portfolio_id=portfolio_id, status=status.value if status else None,
                            health=health, as_of=as_of, cursor=cursor, limit=limit)
@@ -76,7 +85,7 @@ def list_projects(
             responses=problems(401, 403, 404, 422, 503))
 def get_project(
     project_id: UUID, ledger: LedgerDep, _: ViewerDep, response: Response, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> ProjectAt:
     """One project; its ETag is the version to send as If-Match when deciding on it."""
     return shown(ledger.project(project_id, as_of=as_of), response)
 
@@ -85,7 +94,7 @@ def get_project(
             responses=problems(401, 403, 404, 422, 503))
 def get_health(
     project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> HealthAt:
     """The project's health from its last status report (`unknown` before the first)."""
     return ledger.project_health(project_id, as_of=as_of)
 
@@ -94,10 +103,10 @@ def get_health(
             responses=problems(401, 403, 404, 422, 503))
 def get_reports(
     project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
-) -> dict[str, Any]:
+) -> Page[HealthView]:
     """Every status report of the project, oldest first: its health trend."""
     ledger.project(project_id, as_of=as_of)
-    return {**ledger.project_reports(project_id, as_of=as_of), "next_cursor": None}
+    return ledger.project_reports(project_id, as_of=as_of)
 
 
 @router.get("/{project_id}/history", response_model=HistoryPage,
@@ -105,14 +114,15 @@ def get_reports(
 def get_history(
     project_id: UUID, ledger: LedgerDep, _: AuditorDep, limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> Listing[EventRecord]:
     """Every event of the project as recorded, oldest first (auditor)."""
     ledger.project(project_id)  # a portfolio's id names a history too, but not a project's
     after = int(cursor or 0)
-    events = [event for event in ledger.history(project_id) if event["position"] > after]
+    events = [event for event in ledger.history(project_id) if event.position > after]
     more = len(events) > limit
-    return {"items": events[:limit],
-            "next_cursor": str(events[limit - 1]["position"]) if more else None}
+    return Listing[EventRecord](
+        items=events[:limit], next_cursor=str(events[limit - 1].position) if more else None
+    )
 
 
 @router.post("/{project_id}/status-reports", status_code=201, response_model=StatusReportPublic,
@@ -124,11 +134,11 @@ def report_status(
     manager: ManagerDep,
     expected_version: ExpectedVersionDep,
     response: Response,
-) -> dict[str, Any]:
+) -> ReportRecorded:
     """File a status report on an active or paused project (manager)."""
     recorded = ledger.report_status(project_id, report.report(), actor=manager.name,
                                     expected_version=expected_version)
-    response.headers["ETag"] = etag(recorded["version"])
+    response.headers["ETag"] = etag(recorded.version)
     response.headers["Location"] = f"/v1/projects/{project_id}/health"
     return recorded
 
@@ -142,7 +152,7 @@ def complete_project(
     who: ManagerOrBoardDep,
     expected_version: ExpectedVersionDep,
     response: Response,
-) -> dict[str, Any]:
+) -> ProjectAt:
     """Close an active project as completed (manager, board)."""
     completed = ledger.complete_project(project_id, completion.summary, actor=who.name,
                                         expected_version=expected_version,

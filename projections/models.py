@@ -1,0 +1,266 @@
+"""What `LedgerService` answers: each read model defined once, as a frozen pydantic model.
+
+The HTTP response bodies (`api.http.schemas`) are these models by name for the API (a subclass
+with the API's own name and docstring, no field of its own), the pages and the command line
+read their attributes. So a field added here shows in the API, its OpenAPI document, the pages
+and the CLI alike, and money is written one way: a decimal string with two places.
+
+Pydantic rather than dataclasses: the shape includes how a value is written (money with two
+places, an index as it was reported), and the API must check and write exactly this shape; with
+pydantic the model is built and checked once from a view row, and dumped to JSON as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from domain.lifecycle import DecisionKind, Status
+from domain.values import CENT
+
+T = TypeVar("T")
+
+
+def money_text(value: Decimal) -> str:
+    """Money as the ledger shows it: a decimal string with two places."""
+    return str(value.quantize(CENT))
+
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(money_text, return_type=str),
+    Field(description="A decimal string with two places.", examples=["1250000.00"]),
+]
+DecimalText = Annotated[Decimal, PlainSerializer(str, return_type=str)]
+Rating = Literal["green", "amber", "red"]
+Overall = Literal["green", "amber", "red", "unknown"]
+
+
+class ReadModel(BaseModel):
+    """An answer of the ledger: frozen, built once from a view row."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Moment(ReadModel):
+    """What the ledger had recorded up to `as_of`; `position` is the last event reflected."""
+
+    as_of: datetime
+    position: int
+
+
+class Objective(ReadModel):
+    key: str
+    title: str
+    weight: DecimalText
+
+
+class PortfolioView(ReadModel):
+    """A portfolio as listed."""
+
+    id: UUID
+    name: str
+    currency: str
+    budget: Money
+    allocated: Money
+    available: Money
+    reporting_cadence_days: int
+    objectives: list[Objective]
+    created_at: datetime
+    created_by: str
+    version: int
+
+
+class PortfolioAt(PortfolioView, Moment):
+    """A portfolio as the ledger had it at `as_of`."""
+
+
+class ProjectView(ReadModel):
+    """A project as listed: its status, funding and overall health."""
+
+    id: UUID
+    portfolio_id: UUID
+    code: str | None
+    name: str
+    sponsor: str | None
+    manager: str | None
+    status: Status
+    funded: Money
+    requested_budget: Money
+    planned_start: date | None
+    planned_finish: date | None
+    objectives: list[str]
+    health: Overall
+    stale: bool
+    last_period_end: date | None
+    proposed_at: datetime
+    proposed_by: str
+    version: int
+
+    @property
+    def overdue(self) -> bool:
+        """In delivery, and its last report older than the portfolio's cadence."""
+        return self.stale and self.status.is_delivering
+
+
+class ProjectAt(ProjectView, Moment):
+    """A project as the ledger had it at `as_of`; `version` is its ETag."""
+
+
+class ProjectStanding(ProjectView):
+    """A project as the board pack lists it: the project with its last report's indices."""
+
+    cpi: DecimalText | None
+    spi: DecimalText | None
+
+
+class HealthView(ReadModel):
+    """A project's health from one status report (or `unknown` before the first)."""
+
+    project_id: UUID
+    overall: Overall
+    schedule: Rating | None
+    cost: Rating | None
+    scope: Rating | None
+    quality: Rating | None
+    risk: Rating | None
+    cpi: DecimalText | None
+    spi: DecimalText | None
+    percent_complete: DecimalText | None
+    period_end: date | None
+    planned_value: Money | None
+    earned_value: Money | None
+    actual_cost: Money | None
+    summary: str | None
+    stale: bool
+    reported_at: datetime | None
+    reported_by: str | None
+
+
+class HealthAt(HealthView, Moment):
+    """A project's health as the ledger had it at `as_of`."""
+
+
+class ReportRecorded(HealthAt):
+    """A report as recorded: the project's health now, its new version and where it landed."""
+
+    version: int
+    recorded_at: datetime
+
+
+class StatusTotal(ReadModel):
+    count: int
+    funded: Money
+
+
+class CompositionProject(ReadModel):
+    id: UUID
+    code: str | None
+    name: str
+    status: Status
+    funded: Money
+    health: Overall
+
+
+class Composition(Moment):
+    """What the portfolio holds: `allocated + available == budget`, by status and by health."""
+
+    portfolio_id: UUID
+    budget: Money
+    allocated: Money
+    available: Money
+    by_status: dict[Status, StatusTotal]
+    by_health: dict[Overall, int]
+    projects: list[CompositionProject]
+
+
+class DecisionRecord(ReadModel):
+    """A recorded board decision: who, when, why, and the evidence the board had."""
+
+    id: UUID
+    portfolio_id: UUID
+    project_id: UUID
+    project_code: str | None
+    project_name: str | None
+    kind: DecisionKind
+    amount: Money | None
+    released: Money | None = Field(description="Discontinue only: the funding given back.")
+    rationale: str
+    meeting: str | None
+    decided_by: str
+    decided_on: date
+    recorded_at: datetime
+    position: int
+    status_before: Status
+    status_after: Status
+    evidence: dict[str, Any]
+
+
+class DecisionAt(DecisionRecord):
+    """A decision as read on its own; `position` is where it stands in the log."""
+
+    as_of: datetime
+
+
+class EventRecord(ReadModel):
+    """A stored event as an auditor reads it. An event the ledger cannot read (its stored row
+    was altered outside the ledger) is listed too, at its position, as type `Unreadable`: with
+    the id and version it is stored under when they are a UUID and a number, no time or actor,
+    and `data.reason` saying why; `portfolio-ledger verify` then names the first change."""
+
+    position: int
+    originator_id: UUID | None = Field(description="Null only for an `Unreadable` event.")
+    version: int | None = Field(description="Null only for an `Unreadable` event.")
+    type: str = Field(
+        description="The event, e.g. `ProjectFunded`; `Unreadable` when it cannot be read.",
+        examples=["ProjectFunded", "Unreadable"],
+    )
+    recorded_at: datetime | None = Field(description="Null only for an `Unreadable` event.")
+    actor: str | None
+    data: dict[str, Any] = Field(
+        description="The event's fields as recorded; for an `Unreadable` event only `reason`.",
+        examples=[
+            {"amount": "150000.00", "rationale": "Business case approved"},
+            {
+                "reason": "the stored event at position 3 cannot be read (its state is stored"
+                " as text, not bytes): the store was altered outside the ledger; run"
+                " `portfolio-ledger verify`"
+            },
+        ],
+    )
+
+
+class Listing(ReadModel, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Page(Listing[T], Moment, Generic[T]):
+    """One page of a list as the ledger had it at `as_of`."""
+
+
+class HaltedProjection(ReadModel):
+    """A view that cannot apply one event: it stays before it, the other views go on."""
+
+    projection: str = Field(examples=["decisions"])
+    position: int = Field(description="The log position it cannot apply.")
+    error: str = Field(description="Why, in one line.")
+    since: datetime
+
+
+class ServiceStatus(ReadModel):
+    """Whether the store answers, which one it is, how far the views trail the log, and which
+    views are halted (`status` is then `degraded`: writes are still recorded, the other views
+    current)."""
+
+    status: Literal["ok", "degraded"]
+    store: Literal["sqlite", "postgresql"]
+    projection_lag: int
+    projections: dict[str, int]
+    halted: list[HaltedProjection] = Field(default_factory=list)
