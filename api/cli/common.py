@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,13 +36,21 @@ def product_version() -> str:
         return "unknown"
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; option help wrapped at spaces only, never inside a URL or a
+    hyphenated file name."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def verb(verbs: Any, name: str, summary: str, description: str | None = None,
          ) -> argparse.ArgumentParser:
     """A verb (or an action of one) with its one-line summary, shown in its parent's list,
     and the paragraph its own --help opens with."""
     command: argparse.ArgumentParser = verbs.add_parser(
         name, help=summary, description=description or summary[0].upper() + summary[1:] + ".",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     return command
 
@@ -50,14 +59,16 @@ def add_db_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--db",
         metavar="URL",
-        help="sqlite:///path or postgresql://user:password@host:port/dbname "
-        "(default: $PORTFOLIO_LEDGER_DB, else sqlite:///portfolio-ledger.db)",
+        help="the ledger's database: sqlite:///PATH or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DBNAME (default: $PORTFOLIO_LEDGER_DB, "
+        "else sqlite:///portfolio-ledger.db)",
     )
 
 
 def add_actor_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--actor", metavar="NAME", help="principal recorded for writes (default: cli:<login name>)"
+        "--actor", metavar="NAME",
+        help="the principal recorded for the writes (default: cli:<login name>)"
     )
 
 
