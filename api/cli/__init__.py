@@ -20,7 +20,8 @@ def parser() -> argparse.ArgumentParser:
         description="An event-sourced, tamper-evident ledger of a portfolio board's decisions.",
         epilog=f"'{PRODUCT} VERB --help' tells what a verb does and takes.",
     )
-    root.add_argument("--version", action="version", version=f"{PRODUCT} {product_version()}")
+    root.add_argument("--version", action="version", version=f"{PRODUCT} {product_version()}",
+                      help="print the version and exit")
     verbs = root.add_subparsers(dest="verb", metavar="VERB", required=True)
     for module in VERBS:
         module.register(verbs)

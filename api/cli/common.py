@@ -36,12 +36,19 @@ def product_version() -> str:
         return "unknown"
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions as written; option help wrapped at spaces only, never inside a URL or a
-    hyphenated file name."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Help wrapped at spaces only (never inside a URL or a hyphenated file name), and a
+    description's paragraphs (split by blank lines) kept apart."""
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(
+            textwrap.fill(" ".join(paragraph.split()), width, initial_indent=indent,
+                          subsequent_indent=indent, break_on_hyphens=False)
+            for paragraph in text.split("\n\n")
+        )
 
 
 def verb(verbs: Any, name: str, summary: str, description: str | None = None,

@@ -20,8 +20,8 @@ def register(verbs: Any) -> None:
                   "Roles: viewer reads; auditor also reads the audit trail; manager proposes "
                   "projects\nand files status reports; board creates portfolios, proposes and "
                   "decides; admin\nmay do everything.")
-    create.add_argument("name", help="who the token stands for: the actor recorded for its "
-                        "writes (1-64 letters, digits and . _ : @ -)")
+    create.add_argument("name", metavar="NAME", help="who the token stands for: the actor "
+                        "recorded for its writes (1-64 letters, digits and . _ : @ -)")
     create.add_argument("--role", required=True, choices=[r.value for r in Role],
                         metavar="ROLE", help=f"one of {ROLES}")
     listing = verb(actions, "list", "list the tokens (never their secrets)",
@@ -32,7 +32,7 @@ def register(verbs: Any) -> None:
                   "Revoke a token at once: this process refuses it now, every API process "
                   "within\nPORTFOLIO_LEDGER_TOKEN_CACHE_SECONDS, and the page sessions "
                   "signed in with it end.")
-    revoke.add_argument("name", help="the token's name (tokens list shows them)")
+    revoke.add_argument("name", metavar="NAME", help="the token's name (tokens list shows them)")
     for sub in (create, listing, revoke):
         add_db_option(sub)
     create.set_defaults(run=run_create)
