@@ -25,6 +25,7 @@ from api.cli.common import (
 from api.importing import CannotImport, import_rows, load_mapping, read_rows
 from api.settings import ConfigurationError
 from domain.errors import StoreUnavailable
+from projections.report import counted
 
 
 def register(verbs: Any) -> None:
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.file}:{rejected.line}: {rejected.message}", file=sys.stderr)
         if not summary.recorded:
             bad = len({rejected.line for rejected in summary.rejected})
-            return fail(f"import rejected: {bad:,} bad rows, nothing recorded "
+            return fail(f"import rejected: {counted(bad, 'bad row')}, nothing recorded "
                         "(--on-error skip records the good rows)")
         projecting = Progress("updating views")
         service.catch_up(projecting)
