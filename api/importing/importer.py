@@ -338,7 +338,7 @@ class Importer:
 
     def enter(self, plan: Plan, destination: Destination, standing: Standing,
               target: Target) -> None:
-        """Fund (or top up) and resume, as far as the target needs, before any report."""
+        """Resume and fund (or top up), as far as the target needs, before any report."""
         status = standing.status
         if status.is_final:
             if target.status is not status:
@@ -360,10 +360,10 @@ class Importer:
                 amount = target.funded - standing.funded
         elif status is Status.PROPOSED and target.status is not Status.DISCONTINUED:
             amount = standing.requested_budget
+        if target.status is Status.ACTIVE and standing.status is Status.PAUSED:
+            self.decide(plan, destination, standing, DecisionKind.RESUME, target)  # then top up
         if amount is not None:
             self.decide(plan, destination, standing, DecisionKind.FUND, target, amount)
-        if target.status is Status.ACTIVE and standing.status is Status.PAUSED:
-            self.decide(plan, destination, standing, DecisionKind.RESUME, target)
 
     def leave(self, plan: Plan, destination: Destination, standing: Standing,
               target: Target) -> None:

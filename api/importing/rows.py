@@ -154,7 +154,7 @@ class ProjectRows:
     portfolio: str
     code: str
     requested_budget: Decimal  # as its first row requests it
-    funded: Decimal | None = None  # as its last row giving funding says
+    funded: Decimal | None = None  # the most any of its rows says it is funded
     earliest: date | None = None  # the earliest proposal date of its rows
     offsets: array[int] = field(default_factory=lambda: array("q"))
     lines: array[int] = field(default_factory=lambda: array("q"))
@@ -162,7 +162,7 @@ class ProjectRows:
     def note(self, row: ImportRow, offset: int) -> None:
         self.offsets.append(offset)
         self.lines.append(row.line)
-        if row.funded is not None:
+        if row.funded is not None and (self.funded is None or row.funded > self.funded):
             self.funded = row.funded
         if self.earliest is None or row.proposed_on < self.earliest:
             self.earliest = row.proposed_on
