@@ -186,7 +186,7 @@ def test_the_demo_verb_prints_a_working_token_per_role(
     service.close()
 
 
-def recorded_dates(service: LedgerService) -> Iterator[tuple[str, UUID, str, date]]:
+def recorded_dates(service: LedgerService) -> Iterator[tuple[str, UUID | None, str, date]]:
     """Every business date in the log: (event type, aggregate, field, date)."""
     after = 0
     while page := service.events(after=after, limit=100).items:
