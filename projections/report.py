@@ -12,7 +12,7 @@ import html
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -58,7 +58,8 @@ def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
     head = service.tree_head(signer)
     leaves = service.sealed_leaves(d.position for d in decisions)
     bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else ""]
-    scope = " ".join(filter(None, [f"portfolio {portfolio_id}" if portfolio_id else "", *bounds]))
+    chosen = f"portfolio {title} ({portfolio_id})" if portfolio_id else ""
+    scope = " ".join(filter(None, [chosen, *bounds]))
     return Review(title, scope or "every decision", currency, decisions, leaves, head)
 
 
@@ -68,22 +69,41 @@ def render(review: Review, fmt: str) -> str:
 
 
 def _when(value: date | datetime) -> str:
-    return instant(value) if isinstance(value, datetime) else value.isoformat()
+    return moment(value) if isinstance(value, datetime) else day(value)
+
+
+def money(amount: Decimal | str, currency: str = "") -> str:
+    """An amount as people read it: ``USD 690,000.00`` (the CSV keeps it exact)."""
+    return " ".join(filter(None, [currency, f"{Decimal(amount):,.2f}"]))
+
+
+def day(value: date | str) -> str:
+    """A business date as people read it: ``30 Mar 2026``."""
+    chosen = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{chosen.day} {chosen:%b %Y}"
+
+
+def moment(value: datetime) -> str:
+    """A recording time as people read it, in UTC: ``31 Mar 2026, 09:00:05 UTC``."""
+    utc = value.astimezone(UTC)
+    return f"{day(utc.date())}, {utc:%H:%M:%S} UTC"
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _what(decision: DecisionRecord, currency: str) -> str:
+    """``Fund USD 150,000.00 for CM Case management (proposed to active)``."""
     project = " ".join(filter(None, [decision.project_code, decision.project_name]))
-    money = ""
     if decision.amount is not None:
-        money = f" {_money(decision.amount, currency)}"
+        action = f"{decision.kind.capitalize()} {money(decision.amount, currency)} for {project}"
     elif decision.released is not None:
-        money = f" (released {_money(decision.released, currency)})"
-    return (f"{decision.kind}{money}: {project}; status {decision.status_before}"
-            f" -> {decision.status_after}")
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return " ".join(filter(None, [str(amount), currency]))
+        action = (f"{decision.kind.capitalize()} {project}, releasing"
+                  f" {money(decision.released, currency)}")
+    else:
+        action = f"{decision.kind.capitalize()} {project}"
+    return f"{action} ({decision.status_before} to {decision.status_after})"
 
 
 def _evidence(evidence: dict[str, Any]) -> str:
@@ -99,7 +119,7 @@ def _evidence(evidence: dict[str, Any]) -> str:
                if health.get(name) is not None]
     parts.extend(indices)
     if health.get("period_end"):
-        parts.append(f"last report for {health['period_end']}")
+        parts.append(f"last report for the period ending {day(str(health['period_end']))}")
     if health.get("stale"):
         parts.append("report stale")
     return "; ".join(parts)
@@ -110,10 +130,17 @@ def _seal(review: Review, position: int) -> tuple[str, str]:
     return (str(sealed[0]), sealed[1].hex()) if sealed else ("", "")
 
 
+def _sealed_at(timestamp: str) -> str:
+    try:
+        return moment(datetime.fromisoformat(timestamp))
+    except ValueError:
+        return "the log is empty" if not timestamp else "not a time"
+
+
 def _head_lines(review: Review) -> list[str]:
     head = review.head
     lines = [f"tree size {head.tree_size}", f"root {head.root_hash}",
-             f"timestamp {head.timestamp}"]
+             f"timestamp {head.timestamp} ({_sealed_at(head.timestamp)})"]
     if head.signature is not None:
         lines.append(f"signature (Ed25519) {head.signature}")
     return lines
@@ -133,14 +160,14 @@ def markdown(review: Review) -> str:
     out = [f"# Decisions review: {_md(review.title)}", "", f"Scope: {_md(review.scope)}.", "",
            "Sealed by the tree head:", ""]
     out += [f"- {line}" for line in _head_lines(review)]
-    out += ["", f"{len(review.decisions)} decision(s), oldest first.", ""]
+    out += ["", f"{counted(len(review.decisions), 'decision')}, oldest first.", ""]
     for number, d in enumerate(review.decisions, start=1):
         index, leaf = _seal(review, d.position)
         meeting = f" (meeting: {_md(d.meeting)})" if d.meeting else ""
         out += [
             f"## {number}. {_md(_what(d, review.currency))}", "",
             f"- Who: {_md(d.decided_by)}",
-            f"- When: decided {d.decided_on}, recorded {instant(d.recorded_at)}",
+            f"- When: decided {day(d.decided_on)}, recorded {moment(d.recorded_at)}",
             f"- Why: {_md(d.rationale)}{meeting}",
             f"- Evidence: {_md(_evidence(d.evidence))}",
             f"- Decision: {d.id}",
@@ -195,7 +222,9 @@ def page(review: Review) -> str:
         meeting = f"<br><small>meeting: {e(d.meeting)}</small>" if d.meeting else ""
         rows.append(
             f"<tr><td>{number}</td><td>{e(d.decided_by)}</td>"
-            f"<td>decided {e(str(d.decided_on))}<br>recorded {e(instant(d.recorded_at))}</td>"
+            f"<td>decided <time datetime=\"{d.decided_on}\">{e(day(d.decided_on))}</time><br>"
+            f"recorded <time datetime=\"{instant(d.recorded_at)}\">{e(moment(d.recorded_at))}"
+            "</time></td>"
             f"<td>{e(_what(d, review.currency))}<br><small>{e(str(d.id))}</small></td>"
             f"<td>{e(d.rationale)}{meeting}</td><td>{e(_evidence(d.evidence))}</td>"
             f"<td>position {d.position}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
@@ -206,7 +235,7 @@ def page(review: Review) -> str:
         f"<title>Decisions review: {e(review.title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>Decisions review: {e(review.title)}</h1><p>Scope: {e(review.scope)}.</p>"
         f"<p>Sealed by the tree head:</p><ul>{head}</ul>"
-        f"<p>{len(review.decisions)} decision(s), oldest first.</p>"
+        f"<p>{counted(len(review.decisions), 'decision')}, oldest first.</p>"
         "<table><thead><tr><th>#</th><th>Who</th><th>When</th><th>What</th><th>Why</th>"
         "<th>Evidence</th><th>Seal</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table></body></html>\n"

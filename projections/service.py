@@ -71,6 +71,9 @@ from projections.views.timeline import Timeline
 
 MAX_LIMIT = 1000
 T = TypeVar("T")
+# The views, in the order they are kept; `rebuild --help` names them without opening a store.
+VIEWS = (Timeline, ProjectHealth, PortfolioComposition, DecisionLog, Seal)
+VIEW_NAMES = tuple(view.name for view in VIEWS)
 Shown = TypeVar("Shown", bound=ReadModel)
 # The view that answers for each kind of write just recorded.
 SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
@@ -249,7 +252,7 @@ class LedgerService:
         self.database = Database(self.app)
         self.projector = Projector(
             self.database,
-            [Timeline(), ProjectHealth(), PortfolioComposition(), DecisionLog(), Seal()],
+            [view() for view in VIEWS],
         )
         # A command's views commit with its events: one transaction per write.
         self.app.each_write = self.projector.each_write

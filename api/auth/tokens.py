@@ -27,7 +27,13 @@ class Role(StrEnum):
 
 
 class TokenNotFound(NotFound):
+    """No token has this name (a token is known by its name, never by an id)."""
+
     kind = "token"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.args = (f"no token named {name}",)
 
 
 class TokenExists(Conflict):

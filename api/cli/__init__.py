@@ -7,18 +7,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from api.cli import audit, demo, follow, importing, rebuild, serve, tokens
-from api.cli.common import fail
+from api.cli import audit, demo, follow, importing, portfolios, rebuild, serve, tokens
+from api.cli.common import PRODUCT, UNUSABLE, CannotRun, HelpFormatter, fail, product_version
 from domain.errors import LedgerError
 
-VERBS = (serve, demo, importing, tokens, rebuild, audit, follow)
+VERBS = (serve, demo, importing, portfolios, tokens, rebuild, audit, follow)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="portfolio-ledger",
+        prog=PRODUCT, formatter_class=HelpFormatter,
         description="An event-sourced, tamper-evident ledger of a portfolio board's decisions.",
+        epilog=f"'{PRODUCT} VERB --help' tells what a verb does and takes.",
     )
+    root.add_argument("--version", action="version", version=f"{PRODUCT} {product_version()}",
+                      help="print the version and exit")
     verbs = root.add_subparsers(dest="verb", metavar="VERB", required=True)
     for module in VERBS:
         module.register(verbs)
@@ -29,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
+    except CannotRun as error:
+        return fail(str(error), UNUSABLE)
     except LedgerError as error:
         return fail(str(error))
     except KeyboardInterrupt:

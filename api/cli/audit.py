@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -22,21 +21,35 @@ from eventsourcing.persistence import PersistenceError
 
 from api import instants
 from api.auth.signing import generate, head_signer
-from api.cli.common import add_db_option, fail, open_ledger, settings
+from api.cli.common import (
+    UNUSABLE,
+    CannotRun,
+    add_db_option,
+    add_portfolio_option,
+    fail,
+    open_ledger,
+    portfolio_id,
+    refuse_to_overwrite,
+    settings,
+    verb,
+)
 from domain.errors import InvalidInput, LedgerError
 from projections.audit.bundle import Filters
 from projections.audit.heads import Head, public_key_from_text
-from projections.audit.offline import CannotCheck, check_bundle, check_proof
-from projections.report import FORMATS, gather, render
+from projections.audit.offline import CannotCheck, check_bundle, check_proof, unreadable
+from projections.report import FORMATS, counted, gather, render
 from projections.service import LedgerService
 
 INTACT, TAMPERED, UNCHECKED = 0, 1, 2
 
 
 def register(verbs: Any) -> None:
-    check = verbs.add_parser("verify", help="check the log (or a bundle) against its seal")
+    check = verb(verbs, "verify", "check the log (or an audit bundle) against its seal",
+                 "Check that every event of the log (or of an audit bundle, offline) hashes to "
+                 "the sealed tree.\n\nExit 0: intact; 1: tampered (the first mismatch is "
+                 "named); 2: could not check.")
     check.add_argument("--bundle", metavar="FILE", type=Path,
-                       help="check this audit bundle offline instead of the database")
+                       help="check this audit bundle (from export) offline, not the database")
     check.add_argument("--head", metavar="SIZE:ROOT", help="a tree head you kept: the log "
                        "(or bundle) must extend it")
     add_key_option(check)
@@ -44,33 +57,56 @@ def register(verbs: Any) -> None:
     add_db_option(check)
     check.set_defaults(run=run_verify)
 
-    proof = verbs.add_parser("verify-proof", help="check an inclusion or consistency proof")
-    proof.add_argument("proof", metavar="FILE", type=Path,
-                       help="a proof as GET /v1/audit/proofs/... returns it, optionally as "
-                       '{"proof": ..., "head": {tree_size, root_hash, ...}}')
-    proof.add_argument("--head", metavar="SIZE:ROOT", help="the head to check against "
-                       "(default: the document's head)")
+    proof = verb(verbs, "verify-proof", "check an inclusion or consistency proof offline",
+                 "Check a proof as GET /v1/audit/proofs/inclusion or /consistency returns it.\n"
+                 "It is checked against --head if given; else against the head in the "
+                 "document\n({\"proof\": ..., \"head\": ...}, as GET /v1/audit/head gives "
+                 "it); else against\nthe head the proof itself names, which shows the proof "
+                 "is sound but not that\nthe head is the ledger's: pass --head with one you "
+                 "kept for that.\n\nExit 0: valid; 1: invalid; 2: could not check.")
+    proof.add_argument("proof", metavar="FILE", type=Path, help="the proof (JSON)")
+    proof.add_argument("--head", metavar="SIZE:ROOT", help="a tree head you kept, to check "
+                       "against (default: the document's head, else the proof's own)")
     add_key_option(proof)
     proof.set_defaults(run=run_verify_proof)
 
-    export = verbs.add_parser("export", help="write the audit bundle (NDJSON)")
+    export = verb(verbs, "export", "write the audit bundle (NDJSON) for offline checks",
+                  "Write the audit bundle: the chosen events as stored, one per line, then the "
+                  "manifest\nwith the tree head (signed when a signing key is set). verify "
+                  "--bundle checks it.")
     export.add_argument("--out", required=True, metavar="FILE", help="the bundle; - for stdout")
-    add_scope_options(export)
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_scope_options(export, "only the events of this portfolio and its projects",
+                      "events recorded {side} this date (YYYY-MM-DD, whole days in UTC) or "
+                      "RFC 3339 instant with a zone")
     add_db_option(export)
     export.set_defaults(run=run_export)
 
-    report = verbs.add_parser("report", help="the decisions review for a compliance reviewer")
-    report.add_argument("subject", choices=("decisions",))
-    report.add_argument("--format", choices=FORMATS, default="md")
-    report.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
-    add_scope_options(report)
-    add_db_option(report)
-    report.set_defaults(run=run_report)
+    report = verb(verbs, "report", "write a review for a compliance reviewer")
+    subjects = report.add_subparsers(dest="subject", metavar="SUBJECT", required=True)
+    decisions = verb(subjects, "decisions", "every decision: who, when, what, why, on what "
+                     "evidence, and its seal",
+                     "The decisions review, oldest first: who decided what, when, why and on "
+                     "what evidence,\neach with its log position and leaf hash, and the tree "
+                     "head that seals them all.")
+    decisions.add_argument("--format", choices=FORMATS, default="md",
+                           help="md: Markdown to read; csv: one row per decision, values exact; "
+                           "html: a self-contained page (default: md)")
+    decisions.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
+    decisions.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_scope_options(decisions, "only the decisions on this portfolio's projects",
+                      "decisions taken {side} this date (YYYY-MM-DD, the board's date), or "
+                      "recorded {side} this RFC 3339 instant with a zone")
+    add_db_option(decisions)
+    decisions.set_defaults(run=run_report)
 
-    keys = verbs.add_parser("keys", help="make the Ed25519 key that signs tree heads")
+    keys = verb(verbs, "keys", "make the Ed25519 key that signs tree heads")
     actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new_key = actions.add_parser("generate", help="write a new private key (PEM) to a file")
-    new_key.add_argument("--out", required=True, metavar="FILE", type=Path)
+    new_key = verb(actions, "generate", "write a new private key (PEM) to a file",
+                   "Write a new Ed25519 private key (PEM, readable by its owner only) and print "
+                   "its public key.\nAn existing file is never overwritten.")
+    new_key.add_argument("--out", required=True, metavar="FILE", type=Path,
+                         help="the new key file (it must not exist)")
     new_key.set_defaults(run=run_generate)
 
 
@@ -79,12 +115,11 @@ def add_key_option(command: argparse.ArgumentParser) -> None:
                          "base64 as GET /v1/audit/key gives it): heads must be signed by it")
 
 
-def add_scope_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--portfolio", metavar="ID", type=UUID,
-                         help="only this portfolio and its projects")
-    for bound in ("since", "until"):
-        command.add_argument(f"--{bound}", metavar="WHEN",
-                             help="a date (YYYY-MM-DD) or an RFC 3339 instant with a zone")
+def add_scope_options(command: argparse.ArgumentParser, portfolio: str, bounds: str) -> None:
+    """--portfolio, and --since and --until, both included; `bounds` says what they bound."""
+    add_portfolio_option(command, portfolio)
+    for bound, side in (("since", "from"), ("until", "up to")):
+        command.add_argument(f"--{bound}", metavar="WHEN", help=bounds.format(side=side))
 
 
 def scope(args: argparse.Namespace) -> tuple[date | datetime | None, date | datetime | None]:
@@ -183,7 +218,7 @@ def run_verify_proof(args: argparse.Namespace) -> int:
         try:
             document = json.loads(args.proof.read_text())
         except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise CannotCheck(f"cannot read a JSON proof from {args.proof}: {error}") from None
+            raise CannotCheck(proof_unreadable(args.proof, error)) from None
         if not isinstance(document, dict):
             raise CannotCheck("the proof document is not a JSON object")
         found = check_proof(document, head, key)
@@ -193,44 +228,51 @@ def run_verify_proof(args: argparse.Namespace) -> int:
     return INTACT if found.ok else TAMPERED
 
 
+def proof_unreadable(path: Path, error: Exception) -> str:
+    if isinstance(error, OSError):
+        return unreadable(path, error)
+    return f"{path} is not a JSON proof (as GET /v1/audit/proofs/... returns it)"
+
+
 # export
 
 
-def filters(args: argparse.Namespace) -> Filters:
+def bounds(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
     """Dates bound whole days (UTC): --since 2026-01-01 --until 2026-01-31 is all of January."""
-    since, until = instants.bounds(*scope(args))
-    return Filters(portfolio_id=args.portfolio, since=since, until=until)
+    return instants.bounds(*scope(args))
 
 
-def output(target: str | None) -> AbstractContextManager[IO[str]]:
+def output(target: str | None, force: bool) -> AbstractContextManager[IO[str]]:
     if target is None or target == "-":
         return nullcontext(sys.stdout)
+    refuse_to_overwrite(target, force)
     try:
         return open(target, "w", encoding="utf-8", newline="")
     except OSError as error:
-        raise LedgerError(f"cannot write {target}: {error.strerror}") from None
+        raise CannotRun(f"cannot write {target}: {(error.strerror or '').lower()}") from None
 
 
 def run_export(args: argparse.Namespace) -> int:
     try:
-        chosen_events = filters(args)
+        since, until = bounds(args)
     except InvalidInput as error:
-        return fail(str(error), 2)
-    chosen = settings(args)
-    signer = head_signer(chosen)
+        return fail(str(error), UNUSABLE)
+    refuse_to_overwrite(args.out, args.force)
+    signer = head_signer(settings(args))
     service = open_ledger(args)
     try:
-        if args.portfolio is not None:
-            service.portfolio(args.portfolio)
+        chosen = portfolio_id(service, args.portfolio) if args.portfolio else None
         count, last = 0, ""
-        with output(args.out) as out:
-            for line in service.bundle(chosen_events, signer):
+        with output(args.out, args.force) as out:
+            for line in service.bundle(Filters(portfolio_id=chosen, since=since, until=until),
+                                           signer):
                 out.write(line)
                 count, last = count + 1, line
     finally:
         service.close()
     manifest = json.loads(last)["manifest"]
-    print(f"wrote {count - 1} events of tree {manifest['tree_size']}:{manifest['root_hash']}"
+    events = counted(count - 1, "event")
+    print(f"wrote {events} of tree {manifest['tree_size']}:{manifest['root_hash']}"
           f" to {args.out}", file=sys.stderr)
     return 0
 
@@ -242,15 +284,17 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         since, until = scope(args)
     except InvalidInput as error:
-        return fail(str(error), 2)
+        return fail(str(error), UNUSABLE)
+    if args.out is not None:
+        refuse_to_overwrite(args.out, args.force)
     signer = head_signer(settings(args))
     service = open_ledger(args)
     try:
-        review = gather(service, portfolio_id=args.portfolio, since=since, until=until,
-                        signer=signer)
+        chosen = portfolio_id(service, args.portfolio) if args.portfolio else None
+        review = gather(service, portfolio_id=chosen, since=since, until=until, signer=signer)
     finally:
         service.close()
-    with output(args.out) as out:
+    with output(args.out, args.force) as out:
         out.write(render(review, args.format))
     return 0
 

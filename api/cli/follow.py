@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.bootstrap import open_ledger
-from api.cli.common import Progress, add_db_option, fail, settings
+from api.cli.common import Progress, add_db_option, fail, settings, verb
 from projections.follower import INTERVAL, Follower
 from projections.service import LedgerService
 
@@ -18,11 +18,17 @@ GRACE = 10.0
 
 
 def register(verbs: Any) -> None:
-    command = verbs.add_parser("project", help="bring the projections up to date")
+    command = verb(verbs, "project", "bring the projections up to date",
+                   "Bring the projections (the views the API and the pages answer from) up to "
+                   "date with\nthe event log, for API processes sharing one database; with "
+                   "--follow, keep them so.\n\nExit 0: up to date; 1: a view cannot apply an "
+                   "event (named, one line each; the\nothers are brought up to date all the "
+                   "same).")
     command.add_argument("--follow", action="store_true",
                          help="keep following new events until SIGTERM or Ctrl-C")
     command.add_argument("--interval", type=positive_seconds, default=INTERVAL, metavar="SECONDS",
-                         help=f"how often to poll for new events (default {INTERVAL})")
+                         help=f"with --follow, how often to look for new events (default: "
+                         f"{INTERVAL})")
     add_db_option(command)
     command.set_defaults(run=run)
 

@@ -13,15 +13,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.cli.common import Progress, actor, add_actor_option, add_db_option, fail, open_ledger
+from api.cli.common import (
+    Progress,
+    actor,
+    add_actor_option,
+    add_db_option,
+    fail,
+    open_ledger,
+    verb,
+)
 from api.importing import CannotImport, import_rows, load_mapping, read_rows
 from api.settings import ConfigurationError
 from domain.errors import StoreUnavailable
+from projections.report import counted
 
 
 def register(verbs: Any) -> None:
-    command = verbs.add_parser("import", help="import a CSV export through a mapping file")
-    command.add_argument("file", help="the CSV file (header on line 1)")
+    command = verb(verbs, "import", "import a CSV export through a mapping file",
+                   "Import portfolios, projects, status reports and decisions from a CSV "
+                   "export, through a\nmapping file that names which column holds what. "
+                   "Importing the same file again\nrecords nothing new.\n\n"
+                   "Exit 0: recorded; 1: bad rows rejected the import (each named as "
+                   "FILE:LINE, nothing\nrecorded); 2: it could not run (an unreadable file "
+                   "or mapping, a missing column).")
+    command.add_argument("file", metavar="FILE", help="the CSV file (its header on line 1)")
     command.add_argument("--mapping", required=True, metavar="MAPPING.toml",
                          help="which column holds what (see examples/)")
     command.add_argument("--on-error", choices=("skip", "stop"), default="stop",
@@ -49,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.file}:{rejected.line}: {rejected.message}", file=sys.stderr)
         if not summary.recorded:
             bad = len({rejected.line for rejected in summary.rejected})
-            return fail(f"import rejected: {bad:,} bad rows, nothing recorded "
+            return fail(f"import rejected: {counted(bad, 'bad row')}, nothing recorded "
                         "(--on-error skip records the good rows)")
         projecting = Progress("updating views")
         service.catch_up(projecting)

@@ -9,16 +9,26 @@ import threading
 import time
 from typing import Any
 
-from api.cli.common import add_db_option, settings
+from api.cli.common import add_db_option, settings, verb
+from api.http.access_log import LOG_FORMATS, logging_config
 
 SHUTDOWN_GRACE_SECONDS = 5
 IDLE_THREADS_SECONDS = 1.0
 
 
 def register(verbs: Any) -> None:
-    command = verbs.add_parser("serve", help="serve the HTTP API")
-    command.add_argument("--host", default="127.0.0.1")
-    command.add_argument("--port", type=int, default=8000)
+    command = verb(verbs, "serve", "serve the HTTP API and the board's pages",
+                   "Serve the HTTP API (its docs at /docs) and the board's pages on one store.\n"
+                   "Each request is logged on stderr once answered: who asked (the token's or "
+                   "the page\nsession's name, or -), the method, the path, the status and "
+                   "the time it took.")
+    command.add_argument("--host", default="127.0.0.1",
+                         help="the address to listen on (default: 127.0.0.1, this machine only)")
+    command.add_argument("--port", type=int, default=8000,
+                         help="the port to listen on (default: 8000)")
+    command.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                         help="text: one readable line per request; json: one JSON object per "
+                         "line, for log shippers (default: text)")
     command.add_argument(
         "--shutdown-grace", type=int, default=SHUTDOWN_GRACE_SECONDS, metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, how long requests in flight may take to finish before "
@@ -39,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     # lifespan) and, on SIGTERM, ends the process with the signal it got.
     uvicorn.run(
         "api.http.app:create_app", factory=True, host=args.host, port=args.port,
-        log_level="warning",
+        log_level="warning", access_log=False,
+        log_config=logging_config(getattr(args, "log_format", "text")),
         timeout_graceful_shutdown=getattr(args, "shutdown_grace", SHUTDOWN_GRACE_SECONDS),
     )
     leave_busy_threads()

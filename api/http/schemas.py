@@ -163,7 +163,7 @@ def answering(
         if isinstance(content, ReadModel) and derived(model, type(content)):
             dumped = content.model_dump_json(**dump).encode()
         else:
-            checked = body.validate_python(content, from_attributes=isinstance(content, BaseModel))
+            checked = body.validate_python(content, from_attributes=True)
             dumped = body.dump_json(checked, **dump)
         response = Response(dumped, status_code=status_code or 200, media_type="application/json")
         for value in values.values():

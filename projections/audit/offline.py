@@ -104,17 +104,39 @@ def _lines(path: Path) -> Iterator[str]:
             for line in lines:
                 if line.strip():
                     yield line
-    except (OSError, UnicodeDecodeError) as error:
-        raise CannotCheck(f"cannot read {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise CannotCheck(f"{path} is not an audit bundle: it is not UTF-8 text") from None
+    except OSError as error:
+        raise CannotCheck(unreadable(path, error)) from None
+
+
+def unreadable(path: Path, error: OSError) -> str:
+    """Why a file cannot be read, in words (no errno)."""
+    if isinstance(error, FileNotFoundError):
+        return f"no file {path}"
+    return f"cannot read {path}: {(error.strerror or type(error).__name__).lower()}"
 
 
 def _last_line(path: Path) -> tuple[str, int]:
-    last, total = "", 0
+    first, last, total = "", "", 0
     for line in _lines(path):
+        first = first or line
         last, total = line, total + 1
     if not total:
-        raise CannotCheck(f"{path} is empty: not a bundle")
+        raise CannotCheck(f"{path} is empty: not an audit bundle")
+    if not _bundle_line(first):
+        raise CannotCheck(f"{path} is not an audit bundle (the NDJSON that `export` or"
+                          " GET /v1/audit/bundle writes)")
     return last, total
+
+
+def _bundle_line(line: str) -> bool:
+    """Whether a line reads as a bundle's: an event or the manifest (checked in full later)."""
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(item, dict) and ("manifest" in item or "leaf_hash" in item)
 
 
 def _manifest(line: str) -> dict[str, Any]:
@@ -289,30 +311,56 @@ class ProofCheck:
 
 def check_proof(document: dict[str, Any], head: Head | None = None,
                 public_key: Ed25519PublicKey | None = None) -> ProofCheck:
-    """Check a proof as the API returns it against a head: ``head``, else the document's own
-    ``head`` (``{tree_size, root_hash, ...}``, whose signature ``public_key`` must verify)."""
+    """Check a proof as the API returns it against a head: ``head`` (one the auditor kept),
+    else the document's own ``head`` (``{tree_size, root_hash, ...}``, whose signature
+    ``public_key`` must verify), else the head the proof itself names (which shows only that
+    the proof is sound, not that the head is the ledger's)."""
     proof = document.get("proof", document)
     if not isinstance(proof, dict):
         raise CannotCheck("the document holds no proof")
     try:
-        kept = head or _document_head(document, public_key)
+        if head is not None:
+            kept, note = head, ""
+        elif "head" in document or public_key is not None:
+            kept, note = _document_head(document, public_key), ""
+        else:
+            kept = _proof_head(proof)
+            note = " (the head the proof names: --head checks it against a head you kept)"
     except Broken as broken:
         return ProofCheck(False, broken.detail)
     try:
         path = [bytes.fromhex(node) for node in proof["path"]]
         if proof.get("type") == "inclusion":
-            return _inclusion(proof, path, kept)
-        if proof.get("type") == "consistency":
-            return _consistency(proof, path, kept)
+            found = _inclusion(proof, path, kept)
+        elif proof.get("type") == "consistency":
+            found = _consistency(proof, path, kept)
+        else:
+            raise CannotCheck("the proof's type is neither inclusion nor consistency")
     except (KeyError, ValueError, TypeError):
         raise CannotCheck("the proof is malformed: see GET /v1/audit/proofs/...") from None
-    raise CannotCheck("the proof's type is neither inclusion nor consistency")
+    return ProofCheck(found.ok, found.detail + note)
+
+
+def _proof_head(proof: dict[str, Any]) -> Head:
+    """The head a proof is for: an inclusion proof's tree, a consistency proof's larger one."""
+    names = {"inclusion": ("tree_size", "root_hash"), "consistency": ("second", "second_root")}
+    size, root = names.get(str(proof.get("type")), ("tree_size", "root_hash"))
+    if size not in proof or root not in proof:
+        raise CannotCheck("no head to check against: the proof names none, so pass"
+                          " --head SIZE:ROOT")
+    try:
+        return Head(int(proof[size]), _root(proof[root]))
+    except (ValueError, TypeError):
+        raise CannotCheck(f"the proof's {size} or {root} is malformed") from None
 
 
 def _document_head(document: dict[str, Any], public_key: Ed25519PublicKey | None) -> Head:
     given = document.get("head")
+    if "head" not in document:
+        raise CannotCheck("--key checks a signed head, and the document holds none: add the"
+                          " head (GET /v1/audit/head) as {\"proof\": ..., \"head\": ...}")
     if not isinstance(given, dict):
-        raise CannotCheck("no head to check against: pass --head SIZE:ROOT or add a head")
+        raise CannotCheck("the document's head is not an object with tree_size and root_hash")
     if public_key is not None and not signature_valid(given, public_key):
         raise Broken("signature", "the head's signature does not verify with the key")
     try:

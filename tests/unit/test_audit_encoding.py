@@ -191,8 +191,19 @@ def test_a_proof_document_may_carry_its_signed_head() -> None:
     assert not check_proof(document, public_key=Ed25519PrivateKey.generate().public_key()).ok
 
 
+def test_a_proof_alone_is_checked_against_the_head_it_names_and_says_so() -> None:
+    alone = inclusion(4, 13)
+    forged = {**alone, "root_hash": "00" * 32}
+
+    found = check_proof(alone)
+
+    assert found.ok and "the head the proof names" in found.detail
+    assert not check_proof(forged).ok
+    assert "the head the proof names" not in check_proof(alone, Head(13, TREE.root())).detail
+
+
 @pytest.mark.parametrize(("document", "head"), [
-    (inclusion(4, 13), None),
+    ({key: value for key, value in inclusion(4, 13).items() if key != "root_hash"}, None),
     ({"proof": [1, 2]}, Head(13, TREE.root())),
     ({"type": "inclusion", "path": ["zz"]}, Head(13, TREE.root())),
     ({"type": "inclusion", "path": []}, Head(13, TREE.root())),

@@ -43,8 +43,9 @@ def test_markdown_names_who_when_what_why_evidence_and_seal() -> None:
     text = render(review(decision()), "md")
 
     assert "Who: board:chair" in text
-    assert "decided 2026-03-30, recorded 2026-03-31T09:00:00.000000Z" in text
-    assert "fund 150000.00 USD: CM Case management; status proposed -> active" in text
+    assert "decided 30 Mar 2026, recorded 31 Mar 2026, 09:00:00 UTC" in text
+    assert "Fund USD 150,000.00 for CM Case management (proposed to active)" in text
+    assert "1 decision, oldest first." in text
     assert "Why: Business case approved" in text
     assert "project version 1; status proposed; health amber; schedule amber; CPI 0.85" in text
     assert "report stale" in text
@@ -79,3 +80,26 @@ def test_csv_has_a_row_per_decision_and_never_a_formula() -> None:
     assert rows[0]["leaf_hash"] == "11" * 32 and rows[1]["leaf_hash"] == ""
     assert rows[1]["rationale"] == "'=SUM(A1:A9)"
     assert rows[0]["head_root_hash"] == "ab" * 32
+
+
+def test_html_reads_as_prose_money_with_separators_dates_and_plurals() -> None:
+    text = render(review(decision(amount="690000.00"),
+                         decision(id=D2, amount=None, released="1234567.50", kind="discontinue",
+                                  status_before="active", status_after="discontinued")), "html")
+
+    assert "Fund USD 690,000.00 for CM Case management (proposed to active)" in text
+    assert "Discontinue CM Case management, releasing USD 1,234,567.50 (active to discontinued)"\
+        in text
+    assert "2 decisions, oldest first." in text and "decision(s)" not in text
+    assert '<time datetime="2026-03-30">30 Mar 2026</time>' in text
+    assert "31 Mar 2026, 09:00:00 UTC</time>" in text
+    assert "690000.00" not in text and "-&gt;" not in text
+
+
+def test_csv_keeps_amounts_and_times_exact_for_machines() -> None:
+    rows = list(csv.DictReader(io.StringIO(render(review(decision(amount="690000.00")), "csv"))))
+
+    assert rows[0]["amount"] == "690000.00"
+    assert rows[0]["recorded_at"] == "2026-03-31T09:00:00.000000Z"
+    assert rows[0]["decided_on"] == "2026-03-30"
+    assert rows[0]["status_before"] == "proposed" and rows[0]["status_after"] == "active"
