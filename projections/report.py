@@ -46,18 +46,22 @@ class Review:
 
 def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
            since: date | datetime | None = None, until: date | datetime | None = None,
-           signer: HeadSigner | None = None) -> Review:
-    """Read the decisions in scope (oldest first), their leaves and the current head."""
+           signer: HeadSigner | None = None, effective_on: date | None = None,
+           as_of: datetime | None = None) -> Review:
+    """Read the decisions in scope (oldest first), their leaves and the current head; on a
+    business date (`effective_on`: decisions dated up to it) and as recorded at `as_of`."""
     title, currency = "All portfolios", ""
     if portfolio_id is not None:
         portfolio = service.portfolio(portfolio_id)
         title, currency = portfolio.name, portfolio.currency
     decisions = list(service.every(
         service.decision_log, portfolio_id=str(portfolio_id) if portfolio_id else None,
-        since=since, until=until))
+        since=since, until=until, effective_on=effective_on, as_of=as_of))
     head = service.tree_head(signer)
     leaves = service.sealed_leaves(d.position for d in decisions)
-    bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else ""]
+    bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else "",
+              f"on {day(effective_on)}" if effective_on else "",
+              f"as recorded at {moment(as_of)}" if as_of else ""]
     chosen = f"portfolio {title} ({portfolio_id})" if portfolio_id else ""
     scope = " ".join(filter(None, [chosen, *bounds]))
     return Review(title, scope or "every decision", currency, decisions, leaves, head)

@@ -97,6 +97,12 @@ def register(verbs: Any) -> None:
     add_scope_options(decisions, "only the decisions on this portfolio's projects",
                       "decisions taken {side} this date (YYYY-MM-DD, the board's date), or "
                       "recorded {side} this RFC 3339 instant with a zone")
+    decisions.add_argument("--effective-on", metavar="DATE",
+                           help="the review as the ledger stood at the end of this business "
+                           "date (YYYY-MM-DD, not after today): decisions dated up to it")
+    decisions.add_argument("--as-of", metavar="INSTANT",
+                           help="the review as the ledger had recorded it at this RFC 3339 "
+                           "instant (or the end of a date, UTC): what it knew then")
     add_db_option(decisions)
     decisions.set_defaults(run=run_report)
 
@@ -134,6 +140,26 @@ def when(text: str | None, option: str) -> date | datetime | None:
         return instants.date_or_instant(text)
     except instants.NotAnInstant as error:
         raise InvalidInput(option, str(error)) from None
+
+
+def business_date(text: str | None) -> date | None:
+    """--effective-on read as the API reads `effective_on` (`api.instants.effective_on`)."""
+    if text is None:
+        return None
+    try:
+        return instants.effective_on(text)
+    except instants.NotAnInstant as error:
+        raise InvalidInput("--effective-on", f"{text} {error}") from None
+
+
+def instant(text: str | None) -> datetime | None:
+    """--as-of read as the API reads `as_of` (`api.instants`)."""
+    if text is None:
+        return None
+    try:
+        return instants.as_of(text)
+    except instants.NotAnInstant as error:
+        raise InvalidInput("--as-of", f"{text} {error}") from None
 
 
 def public_key(text: str | None) -> Ed25519PublicKey | None:
@@ -283,6 +309,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     try:
         since, until = scope(args)
+        effective_on, as_of = business_date(args.effective_on), instant(args.as_of)
     except InvalidInput as error:
         return fail(str(error), UNUSABLE)
     if args.out is not None:
@@ -291,7 +318,8 @@ def run_report(args: argparse.Namespace) -> int:
     service = open_ledger(args)
     try:
         chosen = portfolio_id(service, args.portfolio) if args.portfolio else None
-        review = gather(service, portfolio_id=chosen, since=since, until=until, signer=signer)
+        review = gather(service, portfolio_id=chosen, since=since, until=until, signer=signer,
+                        effective_on=effective_on, as_of=as_of)
     finally:
         service.close()
     with output(args.out, args.force) as out:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from e2e_support import serving
 
 from api.auth.tokens import Role
+from api.bootstrap import opened
+from api.settings import Settings
+from domain.lifecycle import DecisionKind
 from projections.service import VIEW_NAMES
 
 ENTRY = "import sys; from api.cli import main; sys.exit(main())"
@@ -244,3 +249,49 @@ def test_every_verb_describes_itself_and_every_option(tmp_path: Path, verb: list
         assert not under_the_usage.startswith(("options:", "positional")), "no description"
     assert undescribed(text.split("options:", 1)[1]) == []
     assert max(len(line) for line in text.splitlines()) <= 100
+
+
+# report decisions on a business date, and as recorded at an instant
+
+
+def test_a_report_on_a_business_date_or_as_recorded_shows_what_stood_then(tmp_path: Path) -> None:
+    with opened(Settings(db=f"sqlite:///{tmp_path / 'portfolio-ledger.db'}")) as ledger_:
+        service = ledger_.service
+        portfolio = service.create_portfolio(name="Digital", budget=Decimal("1000"),
+                                             actor="board", created_on=date(2020, 1, 1)).id
+        early, late = (service.propose_project(
+            portfolio_id=portfolio, name=name, code=name[:2].upper(), actor="board",
+            requested_budget=Decimal("100"), proposed_on=date(2020, 1, 2)).id
+            for name in ("Billing", "Payroll"))
+        service.decide(portfolio, early, DecisionKind.FUND, actor="board", amount=Decimal("10"),
+                       rationale="early case", decided_on=date(2020, 3, 1))
+        between = datetime.now(UTC)
+        service.decide(portfolio, late, DecisionKind.FUND, actor="board", amount=Decimal("20"),
+                       rationale="late case", decided_on=date(2022, 6, 30))
+
+    def review(*options: str) -> str:
+        done = ledger("report", "decisions", *options, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    everything = review()
+    on_2021 = review("--effective-on", "2021-12-31")
+    recorded_then = review("--as-of", between.isoformat().replace("+00:00", "Z"))
+
+    assert "early case" in everything and "late case" in everything
+    assert "early case" in on_2021 and "late case" not in on_2021
+    assert "on 31 Dec 2021" in on_2021
+    assert "early case" in recorded_then and "late case" not in recorded_then
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--effective-on", "2999-01-01"), ("--effective-on", "2021-02-30"),
+    ("--effective-on", "yesterday"), ("--as-of", "2999-01-01T00:00:00Z"), ("--as-of", "0.5"),
+])
+def test_a_bad_business_date_or_instant_is_one_line_and_exit_2(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    message = one_error_line(ledger("report", "decisions", option, value, cwd=tmp_path))
+
+    assert option in message
+    assert not (tmp_path / "portfolio-ledger.db").exists()
