@@ -79,6 +79,7 @@ class PortfolioView(ReadModel):
     available: Money
     reporting_cadence_days: int
     objectives: list[Objective]
+    created_on: date = Field(description="The business date it was opened.")
     created_at: datetime
     created_by: str
     version: int
@@ -106,6 +107,8 @@ class ProjectView(ReadModel):
     health: Overall
     stale: bool
     last_period_end: date | None
+    proposed_on: date = Field(description="The business date it was proposed.")
+    completed_on: date | None = Field(description="The business date it was completed.")
     proposed_at: datetime
     proposed_by: str
     version: int

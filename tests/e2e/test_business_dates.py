@@ -20,6 +20,11 @@ def test_each_write_keeps_the_business_date_it_was_given(api: Api) -> None:
 
     assert completed.status_code == 201, completed.text
     assert funded.json()["decided_on"] == days_ago(10)
+    assert api.get(f"/v1/portfolios/{portfolio['id']}").json()["created_on"] == days_ago(30)
+    shown = api.get(f"/v1/projects/{project['id']}").json()
+    assert (shown["proposed_on"], shown["completed_on"]) == (days_ago(20), days_ago(2))
+    assert api.get(f"/v1/projects/{project['id']}",
+                   effective_on=days_ago(3)).json()["completed_on"] is None
     history = api.get(f"/v1/projects/{project['id']}/history").json()["items"]
     dates = {item["type"]: item["data"] for item in history}
     assert dates["ProjectProposed"]["proposed_on"] == days_ago(20)

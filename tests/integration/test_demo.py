@@ -259,3 +259,47 @@ def test_each_month_a_meeting_decided_something_the_portfolio_differs_from_the_m
         decided = any(d.decided_on.replace(day=1) == month for d in log)
         assert (standing(end) != standing(before)) == decided, month
         month = end + timedelta(days=1)
+
+
+def test_the_composition_on_each_month_end_shows_the_demo_year_unfolding(
+    demo_store_today: LedgerService,
+) -> None:
+    # Given the demo's year
+    service = demo_store_today
+    build_demo(service, ACTOR)
+    service.catch_up()
+    log = decisions(service)
+    portfolios = [p.id for p in service.every(service.portfolios)]
+
+    def composition(on: date) -> dict[UUID, tuple[str, Decimal, Decimal]]:
+        """What the views say each portfolio held at the end of a business day."""
+        held = {}
+        for portfolio_id in portfolios:
+            found = service.composition(portfolio_id, effective_on=on)
+            assert found.effective_on == on
+            held[portfolio_id] = (
+                str(sorted((str(p.id), p.status, p.funded) for p in found.projects)),
+                found.allocated, found.available)
+        return held
+
+    # Then the views' composition at the end of each month differs from the month before
+    # exactly where that month's meeting decided something on the portfolio's projects, or one
+    # of them was completed (months in which a project was proposed are left out)
+    month = date(2025, 12, 1)
+    changed = 0
+    while month < date(2026, 12, 1):
+        end, before = month_end(month), month - timedelta(days=1)
+        now, then = composition(end), composition(before) if month > date(2025, 12, 1) else None
+        for portfolio_id in portfolios:
+            decided = any(d.decided_on.replace(day=1) == month and d.portfolio_id == portfolio_id
+                          for d in log)
+            projects = [p for p in all_projects(service) if p.portfolio_id == portfolio_id]
+            proposed = any(p.proposed_on.replace(day=1) == month for p in projects)
+            completed = any(p.completed_on and p.completed_on.replace(day=1) == month
+                            for p in projects)
+            if then is not None and not proposed:
+                assert (now[portfolio_id] != then[portfolio_id]) == (decided or completed), (
+                    month, portfolio_id)
+                changed += decided
+        month = end + timedelta(days=1)
+    assert changed >= 10
