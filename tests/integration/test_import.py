@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -640,3 +641,14 @@ def test_the_federal_projects_are_proposed_and_funded_on_their_start_dates(
         funded = Counter(names[d.portfolio_id] for d in funding if str(d.decided_on) <= day)
         assert funded == per_agency, day
     assert sum(1 for d in funding if str(d.decided_on) <= "2008-12-31") == 96
+    # And the views' composition on each date holds the projects started by then, per agency
+    portfolios = service.portfolios(limit=1000).items
+    for day in ("2008-12-31", "2011-12-31", "2014-12-31"):
+        per_agency = Counter(record["Agency_Name"] for record in federal_records()
+                             if record["Start_Date"] <= day)
+        on = date.fromisoformat(day)
+        held = Counter({p.name: len(service.composition(p.id, effective_on=on).projects)
+                        for p in portfolios if p.created_on <= on})
+        assert held == per_agency, day
+        listed = service.portfolios(effective_on=on, limit=1000).items
+        assert {p.name for p in listed} == set(per_agency), day
