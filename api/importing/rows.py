@@ -102,6 +102,10 @@ class Cells:
             self.problem(key, "is missing")
             return None
         amount = self.number(key)
+        if amount is not None and amount < 0:
+            # The row's own problem, before it can reach the portfolio's envelope or a report.
+            self.problem(key, "must not be negative")
+            return None
         return None if amount is None else amount.quantize(CENT, ROUND_HALF_EVEN)
 
     def day(self, key: str) -> date | None:
@@ -260,8 +264,6 @@ def parse_row(line: int, cells: Cells) -> ImportRow | None:
         # Without a planned_finish column, the finish is the start plus the planned duration.
         planned_finish = planned_start + timedelta(days=int(days.to_integral_value(ROUND_HALF_UP)))
     funded = cells.money("funded")
-    if funded is not None and funded < 0:
-        cells.problem("funded", "must not be negative")
     status = cells.status()
     report = parse_report(cells, requested, days)
     decided_on, proposed_on = business_dates(cells, planned_start)

@@ -652,3 +652,16 @@ def test_the_federal_projects_are_proposed_and_funded_on_their_start_dates(
         assert held == per_agency, day
         listed = service.portfolios(effective_on=on, limit=1000).items
         assert {p.name for p in listed} == set(per_agency), day
+
+
+def test_a_negative_amount_is_the_rows_fault_not_its_portfolios(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    summary = small_import(service, tmp_path, "Ops,P1,Billing,-100,,,,,,\n"
+                                              "Ops,P2,Payroll,200,,,,,,\n", on_error="skip")
+
+    assert lines(summary) == [2]
+    message = summary.rejected[0].message
+    assert "requested_budget (Budget)" in message and "must not be negative" in message
+    assert "portfolio" not in message
+    assert sorted(by_code(service)) == ["P2"]
