@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime, time
 
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -51,6 +52,18 @@ def as_of(value: str, *, now: datetime | None = None, local: bool = False) -> da
         raise NotAnInstant("is in the future: the ledger answers only for instants that "
                            "have passed (leave it out to see the present)")
     return moment
+
+
+def effective_on(value: str, *, today: date | None = None) -> date:
+    """The business date to answer on: a date (YYYY-MM-DD), never after today (UTC)."""
+    current = today or datetime.now(UTC).date()
+    if not DATE.fullmatch(value):
+        raise NotAnInstant("must be a date such as 2026-06-30 (YYYY-MM-DD)")
+    day = calendar_date(value)
+    if day > current:
+        raise NotAnInstant(f"is in the future: {day.isoformat()} has not come yet (today "
+                           f"is {current.isoformat()} UTC)")
+    return day
 
 
 def date_or_instant(value: str) -> date | datetime:

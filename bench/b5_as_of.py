@@ -1,4 +1,5 @@
-"""B5: as_of read latency (composition, health) on a long log, against the same on a short one."""
+"""B5: as_of read latency (composition, health) on a long log, against the same on a short one;
+beside it the composition on a business date (`effective_on`), measured the same way."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from bench.context import Context, Log
+from bench.generate import START
 from bench.harness import Result, Target, pair, percentile
 from domain.errors import NotFound
 from projections.service import LedgerService
@@ -18,10 +21,13 @@ from projections.store.database import parse_instant
 
 FIGURE = "B5"
 TARGET = Target("<=", 1.5)
+KINDS = {"composition": "as_of composition", "health": "as_of health",
+         "composition_on": "effective_on composition"}
 
 
 class Reader:
-    """Random as_of reads of one log: a portfolio's composition, and projects' health."""
+    """Random reads of one log: a portfolio's composition and projects' health as of an instant,
+    and the portfolio's composition on a business date (within the log's dates)."""
 
     def __init__(self, log: Log, portfolio_size: int | None, seed: int = 5) -> None:
         self.service = LedgerService(log.env)
@@ -34,6 +40,7 @@ class Reader:
         head = self.service.head()
         first, last = (self._instant(max(1, head // 10)), self._instant(head))
         self.first, self.span = first, (last - first).total_seconds()
+        self.days = (log.built.last_period_end - START).days
 
     def _instant(self, position: int) -> datetime:
         row = self.service.database.read_one(
@@ -44,13 +51,18 @@ class Reader:
     def as_of(self) -> datetime:
         return self.first + timedelta(seconds=self.rng.uniform(0, self.span))
 
-    def latencies(self, reads: int, read: Callable[[datetime], object]) -> list[float]:
+    def effective_on(self) -> date:
+        return START + timedelta(days=self.rng.randint(0, self.days))
+
+    def latencies(self, reads: int, kind: str) -> list[float]:
+        read: Callable[[Any], object] = getattr(self, kind)
+        draw: Callable[[], Any] = self.effective_on if kind.endswith("_on") else self.as_of
         times = []
         for _ in range(reads):
-            as_of = self.as_of()
+            point = draw()
             started = time.perf_counter()
-            with suppress(NotFound):  # an instant before the project existed: still a read
-                read(as_of)
+            with suppress(NotFound):  # a moment before the project existed: still a read
+                read(point)
             times.append((time.perf_counter() - started) * 1000)
         return times
 
@@ -60,6 +72,10 @@ class Reader:
     def health(self, as_of: datetime) -> object:
         project: UUID = self.rng.choice(self.projects)
         return self.service.project_health(project, as_of=as_of)
+
+    def composition_on(self, effective_on: date) -> object:
+        """The composition in force at the end of a business date, as recorded now."""
+        return self.service.composition(self.portfolio, effective_on=effective_on)
 
     def close(self) -> None:
         self.service.close()
@@ -77,8 +93,8 @@ def run(ctx: Context) -> list[Result]:
         for run_index in range(ctx.repeats):
             readers = [("short", short), ("long", long)]
             for name, reader in readers if run_index % 2 == 0 else readers[::-1]:
-                for kind, read in (("composition", reader.composition), ("health", reader.health)):
-                    times = reader.latencies(reads, read)
+                for kind in KINDS:
+                    times = reader.latencies(reads, kind)
                     measured.setdefault((name, kind, "p50"), []).append(percentile(times, 0.5))
                     measured.setdefault((name, kind, "p99"), []).append(percentile(times, 0.99))
     finally:
@@ -87,9 +103,9 @@ def run(ctx: Context) -> list[Result]:
     note = (f"{long_size:,} vs {short_size:,} events; portfolio of {long.portfolio_size} vs "
             f"{short.portfolio_size} projects; {reads} reads a run")
     return [
-        Result.measured(FIGURE, f"as_of {kind} {quantile}", ctx.store.kind, "ms",
+        Result.measured(FIGURE, f"{KINDS[kind]} {quantile}", ctx.store.kind, "ms",
                         pair(measured[("long", kind, quantile)],
                              measured[("short", kind, quantile)]),
                         TARGET, note)
-        for kind in ("composition", "health") for quantile in ("p50", "p99")
+        for kind in KINDS for quantile in ("p50", "p99")
     ]

@@ -61,6 +61,8 @@ class View:
     paired: ClassVar[frozenset[str]] = frozenset()
     # Views whose tables this one reads while it projects: it never goes past where they got.
     reads_from: ClassVar[frozenset[str]] = frozenset()
+    # The shape of its tables: a store whose tables have another shape is rebuilt at start.
+    version: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -182,6 +184,62 @@ def keep_recent(remembered: dict[str, Any]) -> None:
         del remembered[ident]
 
 
+VERSIONS = "projection_versions"
+
+
+def renew_changed(sql: Sql, views: Sequence[View], tracking_table: str) -> list[str]:
+    """Drop the tables of each view whose stored shape is not its own (a store that names
+    none is at version 1, as every view was before views had versions) and send it back to
+    the start of the log, for the next catch-up to replay; record each view's version.
+    Returns the views renewed."""
+    sql.ddl(f"CREATE TABLE IF NOT EXISTS {VERSIONS} ("
+            " projection TEXT PRIMARY KEY, version BIGINT NOT NULL)")
+    stored = {row["projection"]: int(row["version"])
+              for row in sql.execute(f"SELECT projection, version FROM {VERSIONS}").all()}
+    renewed = []
+    for view in views:
+        if stored.get(view.name, 1) == view.version:
+            continue
+        tracked = sql.execute(
+            f"UPDATE {tracking_table} SET notification_id = 0"
+            " WHERE application_name = ? AND notification_id > 0 RETURNING application_name",
+            (view.name,),
+        ).all()
+        drop_halts(sql, [view.name])
+        view.drop(sql)
+        if tracked:
+            renewed.append(view.name)
+    changed = [view for view in views if stored.get(view.name) != view.version]
+    if changed:
+        sql.execute(
+            f"INSERT INTO {VERSIONS} (projection, version)"
+            f" VALUES {', '.join(['(?, ?)'] * len(changed))}"
+            " ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+            [value for view in changed for value in (view.name, view.version)],
+        )
+    return renewed
+
+
+def earliest(sql: Sql, first: str, second: str) -> str:
+    """SQL for the smaller of two positions, NULL when either is NULL (PostgreSQL's LEAST
+    skips NULLs; SQLite's two-argument MIN does not)."""
+    if sql.dialect == "sqlite":
+        return f"MIN({first}, {second})"
+    return f"NULLIF(LEAST(COALESCE({first}, -1), COALESCE({second}, -1)), -1)"
+
+
+def in_force(sql: Sql, table: str, key: str, outer: str, column: str) -> str:
+    """SQL for the position of an id's row in force at a log position (the first `?`) and a
+    business date (the second `?`): the earlier of its newest row recorded by the position
+    and its newest row whose `column` is on or before the date. An id's dates never go
+    backwards along its rows, so each is one index probe, however long the log."""
+    by_position = (f"(SELECT valid_from FROM {table} WHERE {key} = {outer} AND valid_from <= ?"
+                   " ORDER BY valid_from DESC LIMIT 1)")
+    by_date = (f"(SELECT valid_from FROM {table} WHERE {key} = {outer} AND {column} <= ?"
+               f" ORDER BY {column} DESC, valid_from DESC LIMIT 1)")
+    return earliest(sql, by_position, by_date)
+
+
 def row_at(sql: Sql, table: str, key: str, ident: str, position: int) -> Row | None:
     """An id's row as it stood at a log position, or None if it had none yet."""
     return sql.execute(
@@ -294,9 +352,12 @@ class Projector:
         if create_tables:
             with database.transaction() as sql:
                 create_table(sql)
+                renewed = renew_changed(sql, views, database.tracking_table)
                 for view in views:
                     view.create(sql)
                 database.start_tracking(sql, list(self.views))
+            for name in renewed:
+                log.warning("the %s view changed shape: it is rebuilt from the log", name)
 
     def positions(self) -> dict[str, int]:
         return self.database.positions(list(self.views))

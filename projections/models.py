@@ -46,11 +46,20 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+EFFECTIVE_ON = Field(
+    None,
+    description="The business date asked about: the state in force at the end of that day, "
+    "as recorded up to `as_of`. Null when not asked (the state as recorded, whatever the dates).",
+)
+
+
 class Moment(ReadModel):
-    """What the ledger had recorded up to `as_of`; `position` is the last event reflected."""
+    """What the ledger had recorded up to `as_of`; `position` is the last event reflected; on
+    `effective_on`, when asked."""
 
     as_of: datetime
     position: int
+    effective_on: date | None = EFFECTIVE_ON
 
 
 class Objective(ReadModel):
@@ -204,6 +213,7 @@ class DecisionAt(DecisionRecord):
     """A decision as read on its own; `position` is where it stands in the log."""
 
     as_of: datetime
+    effective_on: date | None = EFFECTIVE_ON
 
 
 class EventRecord(ReadModel):

@@ -82,7 +82,7 @@ SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
 
 def page(items: list[T], rows: list[Row], limit: int, key: str, moment: Moment) -> Page[T]:
     cursor = str(rows[-1][key]) if len(rows) == limit and rows else None
-    return Page[T](items=items, next_cursor=cursor, as_of=moment.as_of, position=moment.position)
+    return Page[T](items=items, next_cursor=cursor, **moment_fields(moment))
 
 
 def portfolio_fields(row: Row) -> dict[str, Any]:
@@ -159,7 +159,14 @@ def decision_fields(row: Row) -> dict[str, Any]:
 
 
 def moment_fields(moment: Moment) -> dict[str, Any]:
-    return {"as_of": moment.as_of, "position": moment.position}
+    return {"as_of": moment.as_of, "position": moment.position,
+            "effective_on": moment.effective_on}
+
+
+def judged_on(moment: Moment) -> date:
+    """The day health is judged on: the business date asked about, else the day of `as_of`
+    (today when not asked), never today for a view of the past."""
+    return moment.effective_on or moment.as_of.date()
 
 
 def portfolio_view(row: Row) -> PortfolioView:
@@ -417,33 +424,62 @@ class LedgerService:
     # Questions
 
     @contextmanager
-    def _reading(self, view: str, as_of: datetime | None) -> Iterator[tuple[Sql, Moment]]:
+    def _reading(
+        self, view: str, as_of: datetime | None, effective_on: date | None = None
+    ) -> Iterator[tuple[Sql, Moment]]:
         with self.database.reading() as sql:
             reached = self.database.tracked_in(sql, view)
-            yield sql, Timeline.moment(sql, as_of, reached)
+            yield sql, Timeline.moment(sql, as_of, reached, effective_on)
 
-    def portfolio(self, portfolio_id: UUID, as_of: datetime | None = None) -> PortfolioAt:
-        with self._reading("composition", as_of) as (sql, moment):
-            row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
+    # Each read answers as recorded up to `as_of` (default: now) and, given `effective_on`, as
+    # in force at the end of that business date.
+
+    def portfolio(
+        self, portfolio_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> PortfolioAt:
+        with self._reading("composition", as_of, effective_on) as (sql, moment):
+            row = (
+                PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
+                if effective_on is None
+                else PortfolioComposition.portfolio_on(
+                    sql, str(portfolio_id), moment.position, effective_on)
+            )
         if row is None:
             raise PortfolioNotFound(portfolio_id)
         return PortfolioAt(**portfolio_fields(row), **moment_fields(moment))
 
     def portfolios(
-        self, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100
+        self, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100, *,
+        effective_on: date | None = None,
     ) -> Page[PortfolioView]:
-        with self._reading("composition", as_of) as (sql, moment):
-            rows = PortfolioComposition.portfolios(
-                sql, moment.position, after=cursor_position(cursor), limit=limit
+        with self._reading("composition", as_of, effective_on) as (sql, moment):
+            after = cursor_position(cursor)
+            rows = (
+                PortfolioComposition.portfolios(sql, moment.position, after=after, limit=limit)
+                if effective_on is None
+                else PortfolioComposition.portfolios_on(
+                    sql, moment.position, effective_on, after=after, limit=limit)
             )
         return page([portfolio_view(r) for r in rows], rows, limit, "first_position", moment)
 
-    def composition(self, portfolio_id: UUID, as_of: datetime | None = None) -> Composition:
-        with self._reading("composition", as_of) as (sql, moment):
-            row = PortfolioComposition.portfolio(sql, str(portfolio_id), moment.position)
-            if row is None:
-                raise PortfolioNotFound(portfolio_id)
-            members = PortfolioComposition.members(sql, str(portfolio_id), moment.position)
+    def composition(
+        self, portfolio_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> Composition:
+        with self._reading("composition", as_of, effective_on) as (sql, moment):
+            ident = str(portfolio_id)
+            if effective_on is None:
+                row = PortfolioComposition.portfolio(sql, ident, moment.position)
+                if row is None:
+                    raise PortfolioNotFound(portfolio_id)
+                members = PortfolioComposition.members(sql, ident, moment.position)
+            else:
+                row = PortfolioComposition.portfolio_on(sql, ident, moment.position, effective_on)
+                if row is None:
+                    raise PortfolioNotFound(portfolio_id)
+                members = PortfolioComposition.members_on(
+                    sql, [ident], moment.position, effective_on)
         return Composition(
             portfolio_id=portfolio_id,
             **moment_fields(moment),
@@ -451,12 +487,25 @@ class LedgerService:
             projects=[composition_project(m) for m in members],
         )
 
-    def project(self, project_id: UUID, as_of: datetime | None = None) -> ProjectAt:
-        with self._reading("health", as_of) as (sql, moment):
-            row = ProjectHealth.project(sql, str(project_id), moment.position)
+    def project(
+        self, project_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> ProjectAt:
+        with self._reading("health", as_of, effective_on) as (sql, moment):
+            row = self._project_row(sql, project_id, moment)
+        return ProjectAt(**project_fields(row, judged_on(moment)), **moment_fields(moment))
+
+    @staticmethod
+    def _project_row(sql: Sql, project_id: UUID, moment: Moment) -> Row:
+        row = (
+            ProjectHealth.project(sql, str(project_id), moment.position)
+            if moment.effective_on is None
+            else ProjectHealth.project_on(sql, str(project_id), moment.position,
+                                          moment.effective_on)
+        )
         if row is None:
             raise ProjectNotFound(project_id)
-        return ProjectAt(**project_fields(row, moment.as_of.date()), **moment_fields(moment))
+        return row
 
     def projects(
         self,
@@ -465,22 +514,26 @@ class LedgerService:
         status: str | None = None,
         health: str | None = None,
         as_of: datetime | None = None,
+        effective_on: date | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page[ProjectView]:
-        return self._projects(project_view, portfolio_id, status, health, as_of, cursor, limit)
+        return self._projects(project_view, portfolio_id, status, health, as_of, effective_on,
+                              cursor, limit)
 
     def standings(
         self,
         *,
         portfolio_id: UUID | None = None,
         as_of: datetime | None = None,
+        effective_on: date | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page[ProjectStanding]:
         """Projects as `projects` lists them, each with its last report's CPI and SPI, read
         from the same rows (the board pack's table, one read for every project)."""
-        return self._projects(project_standing, portfolio_id, None, None, as_of, cursor, limit)
+        return self._projects(project_standing, portfolio_id, None, None, as_of, effective_on,
+                              cursor, limit)
 
     def _projects(
         self,
@@ -489,58 +542,71 @@ class LedgerService:
         status: str | None,
         health: str | None,
         as_of: datetime | None,
+        effective_on: date | None,
         cursor: str | None,
         limit: int,
     ) -> Page[T]:
-        with self._reading("health", as_of) as (sql, moment):
-            rows = ProjectHealth.projects(
-                sql,
-                moment.position,
-                portfolio_id=str(portfolio_id) if portfolio_id else None,
-                status=status,
-                overall=health,
-                after=cursor_position(cursor),
-                limit=limit,
+        with self._reading("health", as_of, effective_on) as (sql, moment):
+            query: dict[str, Any] = {
+                "portfolio_id": str(portfolio_id) if portfolio_id else None,
+                "status": status,
+                "overall": health,
+                "after": cursor_position(cursor),
+                "limit": limit,
+            }
+            rows = (
+                ProjectHealth.projects(sql, moment.position, **query)
+                if effective_on is None
+                else ProjectHealth.projects_on(sql, moment.position, effective_on, **query)
             )
-        today = moment.as_of.date()
+        today = judged_on(moment)
         return page([item(r, today) for r in rows], rows, limit, "first_position", moment)
 
-    def project_health(self, project_id: UUID, as_of: datetime | None = None) -> HealthAt:
-        with self._reading("health", as_of) as (sql, moment):
-            row = ProjectHealth.project(sql, str(project_id), moment.position)
-        if row is None:
-            raise ProjectNotFound(project_id)
-        return HealthAt(**health_fields(row, moment.as_of.date()), **moment_fields(moment))
+    def project_health(
+        self, project_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> HealthAt:
+        with self._reading("health", as_of, effective_on) as (sql, moment):
+            row = self._project_row(sql, project_id, moment)
+        return HealthAt(**health_fields(row, judged_on(moment)), **moment_fields(moment))
 
     def project_reports(
-        self, project_id: UUID, as_of: datetime | None = None
+        self, project_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
     ) -> Page[HealthView]:
-        """The project's reports over time: its health trend, all on one page."""
-        with self._reading("health", as_of) as (sql, moment):
-            rows = ProjectHealth.reports(sql, str(project_id), moment.position)
-        today = moment.as_of.date()
+        """The project's reports over time: its health trend, all on one page (on a business
+        date, the reports whose period had ended by then)."""
+        with self._reading("health", as_of, effective_on) as (sql, moment):
+            rows = ProjectHealth.reports(sql, str(project_id), moment.position, effective_on)
+        today = judged_on(moment)
         return Page[HealthView](
             items=[health_view(r, today) for r in rows], next_cursor=None, **moment_fields(moment)
         )
 
-    def decision(self, decision_id: UUID, as_of: datetime | None = None) -> DecisionAt:
-        with self._reading("decisions", as_of) as (sql, moment):
-            row = DecisionLog.decision(sql, str(decision_id), moment.position)
+    def decision(
+        self, decision_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> DecisionAt:
+        with self._reading("decisions", as_of, effective_on) as (sql, moment):
+            row = DecisionLog.decision(sql, str(decision_id), moment.position, effective_on)
         if row is None:
             raise DecisionNotFound(decision_id)
-        return DecisionAt(**decision_fields(row), as_of=moment.as_of)
+        return DecisionAt(**decision_fields(row), as_of=moment.as_of, effective_on=effective_on)
 
     def decision_log(
         self,
         *,
         as_of: datetime | None = None,
+        effective_on: date | None = None,
         cursor: str | None = None,
         limit: int = 100,
         **filters: Any,
     ) -> Page[DecisionRecord]:
-        with self._reading("decisions", as_of) as (sql, moment):
+        """Decisions in the order recorded; on a business date, those taken by then."""
+        with self._reading("decisions", as_of, effective_on) as (sql, moment):
             rows = DecisionLog.decisions(
-                sql, moment.position, after=cursor_position(cursor), limit=limit, **filters
+                sql, moment.position, on=effective_on, after=cursor_position(cursor),
+                limit=limit, **filters
             )
         return page([decision_record(r) for r in rows], rows, limit, "position", moment)
 

@@ -122,6 +122,11 @@ def as_of_value(value: Any) -> Any:
     return instants.as_of(value) if isinstance(value, str) else value
 
 
+def effective_on_value(value: Any) -> Any:
+    """`effective_on` as a date only, never one still to come (see api.instants)."""
+    return instants.effective_on(value) if isinstance(value, str) else value
+
+
 def bound_value(value: Any) -> Any:
     """`2026-03-31` bounds the board's date; an RFC 3339 instant bounds the recording time."""
     return instants.date_or_instant(value) if isinstance(value, str) else value
@@ -138,6 +143,16 @@ AsOfQuery = Annotated[
     Query(description="Answer as the ledger stood at this instant: RFC 3339 with a zone "
           "(`2026-03-31T17:00:00Z`), or a date meaning the end of that day in UTC (today: now). "
           "Never later than now."),
+]
+EffectiveOnQuery = Annotated[
+    date | None,
+    BeforeValidator(effective_on_value),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date", "pattern": instants.DATE_PATTERN,
+                               "examples": ["2026-06-30"]}, {"type": "null"}]}),
+    Query(description="Answer on this business date: the state in force at the end of that day "
+          "(decisions by `decided_on`, reports by `period_end`, projects by `proposed_on`), "
+          "according to everything recorded up to `as_of` (default: now). Never after today "
+          "(UTC)."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 CursorQuery = Annotated[

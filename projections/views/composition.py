@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from domain.lifecycle import Status
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.framework import History, Pending, View, row_at
+from projections.framework import IN_CHUNK, History, Pending, View, in_force, row_at
 from projections.store.database import Row, Sql, instant
 
 PORTFOLIO_COLUMNS = (
@@ -27,7 +28,11 @@ PORTFOLIO_COLUMNS = (
     "created_at",
     "created_by",
     "allocated",
+    "created_on",
 )
+# `effective_on`: the business date the row's status and funding took effect (a report's row
+# keeps it; its report took effect on `period_end`). `allocated`: what the project holds of its
+# portfolio's budget (its funding, none once discontinued).
 MEMBER_COLUMNS = (
     "project_id",
     "valid_from",
@@ -37,7 +42,11 @@ MEMBER_COLUMNS = (
     "status",
     "funded",
     "overall",
+    "effective_on",
+    "period_end",
+    "allocated",
 )
+MEMBER_FIELDS = ("project_id", "portfolio_id", "code", "name", "status", "funded", "allocated")
 HEALTH_BANDS = ("green", "amber", "red", "unknown")
 PORTFOLIO_EVENTS = (Portfolio.PortfolioCreated, Portfolio.Decision)
 
@@ -46,6 +55,7 @@ class PortfolioComposition(View):
     """Answers: what is in the portfolio, what is it funded with, how healthy is it?"""
 
     name = "composition"
+    version = 2  # business dates: a portfolio's created_on, its members' effective_on
     tables = (
         "composition_portfolios",
         "composition_registry",
@@ -54,7 +64,7 @@ class PortfolioComposition(View):
     )
     schema = (
         "CREATE TABLE IF NOT EXISTS composition_registry ("
-        " portfolio_id TEXT PRIMARY KEY, first_position BIGINT NOT NULL)",
+        " portfolio_id TEXT PRIMARY KEY, first_position BIGINT NOT NULL, created_on TEXT)",
         "CREATE INDEX IF NOT EXISTS composition_registry_by_position"
         " ON composition_registry (first_position)",
         "CREATE TABLE IF NOT EXISTS composition_portfolios ("
@@ -64,19 +74,24 @@ class PortfolioComposition(View):
         )
         + ", PRIMARY KEY (portfolio_id, valid_from))",
         "CREATE TABLE IF NOT EXISTS composition_members ("
-        " project_id TEXT PRIMARY KEY, portfolio_id TEXT NOT NULL, first_position BIGINT NOT NULL)",
+        " project_id TEXT PRIMARY KEY, portfolio_id TEXT NOT NULL, first_position BIGINT NOT NULL,"
+        " proposed_on TEXT)",
         "CREATE INDEX IF NOT EXISTS composition_members_by_portfolio"
         " ON composition_members (portfolio_id, first_position)",
         "CREATE TABLE IF NOT EXISTS composition_member_history ("
         + ", ".join(f"{c} {'BIGINT' if c == 'valid_from' else 'TEXT'}" for c in MEMBER_COLUMNS)
         + ", PRIMARY KEY (project_id, valid_from))",
+        "CREATE INDEX IF NOT EXISTS composition_member_history_in_force"
+        " ON composition_member_history (project_id, effective_on, valid_from)",
+        "CREATE INDEX IF NOT EXISTS composition_member_history_by_period"
+        " ON composition_member_history (project_id, period_end, valid_from)",
     )
 
     def __init__(self) -> None:
         self.pending = Pending(
-            composition_registry=("portfolio_id", "first_position"),
+            composition_registry=("portfolio_id", "first_position", "created_on"),
             composition_portfolios=PORTFOLIO_COLUMNS,
-            composition_members=("project_id", "portfolio_id", "first_position"),
+            composition_members=("project_id", "portfolio_id", "first_position", "proposed_on"),
             composition_member_history=MEMBER_COLUMNS,
         )
         self.portfolio_history = History("composition_portfolios", "portfolio_id", self.pending)
@@ -109,8 +124,10 @@ class PortfolioComposition(View):
     @process_event.register
     def _(self, event: Portfolio.PortfolioCreated, sql: Sql, position: int) -> None:
         portfolio_id = str(event.originator_id)
+        created_on = event.created_on.isoformat()
         self.pending.add(
-            "composition_registry", {"portfolio_id": portfolio_id, "first_position": position}
+            "composition_registry",
+            {"portfolio_id": portfolio_id, "first_position": position, "created_on": created_on},
         )
         objectives = [{**o, "weight": str(o["weight"])} for o in event.objectives]
         row = {
@@ -123,6 +140,7 @@ class PortfolioComposition(View):
             "created_at": instant(event.timestamp),
             "created_by": event.actor,
             "allocated": "0.00",
+            "created_on": created_on,
         }
         self._portfolio_row(row, event, position)
 
@@ -140,12 +158,14 @@ class PortfolioComposition(View):
     @process_event.register
     def _(self, event: Project.ProjectProposed, sql: Sql, position: int) -> None:
         project_id = str(event.originator_id)
+        proposed_on = event.proposed_on.isoformat()
         self.pending.add(
             "composition_members",
             {
                 "project_id": project_id,
                 "portfolio_id": str(event.portfolio_id),
                 "first_position": position,
+                "proposed_on": proposed_on,
             },
         )
         row = {
@@ -156,6 +176,9 @@ class PortfolioComposition(View):
             "status": Status.PROPOSED.value,
             "funded": "0.00",
             "overall": "unknown",
+            "effective_on": proposed_on,
+            "period_end": None,
+            "allocated": "0.00",
         }
         self.member_history.record(row, position)
 
@@ -163,20 +186,26 @@ class PortfolioComposition(View):
     def _(self, event: Project.StatusReported, sql: Sql, position: int) -> None:
         row = self._member(event)
         row["overall"] = str(event.health().overall)
+        row["period_end"] = event.period_end.isoformat()
         self.member_history.record(row, position)
 
     @process_event.register
     def _(self, event: Project.DecisionApplied, sql: Sql, position: int) -> None:
         row = self._member(event)
         row["status"] = event.status_after
+        row["effective_on"] = event.decided_on.isoformat()
         if event.amount is not None:
             row["funded"] = str(Decimal(row["funded"]) + event.amount)
+            row["allocated"] = str(Decimal(row["allocated"]) + event.amount)
+        if event.status_after == Status.DISCONTINUED.value:
+            row["allocated"] = "0.00"  # the portfolio takes its funding back
         self.member_history.record(row, position)
 
     @process_event.register
     def _(self, event: Project.ProjectCompleted, sql: Sql, position: int) -> None:
         row = self._member(event)
         row["status"] = Status.COMPLETED.value
+        row["effective_on"] = event.completed_on.isoformat()
         self.member_history.record(row, position)
 
     def _member(self, event: Any) -> Row:
@@ -216,6 +245,72 @@ class PortfolioComposition(View):
             " ORDER BY m.first_position",
             (position, portfolio_id, position),
         ).all()
+
+
+    # Reads on a business date: the state in force at the end of `on`, as recorded by `position`
+
+    @staticmethod
+    def portfolio_on(sql: Sql, portfolio_id: str, position: int, on: date) -> Row | None:
+        """The portfolio as it stood on a business date: its own row as recorded by the
+        position, if it was opened by then, allocating what its members held on that date."""
+        row = row_at(sql, "composition_portfolios", "portfolio_id", portfolio_id, position)
+        if row is None or row["created_on"] > on.isoformat():
+            return None
+        return allocated_on(sql, [row], position, on)[0]
+
+    @staticmethod
+    def portfolios_on(
+        sql: Sql, position: int, on: date, *, after: int = 0, limit: int = 100
+    ) -> list[Row]:
+        """Portfolios as they stood on a business date, oldest first."""
+        rows = sql.execute(
+            "SELECT h.*, r.first_position FROM composition_registry r"
+            " JOIN composition_portfolios h ON h.portfolio_id = r.portfolio_id AND h.valid_from = ("
+            "  SELECT MAX(valid_from) FROM composition_portfolios"
+            "  WHERE portfolio_id = r.portfolio_id AND valid_from <= ?)"
+            " WHERE r.first_position <= ? AND r.first_position > ? AND r.created_on <= ?"
+            " ORDER BY r.first_position LIMIT ?",
+            (position, position, after, on.isoformat(), limit),
+        ).all()
+        return allocated_on(sql, rows, position, on)
+
+    @staticmethod
+    def members_on(
+        sql: Sql, portfolio_ids: Sequence[str], position: int, on: date
+    ) -> list[Row]:
+        """The portfolios' projects as they stood on a business date, in the order proposed:
+        each its status and funding in force then, and the health of its last report whose
+        period had ended by then."""
+        members: list[Row] = []
+        wanted = sorted(set(portfolio_ids))
+        table = "composition_member_history"
+        status_row = in_force(sql, table, "project_id", "m.project_id", "effective_on")
+        report_row = in_force(sql, table, "project_id", "m.project_id", "period_end")
+        fields = ", ".join(f"s.{field}" for field in MEMBER_FIELDS)
+        day = on.isoformat()
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            members += sql.execute(
+                f"SELECT {fields}, COALESCE(r.overall, 'unknown') AS overall"
+                " FROM composition_members m"
+                f" JOIN {table} s ON s.project_id = m.project_id AND s.valid_from = {status_row}"
+                f" LEFT JOIN {table} r ON r.project_id = m.project_id"
+                f" AND r.valid_from = {report_row}"
+                f" WHERE m.portfolio_id IN ({', '.join('?' * len(chunk))})"
+                " AND m.first_position <= ? AND m.proposed_on <= ?"
+                " ORDER BY m.first_position",
+                (position, day, position, day, *chunk, position, day),
+            ).all()
+        return members
+
+
+def allocated_on(sql: Sql, rows: list[Row], position: int, on: date) -> list[Row]:
+    """Portfolio rows allocating what their members held on a business date: decisions on
+    different projects are not ordered by date, so a portfolio's own rows cannot say."""
+    held: dict[str, Decimal] = {row["portfolio_id"]: Decimal("0.00") for row in rows}
+    for member in PortfolioComposition.members_on(sql, list(held), position, on):
+        held[member["portfolio_id"]] += Decimal(member["allocated"])
+    return [{**row, "allocated": str(held[row["portfolio_id"]])} for row in rows]
 
 
 def summarise(portfolio: Row, members: list[Row]) -> dict[str, Any]:

@@ -141,10 +141,14 @@ class DecisionLog(View):
     # Reads
 
     @staticmethod
-    def decision(sql: Sql, decision_id: str, position: int) -> Row | None:
+    def decision(
+        sql: Sql, decision_id: str, position: int, on: date | None = None
+    ) -> Row | None:
+        """A decision recorded by a position (and, given a business date, taken by then)."""
+        taken = "" if on is None else " AND decided_on <= ?"
         return sql.execute(
-            "SELECT * FROM decisions WHERE decision_id = ? AND position <= ?",
-            (decision_id, position),
+            f"SELECT * FROM decisions WHERE decision_id = ? AND position <= ?{taken}",
+            (decision_id, position, *([] if on is None else [on.isoformat()])),
         ).one()
 
     @staticmethod
@@ -158,15 +162,20 @@ class DecisionLog(View):
         decided_by: str | None = None,
         since: date | datetime | None = None,
         until: date | datetime | None = None,
+        on: date | None = None,
         after: int = 0,
         limit: int = 100,
     ) -> list[Row]:
-        """Decisions up to a position, oldest first.
+        """Decisions up to a position (and, given a business date `on`, taken by then), in
+        the order recorded.
 
         `since`/`until` given as dates bound `decided_on`; given as instants, `recorded_at`.
         """
         where = ["position <= ?", "position > ?"]
         params: list[Any] = [position, after]
+        if on is not None:
+            where.append("decided_on <= ?")
+            params.append(on.isoformat())
         for column, value in (
             ("portfolio_id", portfolio_id),
             ("project_id", project_id),

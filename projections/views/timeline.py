@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -75,16 +75,20 @@ class Timeline(View):
         sql.append("timeline", ("position", "recorded_at"), self.pending)
 
     @staticmethod
-    def moment(sql: Sql, as_of: datetime | None, reached: int) -> Moment:
-        """Resolve an instant (None: now) to the last position recorded by then."""
+    def moment(
+        sql: Sql, as_of: datetime | None, reached: int, effective_on: date | None = None
+    ) -> Moment:
+        """Resolve an instant (None: now) to the last position recorded by then; the business
+        date asked about goes with it."""
         if as_of is None:
-            return Moment(as_of=datetime.now(UTC), position=reached)
+            return Moment(as_of=datetime.now(UTC), position=reached, effective_on=effective_on)
         position = sql.execute(
             "SELECT position FROM timeline WHERE recorded_at <= ?"
             " ORDER BY recorded_at DESC, position DESC LIMIT 1",
             (instant(as_of),),
         ).scalar()
-        return Moment(as_of=as_of.astimezone(UTC), position=min(position or 0, reached))
+        return Moment(as_of=as_of.astimezone(UTC), position=min(position or 0, reached),
+                      effective_on=effective_on)
 
     @staticmethod
     def recorded_at(sql: Sql, position: int) -> datetime | None:

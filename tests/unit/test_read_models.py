@@ -85,7 +85,8 @@ def test_a_response_body_writes_a_read_model_as_the_read_model_writes_itself() -
 
     assert written == portfolio.model_dump_json().encode()
     assert b'"budget":"1000.00","allocated":"0.50","available":"999.50"' in written
-    assert written.startswith(b'{"as_of":"2026-03-31T12:00:00Z","position":7,"id":')
+    assert written.startswith(
+        b'{"as_of":"2026-03-31T12:00:00Z","position":7,"effective_on":null,"id":')
 
 
 def test_read_models_are_frozen() -> None:

@@ -12,6 +12,7 @@ from api.http.deps import (
     BoardDep,
     CursorQuery,
     DateOrInstantQuery,
+    EffectiveOnQuery,
     ExpectedVersionDep,
     LedgerDep,
     LimitQuery,
@@ -62,12 +63,13 @@ def list_decisions(
     since: DateOrInstantQuery = None,
     until: DateOrInstantQuery = None,
     as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[DecisionRecord]:
     """The decision log, oldest first; a date bounds `decided_on`, an instant `recorded_at`."""
     return ledger.decision_log(
-        as_of=as_of, cursor=cursor, limit=limit,
+        as_of=as_of, effective_on=effective_on, cursor=cursor, limit=limit,
         portfolio_id=str(portfolio_id) if portfolio_id else None,
         project_id=str(project_id) if project_id else None,
         kind=kind.value if kind else None, decided_by=decided_by, since=since, until=until,
@@ -77,7 +79,8 @@ def list_decisions(
 @router.get("/decisions/{decision_id}", response_model=DecisionPublic,
             responses=problems(401, 403, 404, 422, 503))
 def get_decision(
-    decision_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+    decision_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> DecisionAt:
     """One decision: who, when, why, and the evidence in front of the board."""
-    return ledger.decision(decision_id, as_of=as_of)
+    return ledger.decision(decision_id, as_of=as_of, effective_on=effective_on)

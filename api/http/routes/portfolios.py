@@ -6,7 +6,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.http.deps import AsOfQuery, BoardDep, CursorQuery, LedgerDep, LimitQuery, ViewerDep
+from api.http.deps import (
+    AsOfQuery,
+    BoardDep,
+    CursorQuery,
+    EffectiveOnQuery,
+    LedgerDep,
+    LimitQuery,
+    ViewerDep,
+)
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
 from api.http.schemas import CompositionPublic, PortfolioCreate, PortfolioPage, PortfolioPublic
@@ -28,26 +36,28 @@ def create_portfolio(
 
 @router.get("", response_model=PortfolioPage, responses=problems(401, 403, 422, 503))
 def list_portfolios(
-    ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None, limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
+    ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None, limit: LimitQuery = 100, cursor: CursorQuery = None,
 ) -> Page[PortfolioView]:
     """Every portfolio, oldest first."""
-    return ledger.portfolios(as_of=as_of, cursor=cursor, limit=limit)
+    return ledger.portfolios(as_of=as_of, effective_on=effective_on, cursor=cursor, limit=limit)
 
 
 @router.get("/{portfolio_id}", response_model=PortfolioPublic,
             responses=problems(401, 403, 404, 422, 503))
 def get_portfolio(
-    portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+    portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> PortfolioAt:
     """One portfolio: its budget, allocation and objectives."""
-    return ledger.portfolio(portfolio_id, as_of=as_of)
+    return ledger.portfolio(portfolio_id, as_of=as_of, effective_on=effective_on)
 
 
 @router.get("/{portfolio_id}/composition", response_model=CompositionPublic,
             responses=problems(401, 403, 404, 422, 503))
 def get_composition(
-    portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+    portfolio_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> Composition:
     """What the portfolio holds: funding and health by project status."""
-    return ledger.composition(portfolio_id, as_of=as_of)
+    return ledger.composition(portfolio_id, as_of=as_of, effective_on=effective_on)

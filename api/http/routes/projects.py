@@ -10,6 +10,7 @@ from api.http.deps import (
     AsOfQuery,
     AuditorDep,
     CursorQuery,
+    EffectiveOnQuery,
     ExpectedVersionDep,
     LedgerDep,
     LimitQuery,
@@ -73,40 +74,45 @@ def list_projects(
     status: Status | None = None,
     health: Overall | None = None,
     as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[ProjectView]:
     """Projects in the order proposed, filtered by portfolio, status and overall health."""
     return ledger.projects(portfolio_id=portfolio_id, status=status.value if status else None,
-                           health=health, as_of=as_of, cursor=cursor, limit=limit)
+                           health=health, as_of=as_of, effective_on=effective_on,
+                           cursor=cursor, limit=limit)
 
 
 @router.get("/{project_id}", response_model=ProjectPublic,
             responses=problems(401, 403, 404, 422, 503))
 def get_project(
-    project_id: UUID, ledger: LedgerDep, _: ViewerDep, response: Response, as_of: AsOfQuery = None
+    project_id: UUID, ledger: LedgerDep, _: ViewerDep, response: Response, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> ProjectAt:
     """One project; its ETag is the version to send as If-Match when deciding on it."""
-    return shown(ledger.project(project_id, as_of=as_of), response)
+    return shown(ledger.project(project_id, as_of=as_of, effective_on=effective_on), response)
 
 
 @router.get("/{project_id}/health", response_model=HealthPublic,
             responses=problems(401, 403, 404, 422, 503))
 def get_health(
-    project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+    project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> HealthAt:
     """The project's health from its last status report (`unknown` before the first)."""
-    return ledger.project_health(project_id, as_of=as_of)
+    return ledger.project_health(project_id, as_of=as_of, effective_on=effective_on)
 
 
 @router.get("/{project_id}/reports", response_model=HealthTrend,
             responses=problems(401, 403, 404, 422, 503))
 def get_reports(
-    project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None
+    project_id: UUID, ledger: LedgerDep, _: ViewerDep, as_of: AsOfQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> Page[HealthView]:
     """Every status report of the project, oldest first: its health trend."""
-    ledger.project(project_id, as_of=as_of)
-    return ledger.project_reports(project_id, as_of=as_of)
+    ledger.project(project_id, as_of=as_of, effective_on=effective_on)
+    return ledger.project_reports(project_id, as_of=as_of, effective_on=effective_on)
 
 
 @router.get("/{project_id}/history", response_model=HistoryPage,
