@@ -63,6 +63,26 @@ def day(value: date | str | None) -> str:
     return moment.strftime("%d %b %Y")
 
 
+def longday(value: date | None) -> str:
+    """A date as the board writes it in a sentence: 30 June 2026."""
+    if value is None:
+        return NONE
+    return f"{value.day} {value:%B %Y}"
+
+
+def longwhen(value: datetime | None) -> str:
+    """An instant in a sentence, in UTC: 5 July 2026 00:00 UTC (seconds only when there are)."""
+    if value is None:
+        return NONE
+    moment = value.astimezone(UTC)
+    clock = f"{moment:%H:%M}"
+    if moment.second or moment.microsecond:
+        clock += f":{moment:%S}"
+    if moment.microsecond:
+        clock += f".{moment:%f}".rstrip("0")
+    return f"{moment.day} {moment:%B %Y} {clock} UTC"
+
+
 def rating(value: str | None) -> str:
     return RATING_WORDS.get(value or "unknown", str(value))
 
@@ -79,4 +99,5 @@ def just_before(moment: datetime) -> str:
 def filters() -> dict[str, Any]:
     """The Jinja filters the templates use."""
     return {"money": money, "compact": compact, "index": index, "when": when, "day": day,
-            "rating": rating, "kind": kind, "percent": percent, "just_before": just_before}
+            "longday": longday, "longwhen": longwhen, "rating": rating, "kind": kind,
+            "percent": percent, "just_before": just_before}

@@ -67,11 +67,11 @@ class LogFilter:
 
 def choices(service: LedgerService, chosen: LogFilter, travel: TimeTravel) -> dict[str, Any]:
     """The portfolios, and the chosen portfolio's projects, to pick from."""
-    portfolios = reads.portfolios(service, travel.as_of).items
+    portfolios = reads.portfolios(service, travel.at).items
     projects: list[ProjectView] = []
     if chosen.portfolio_id:
         projects = list(service.every(
-            service.projects, portfolio_id=UUID(chosen.portfolio_id), as_of=travel.as_of))
+            service.projects, portfolio_id=UUID(chosen.portfolio_id), **travel.at))
     return {"portfolios": portfolios, "projects": projects}
 
 
@@ -82,13 +82,13 @@ def decisions(request: Request, service: Ledger, session: SignedIn, travel: Trav
               cursor: str | None = None) -> Response:
     """The decision log, oldest first, filtered by portfolio, project, kind, actor and dates."""
     chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
-    found = service.decision_log(as_of=travel.as_of, cursor=params.cursor(cursor),
+    found = service.decision_log(**travel.at, cursor=params.cursor(cursor),
                                  limit=PAGE_SIZE, **chosen.query())
     options = choices(service, chosen, travel)
     entries = reads.annotated(found.items, {p.id: p for p in options["portfolios"]},
                               travel.href)
     return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
-                title="Decision log", chosen=chosen, entries=entries,
+                title="Decision log", subject="The decision log", chosen=chosen, entries=entries,
                 next_cursor=found.next_cursor, position=found.position,
                 kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.given()),
                 **options)
@@ -119,12 +119,14 @@ def decisions_csv(service: Ledger, session: SignedIn, travel: Travel,
     """The filtered decision log as CSV, every page of it, for the board's papers."""
     chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
     query = chosen.query()
-    names = {p.id: p.name for p in reads.portfolios(service, travel.as_of).items}
+    names = {p.id: p.name for p in reads.portfolios(service, travel.at).items}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in service.every(service.decision_log, as_of=travel.as_of, **query):
+    for entry in service.every(service.decision_log, **travel.at, **query):
         writer.writerow(csv_row(entry, names))
-    stamp = (travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "now")
+    stamp = "-".join(part for part in (
+        travel.effective_on.isoformat() if travel.effective_on else "",
+        travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "") if part) or "now"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="decisions-{stamp}.csv"'})

@@ -29,16 +29,17 @@ RAG_BANDS: tuple[Overall, ...] = ("red", "amber", "green", "unknown")
 @router.get("/")
 def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel) -> Response:
     """Every portfolio with its envelope and how much of it is allocated."""
-    listed = reads.portfolios(service, travel.as_of)
+    listed = reads.portfolios(service, travel.at)
     rows = []
     for portfolio in listed.items:
-        mix = service.composition(portfolio.id, travel.as_of)
+        mix = service.composition(portfolio.id, **travel.at)
         rows.append(PortfolioLine(
             portfolio, projects=sum(s.count for s in mix.by_status.values()),
             delivering=mix.by_status[Status.ACTIVE].count + mix.by_status[Status.PAUSED].count,
             red=mix.by_health["red"]))
     return page(request, "portfolios.html", session=session, travel=travel, title="Portfolios",
-                nav="portfolios", portfolios=rows, position=listed.position)
+                subject="The portfolios", nav="portfolios", portfolios=rows,
+                position=listed.position)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         stale=params.flag(stale, "stale"),
         sort=params.choice(sort, "sort", reads.SORT_KEYS) or "code",
         descending=params.choice(order, "order", ("asc", "desc")) == "desc")
-    found = reads.overview(service, portfolio_id, travel.as_of)
+    found = reads.overview(service, portfolio_id, travel.at)
     mix, currency = found.composition, found.portfolio.currency
     status_bars = [
         charts.Bar(name.capitalize(), Decimal(mix.by_status[Status(name)].count),
@@ -80,7 +81,8 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
     ]
     return page(
         request, "portfolio.html", session=session, travel=travel,
-        title=found.portfolio.name, nav="portfolios", portfolio=found.portfolio,
+        title=found.portfolio.name, subject="The portfolio", nav="portfolios",
+        portfolio=found.portfolio,
         composition=mix, projects=found.projects, position=found.position,
         shown=chosen.apply(found.projects), chosen=chosen, statuses=STATUS_ORDER,
         bands=RAG_BANDS,
@@ -132,7 +134,7 @@ def day(text: str) -> date | None:
 def project_view(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
                  project_id: UUID, *, form: DecisionForm | None = None,
                  refused: Problem | None = None, recorded: str | None = None) -> Response:
-    found = reads.project_page(service, project_id, travel.as_of, with_history=session.audits,
+    found = reads.project_page(service, project_id, travel.at, with_history=session.audits,
                                href=travel.href)
     project = found.project
     kinds = allowed_kinds(project.status)
@@ -144,10 +146,11 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
     return page(
         request, "project.html", status=refused.status if refused else 200,
         session=session, travel=travel, nav="portfolios",
-        title=f'{project.code or ""} {project.name}'.strip(), **vars(found),
+        title=f'{project.code or ""} {project.name}'.strip(), subject="The project",
+        **vars(found),
         position=found.position,
         trend_chart=charts.health_trend("trend", trend) if trend else None,
-        kinds=kinds, kind_words=kind, may_decide=session.decides and travel.as_of is None
+        kinds=kinds, kind_words=kind, may_decide=session.decides and not travel.past
         and bool(kinds), form=form or DecisionForm(), refused=refused,
         today=service.today(), just_recorded=just_recorded,
     )
@@ -180,6 +183,7 @@ def decide(
     except (InvalidInput, Conflict, StaleEvidence) as error:
         if isinstance(error, StaleEvidence):
             form = replace(form, version=str(error.actual))
+        currency = service.portfolio(current.portfolio_id).currency
         return project_view(request, service, session, travel, project_id, form=form,
-                            refused=problem(error))
+                            refused=problem(error, currency))
     return see_other(f"/projects/{project_id}?recorded={recorded.id}#decision-recorded")

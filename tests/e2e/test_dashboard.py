@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 
 from api.auth.tokens import Role
 from domain.health import Rating, StatusReport
+from domain.lifecycle import DecisionKind
 from projections.service import LedgerService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -215,15 +217,15 @@ def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: 
     assert "3 active · 2 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Paused"
 
-    # As of an instant before the pause, DG-01 is active again, and links keep that instant.
-    page.get_by_label("Show the ledger as of").fill(
-        served.seeded_until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3])
+    # On the day before the pause, DG-01 is active again, and links keep that date.
+    page.get_by_label("Show the ledger on").fill(
+        (served.seeded_until.date() - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Show", exact=True).click()
-    assert "Ledger as it was on" in tab.text(".banner")
+    assert "The portfolio on" in tab.text(".banner")
     assert "4 active · 1 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Active"
     page.get_by_role("link", name="Citizen identity platform").click()
-    assert "as_of=" in page.url
+    assert "effective_on=" in page.url
     assert page.locator("h1 + .sub .status").inner_text() == "Active"
     assert page.get_by_role("button", name="Record decision").count() == 0
     tab.shot("project-as-of-before-pause")
@@ -323,4 +325,57 @@ def test_the_decision_form_is_reachable_from_the_keyboard(tab: Tab) -> None:
         if reached[-1] == "Record decision":
             break
     assert {"kind", "amount", "rationale", "decided_on", "Record decision"} <= set(reached)
+    tab.assert_clean()
+
+
+def test_picking_a_date_shows_the_portfolio_as_it_stood_that_day(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/portfolios/{served.seeded.portfolio_id}")
+    assert "4 active · 1 paused" in tab.text(".figures")
+    # 150 days ago the board had funded only the mainframe exit; the rest were proposals.
+    then = datetime.now(UTC).date() - timedelta(days=150)
+
+    page.get_by_label("Show the ledger on").fill(then.isoformat())
+    page.get_by_role("button", name="Show", exact=True).click()
+
+    assert f"effective_on={then.isoformat()}" in page.url and "as_of=" not in page.url
+    assert f"The portfolio on {then.day} {then:%B %Y}." in tab.text(".banner")
+    assert "1 active · 0 paused" in tab.text(".figures")
+    assert status_of(tab, "DG-05") == "Active"
+    assert status_of(tab, "DG-01") == "Proposed"
+    assert page.get_by_label("as recorded at").count() == 0  # the board's clock only
+    tab.shot("overview-on-a-past-date")
+    page.get_by_role("link", name="Legacy mainframe exit").click()
+    assert f"effective_on={then.isoformat()}" in page.url
+    assert "The project on" in tab.text(".banner")
+    assert page.get_by_role("button", name="Record decision").count() == 0
+    page.get_by_role("link", name="Back to today").click()
+    assert "effective_on" not in page.url
+    tab.assert_clean()
+
+
+def test_an_auditor_asks_what_the_ledger_recorded_at_an_instant_about_a_date(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    served.service.decide(served.seeded.portfolio_id, served.project("DG-04"), DecisionKind.FUND,
+                          actor="board-chair", amount=Decimal("100000"),
+                          rationale="Approved late; minuted last month.",
+                          decided_on=datetime.now(UTC).date() - timedelta(days=20))
+    tab.sign_in(Role.AUDITOR)
+    tab.open(f"/portfolios/{served.seeded.portfolio_id}")
+    on = datetime.now(UTC).date() - timedelta(days=10)
+
+    page.get_by_label("Show the ledger on").fill(on.isoformat())
+    page.get_by_label("as recorded at").fill(served.seeded_until.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    page.get_by_role("button", name="Show", exact=True).click()
+
+    banner = tab.text(".banner")
+    assert f"The portfolio on {on.day} {on:%B %Y}, as the ledger recorded it at" in banner
+    assert status_of(tab, "DG-04") == "Proposed"  # the late decision was not recorded yet
+    assert page.get_by_label("as recorded at").input_value().startswith(
+        served.seeded_until.strftime("%Y-%m-%d %H:%M:%S"))
+    tab.shot("overview-on-a-date-as-recorded-at")
+    page.get_by_label("as recorded at").fill("")
+    page.get_by_role("button", name="Show", exact=True).click()
+    assert status_of(tab, "DG-04") == "Active"  # recorded since, dated before that day
     tab.assert_clean()

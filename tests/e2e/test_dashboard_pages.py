@@ -254,6 +254,8 @@ def test_a_decision_without_a_rationale_is_refused_in_plain_words(site: Site) ->
 
     assert refused.status_code == 422
     assert "Rationale is required and must not be blank." in refused.text
+    assert "The ledger answered" not in refused.text and "Value error" not in refused.text
+    assert "body.rationale" not in refused.text
     assert site.events() == before
 
 
@@ -268,7 +270,7 @@ def test_a_decision_the_lifecycle_forbids_is_a_409_with_the_ledgers_words(site: 
 
     assert refused.status_code == 409
     assert "This decision is not allowed now" in refused.text
-    assert "cannot pause a project that is paused" in refused.text
+    assert "Cannot pause a project that is paused" in refused.text
 
 
 def test_funding_beyond_the_budget_is_refused(site: Site) -> None:
@@ -277,6 +279,9 @@ def test_funding_beyond_the_budget_is_refused(site: Site) -> None:
 
     assert refused.status_code == 409
     assert "Not enough budget available" in refused.text
+    assert ("Funding USD 4,500,000.01 would exceed the portfolio&#39;s available budget of "
+            "USD 4,500,000.") in refused.text
+    assert "The ledger answered" not in refused.text and "4500000" not in refused.text
     assert site.service.project(site.project("DG-04")).status == "proposed"
 
 
@@ -321,7 +326,7 @@ def test_every_page_shows_the_ledger_as_of_a_past_instant(site: Site) -> None:
     log = viewer.get("/decisions", params={"as_of": as_of, "kind": "pause"})
 
     assert "4 active · 1 paused" in overview.text
-    assert "Ledger as it was on" in overview.text
+    assert "The portfolio as the ledger recorded it at" in overview.text
     assert f"as_of={before_pause.isoformat().replace('+00:00', 'Z').replace(':', '%3A')}" \
         in overview.text  # links keep the instant
     assert 'class="status status-active">Active' in project.text
