@@ -322,6 +322,8 @@ def test_the_decision_form_is_reachable_from_the_keyboard(tab: Tab) -> None:
         page.keyboard.press("Tab")
         reached.append(page.evaluate(
             "document.activeElement.name || document.activeElement.textContent.trim()"))
+        if reached[-1] == "kind" and reached.count("kind") == 1:
+            page.keyboard.press("Space")  # the first choice, Fund, which asks for an amount
         if reached[-1] == "Record decision":
             break
     assert {"kind", "amount", "rationale", "decided_on", "Record decision"} <= set(reached)
@@ -378,4 +380,25 @@ def test_an_auditor_asks_what_the_ledger_recorded_at_an_instant_about_a_date(tab
     page.get_by_label("as recorded at").fill("")
     page.get_by_role("button", name="Show", exact=True).click()
     assert status_of(tab, "DG-04") == "Active"  # recorded since, dated before that day
+    tab.assert_clean()
+
+
+def test_the_amount_is_asked_only_when_the_board_funds(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/projects/{served.project('DG-03')}")  # paused: resume or discontinue only
+
+    assert page.locator("input[name=kind]").evaluate_all("rs => rs.map(r => r.value)") == [
+        "resume", "discontinue"]
+    assert page.locator("#amount").count() == 0
+    tab.shot("project-paused-decision-form")
+
+    tab.open(f"/projects/{served.project('DG-05')}")  # active: fund, pause or discontinue
+    assert page.locator("#amount").is_hidden()
+    page.get_by_label("Pause").check()
+    assert page.locator("#amount").is_hidden()
+    page.get_by_role("radio", name="Fund").check()
+    assert page.locator("#amount").is_visible()
+    assert "Amount to fund (USD; USD 4,500,000 available)" in tab.text("label[for=amount]")
+    tab.shot("project-fund-decision-form")
     tab.assert_clean()
