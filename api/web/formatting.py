@@ -83,6 +83,24 @@ def longwhen(value: datetime | None) -> str:
     return f"{moment.day} {moment:%B %Y} {clock} UTC"
 
 
+def readable(value: Any) -> str:
+    """A stored event's value as text a person reads: lists joined with commas, mappings as
+    key: value, nothing as a dash, never a programming language's syntax."""
+    if value is None or value == "":
+        return NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {readable(item)}" for key, item in value.items()) or NONE
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(readable(item) for item in value) or "none"
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def rating(value: str | None) -> str:
     return RATING_WORDS.get(value or "unknown", str(value))
 
@@ -100,4 +118,4 @@ def filters() -> dict[str, Any]:
     """The Jinja filters the templates use."""
     return {"money": money, "compact": compact, "index": index, "when": when, "day": day,
             "longday": longday, "longwhen": longwhen, "rating": rating, "kind": kind,
-            "percent": percent, "just_before": just_before}
+            "percent": percent, "just_before": just_before, "readable": readable}

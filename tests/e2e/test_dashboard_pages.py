@@ -200,6 +200,24 @@ def test_only_auditors_see_the_event_history_and_the_audit_page(site: Site) -> N
     assert f"{site.events()}:" in audit.text
 
 
+def test_the_event_history_shows_values_as_text_not_code(site: Site) -> None:
+    opened = site.service.create_portfolio(
+        actor=CHAIR, name="Service design", budget=Decimal("50000"), objectives=(
+            {"key": "citizen-experience", "title": "Citizen experience", "weight": 2},
+            {"key": "efficiency", "title": "Efficiency", "weight": 1}))
+    proposed = site.service.propose_project(
+        actor="pmo-office", portfolio_id=opened.id, code="SD-01",
+        name="Service standards", requested_budget=Decimal("10000"),
+        objectives=("citizen-experience", "efficiency"))
+
+    shown = site.browser(Role.AUDITOR).get(f"/projects/{proposed.id}").text
+
+    fields = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>",
+                             shown.split('class="data history"', 1)[1]))
+    assert fields["objectives"] == "citizen-experience, efficiency"
+    assert "[&#39;" not in shown and "{&#39;" not in shown and "None" not in fields.values()
+
+
 # Recording decisions
 
 
