@@ -272,18 +272,47 @@ def test_a_stale_form_gets_the_412_message(tab: Tab) -> None:
     tab.assert_clean(expected_status=412)
 
 
+def fill_to_fifty_projects(served: Served) -> None:
+    """The seeded portfolio grown to 50 projects, most of them funded and reporting."""
+    service, portfolio = served.service, served.seeded.portfolio_id
+    today = datetime.now(UTC).date()
+    for number in range(8, 51):
+        proposed = service.propose_project(
+            actor="pmo-office", portfolio_id=portfolio, code=f"DG-{number:02d}",
+            name=f"Service line {number} modernisation", requested_budget=Decimal("50000"),
+            proposed_on=today - timedelta(days=120))
+        if number % 5 == 0:
+            continue
+        service.decide(portfolio, proposed.id, DecisionKind.FUND, actor="board-chair",
+                       amount=Decimal("50000"), rationale="Approved in the spring round.",
+                       decided_on=today - timedelta(days=100))
+        service.report_status(proposed.id, StatusReport(
+            period_end=today - timedelta(days=10), schedule=(Rating.GREEN, Rating.AMBER,
+                                                             Rating.RED)[number % 3],
+            cost=Rating.GREEN, scope=Rating.GREEN, planned_value=Decimal("10000"),
+            earned_value=Decimal(9000 + number * 40), actual_cost=Decimal("10000")),
+            actor="pmo-office")
+
+
 def test_the_overview_prints_as_a_one_page_board_pack(tab: Tab) -> None:
+    fill_to_fifty_projects(tab.served)
     tab.sign_in(Role.BOARD)
     tab.open(f"/portfolios/{tab.served.seeded.portfolio_id}")
+    assert "50 of 50 projects" in tab.text("#projects caption")
     tab.page.emulate_media(media="print")
 
-    pdf = tab.page.pdf(format="A4", landscape=True, print_background=True)
+    # As Chromium prints it from its dialog: A4, the page's own size and margins.
+    pdf = tab.page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "overview-board-pack.pdf").write_bytes(pdf)
+    # A4's printable area at 96 dpi (within the page's margins), to look at.
+    tab.page.set_viewport_size({"width": 725, "height": 1062})
+    tab.shot("overview-board-pack-print")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == 1, f"the board pack printed on {pages} pages"
     assert tab.page.locator(".filters").is_hidden()
+    assert "Select a column heading" not in tab.page.locator("main").inner_text()
     tab.assert_clean()
 
 
