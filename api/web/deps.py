@@ -184,7 +184,7 @@ class TimeTravel:
     def kept(self) -> list[tuple[str, str]]:
         """The query values the time-travel form carries along (all but the point in time and
         the page)."""
-        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, "cursor")]
+        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, "cursor", "back")]
 
 
 def parse_as_of(value: str | None) -> datetime | None:

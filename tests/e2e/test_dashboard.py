@@ -208,9 +208,11 @@ def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: 
 
     # The decision log shows who, what and why; the composition moved.
     page.get_by_role("link", name="Decision log").click()
-    entry = page.locator("article.entry", has_text="Amber for two periods")
+    entry = page.locator("#log tbody tr").first  # newest first
+    assert "Amber for two periods" in entry.inner_text()
     assert "PAUSED" in entry.inner_text().upper() and "board-web" in entry.inner_text()
     assert "DG-01 Citizen identity platform" in entry.inner_text()
+    assert "Decisions 1\u201310 of 10, newest first." in tab.text("#log-count")
     tab.shot("decisions")
     entry.get_by_role("link", name="DG-01 Citizen identity platform").click()
     page.get_by_role("link", name="Digital Government Programme").click()

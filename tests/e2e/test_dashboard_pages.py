@@ -392,8 +392,10 @@ def test_the_decision_log_exports_the_filtered_list_as_csv(site: Site) -> None:
     page = viewer.get("/decisions", params={"portfolio_id": str(site.seeded.portfolio_id),
                                             "kind": "fund"})
     exported = viewer.get("/decisions.csv", params={
-        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund"})
+        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund", "order": "oldest"})
     rows = list(csv.DictReader(io.StringIO(exported.text)))
+    newest = list(csv.DictReader(io.StringIO(viewer.get("/decisions.csv", params={
+        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund"}).text)))
 
     assert 'href="/decisions.csv?portfolio_id=' in page.text
     assert exported.headers["content-type"].startswith("text/csv")
@@ -404,6 +406,7 @@ def test_the_decision_log_exports_the_filtered_list_as_csv(site: Site) -> None:
     assert rows[-1]["rationale"] == "'=HYPERLINK(\"http://x\")"  # never a live formula
     assert rows[-1]["amount"] == "100000.00" and rows[-1]["decided_by"] == CHAIR
     assert rows[3]["evidence_status"] == "proposed"
+    assert newest == rows[::-1]  # as the page lists them by default
 
 
 def test_pages_carry_a_policy_that_allows_nothing_from_elsewhere(site: Site) -> None:
@@ -445,3 +448,61 @@ def test_a_rationale_is_shown_as_text_never_as_markup(site: Site) -> None:
 
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in shown
     assert "<script>" not in shown
+
+
+def many_decisions(site: Site, count: int) -> None:
+    """`count` more funding decisions in a portfolio of their own, by "Board-Secretary"."""
+    opened = site.service.create_portfolio(actor=CHAIR, name="Many small grants",
+                                           budget=Decimal("1000000"))
+    for number in range(count):
+        proposed = site.service.propose_project(
+            actor="pmo-office", portfolio_id=opened.id, code=f"SG-{number:03d}",
+            name=f"Grant {number}", requested_budget=Decimal("1000"))
+        site.service.decide(opened.id, proposed.id, DecisionKind.FUND, actor="Board-Secretary",
+                            amount=Decimal("1000"), rationale=f"Grant round item {number}.")
+
+
+def log_codes(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="[^"]+">([A-Z]{2}-\d+) ', html)
+
+
+def test_the_decision_log_is_newest_first_with_a_total_and_pages_both_ways(site: Site) -> None:
+    many_decisions(site, 70)
+    viewer = site.browser(Role.VIEWER)
+    total = site.service.decision_count()
+
+    first = viewer.get("/decisions")
+    assert f"Decisions 1\u201350 of {total}, newest first." in first.text
+    assert log_codes(first.text)[:2] == ["SG-069", "SG-068"]
+    assert 'rel="prev"' not in first.text and ">First<" not in first.text
+    following = viewer.get(re.search(r'href="([^"]+)" rel="next"', first.text)
+                           .group(1).replace("&amp;", "&"))  # type: ignore[union-attr]
+    assert f"Decisions 51\u2013{total} of {total}, newest first." in following.text
+    assert log_codes(following.text)[:1] == ["SG-019"]
+    assert 'rel="next"' not in following.text and ">First<" in following.text
+    back = viewer.get(re.search(r'href="([^"]+)" rel="prev"', following.text)
+                      .group(1).replace("&amp;", "&"))  # type: ignore[union-attr]
+    assert log_codes(back.text) == log_codes(first.text)
+
+    oldest = viewer.get("/decisions", params={"order": "oldest"})
+    assert f"Decisions 1\u201350 of {total}, oldest first." in oldest.text
+    assert log_codes(oldest.text)[0] == "DG-01"
+    assert len(re.findall(r'<tr class="decision ', first.text)) == 50
+
+
+def test_decided_by_matches_the_start_of_a_name_in_any_case(site_on_store: Site) -> None:
+    site = site_on_store
+    many_decisions(site, 3)
+    viewer = site.browser(Role.VIEWER)
+    literal = viewer.get("/decisions", params={"decided_by": "board_"})  # _ is no wildcard
+
+    prefix = viewer.get("/decisions", params={"decided_by": "board-s"})
+    exact_case = viewer.get("/decisions", params={"decided_by": "BOARD"})
+    nobody = viewer.get("/decisions", params={"decided_by": "secretary"})
+
+    assert "Decisions 1\u20133 of 3 that match, newest first." in prefix.text
+    assert log_codes(exact_case.text).count("SG-000") == 1 and "board-chair" in exact_case.text
+    assert "No decisions match." in nobody.text and "No decisions match." in literal.text
+    assert "0 decisions" not in nobody.text and "on this page" not in nobody.text
+    exported = viewer.get("/decisions.csv", params={"decided_by": "board-s"})
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 3
