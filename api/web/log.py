@@ -135,7 +135,7 @@ def decisions(request: Request, service: Ledger, session: SignedIn, travel: Trav
     newest_first = (params.choice(order, "order", ORDERS) or "newest") == "newest"
     options = choices(service, chosen, travel)
     found = log_page(service, travel, chosen.query(), newest_first, params.cursor(cursor),
-                     params.cursor(back), {p.id: p for p in options["portfolios"]})
+                     params.cursor(back, "back"), {p.id: p for p in options["portfolios"]})
     return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
                 title="Decision log", subject="The decision log", chosen=chosen, log=found,
                 newest_first=newest_first, filtered=bool(chosen.given()),

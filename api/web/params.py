@@ -55,12 +55,12 @@ def form_as_of(value: str | None, now: datetime) -> datetime | None:
         raise InvalidInput("as_of", str(error)) from None
 
 
-def cursor(value: str | None) -> str | None:
+def cursor(value: str | None, field: str = "cursor") -> str | None:
     """A page's cursor: the `next_cursor` of the page before (None: the first page)."""
     if value is None:
         return None
     if not CURSOR.fullmatch(value):
-        raise InvalidInput("cursor", "must be the position a previous page linked to")
+        raise InvalidInput(field, "must be the position a previous page linked to")
     return value
 
 

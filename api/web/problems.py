@@ -22,7 +22,8 @@ class Problem:
 
 
 # A field's name as a person reads it, where the name the address uses is not plain words.
-FIELD_WORDS = {"effective_on": "date", "as_of_utc": "as of"}
+FIELD_WORDS = {"effective_on": "date", "as_of_utc": "as of", "cursor": "page link",
+               "back": "page link"}
 
 
 def sentence(words: str) -> str:

@@ -44,7 +44,8 @@ REFUSED: dict[str, tuple[str, ...]] = {
 PATH_IDS = (ABC, EXPONENT, DIGITS_23, NEGATIVE, "%00")
 # How the problem page names each parameter: "Check the ...".
 WORDS = {"as_of": "as of", "as_of_utc": "as of", "effective_on": "date",
-         "portfolio_id": "portfolio", "project_id": "project", "decided_by": "decided by"}
+         "cursor": "page link", "back": "page link", "portfolio_id": "portfolio",
+         "project_id": "project", "decided_by": "decided by"}
 
 TRAVEL = {"as_of": "instant", "as_of_utc": "form instant", "effective_on": "date"}
 LOG_FILTERS = {"portfolio_id": "id", "project_id": "id", "kind": "choice", "decided_by": "text",
@@ -55,8 +56,10 @@ ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
                                         "health": "choice", "stale": "choice",
                                         "sort": "choice", "order": "choice"}),
     ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id"}),
-    ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "cursor": "cursor"}),
-    ("GET", "/decisions.csv", {"as_of": "instant", **LOG_FILTERS}),
+    ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "order": "choice", "cursor": "cursor",
+                           "back": "cursor"}),
+    ("GET", "/decisions.csv", {"as_of": "instant", "effective_on": "date", **LOG_FILTERS,
+                               "order": "choice"}),
     ("GET", "/audit", TRAVEL),
     ("GET", "/audit/export", {"portfolio_id": "id", "since": "day", "until": "day"}),
     ("POST", "/projects/{project}/decisions", {"as_of": "instant"}),
