@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -19,7 +21,8 @@ from api.web.rendering import PageRoute, page, see_other
 from domain.errors import Conflict, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
 from domain.values import decimal_text
-from projections.models import Overall, PortfolioView
+from projections.models import Overall, PortfolioView, ProjectStanding
+from projections.report import spreadsheet_cell
 from projections.service import LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,19 +30,28 @@ RAG_BANDS: tuple[Overall, ...] = ("red", "amber", "green", "unknown")
 
 
 @router.get("/")
-def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel) -> Response:
-    """Every portfolio with its envelope and how much of it is allocated."""
+def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel,
+               q: str = "", sort: str = "name", order: str = "asc") -> Response:
+    """Every portfolio with its envelope and how much of it is allocated: searched, sorted,
+    and totalled per currency."""
+    words = params.text(q, "q").lower()
+    key = params.choice(sort, "sort", PORTFOLIO_SORT) or "name"
+    descending = params.choice(order, "order", ("asc", "desc")) == "desc"
     listed = reads.portfolios(service, travel.at)
     rows = []
     for portfolio in listed.items:
+        if words and words not in portfolio.name.lower():
+            continue
         mix = service.composition(portfolio.id, **travel.at)
         rows.append(PortfolioLine(
             portfolio, projects=sum(s.count for s in mix.by_status.values()),
             delivering=mix.by_status[Status.ACTIVE].count + mix.by_status[Status.PAUSED].count,
             red=mix.by_health["red"]))
+    rows.sort(key=PORTFOLIO_SORT[key], reverse=descending)
     return page(request, "portfolios.html", session=session, travel=travel, title="Portfolios",
                 subject="The portfolios", nav="portfolios", portfolios=rows,
-                position=listed.position)
+                totals=totals(rows), listed=len(listed.items), q=words and q.strip(),
+                sort=key, descending=descending, position=listed.position)
 
 
 @dataclass(frozen=True)
@@ -52,17 +64,61 @@ class PortfolioLine:
     red: int
 
 
-@router.get("/portfolios/{portfolio_id}")
-def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
-              travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
-              sort: str = "code", order: str = "asc") -> Response:
-    """The board pack's overview: budget, composition, and every project's health."""
-    chosen = reads.ProjectFilter(
+PORTFOLIO_SORT: dict[str, Any] = {
+    "name": lambda line: line.portfolio.name.lower(),
+    "budget": lambda line: (line.portfolio.currency, line.portfolio.budget),
+    "allocated": lambda line: (line.portfolio.currency, line.portfolio.allocated),
+    "available": lambda line: (line.portfolio.currency, line.portfolio.available),
+    "projects": lambda line: line.projects,
+    "delivering": lambda line: line.delivering,
+    "red": lambda line: line.red,
+}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The portfolios listed, added up in one currency (amounts in two never add)."""
+
+    currency: str
+    portfolios: int
+    budget: Decimal
+    allocated: Decimal
+    available: Decimal
+    projects: int
+    delivering: int
+    red: int
+
+
+def totals(lines: list[PortfolioLine]) -> list[Totals]:
+    """One totals row per currency among the listed portfolios."""
+    by_currency: dict[str, list[PortfolioLine]] = {}
+    for line in lines:
+        by_currency.setdefault(line.portfolio.currency, []).append(line)
+    return [Totals(currency, len(group), sum((g.portfolio.budget for g in group), Decimal(0)),
+                   sum((g.portfolio.allocated for g in group), Decimal(0)),
+                   sum((g.portfolio.available for g in group), Decimal(0)),
+                   sum(g.projects for g in group), sum(g.delivering for g in group),
+                   sum(g.red for g in group))
+            for currency, group in sorted(by_currency.items())]
+
+
+def project_filter(q: str, status: str, health: str, stale: str, sort: str,
+                   order: str) -> reads.ProjectFilter:
+    """How the board narrowed and ordered the project table, each value read strictly."""
+    return reads.ProjectFilter(
         q=params.text(q, "q"), status=params.choice(status, "status", STATUS_ORDER) or "",
         health=params.choice(health, "health", RAG_BANDS) or "",
         stale=params.flag(stale, "stale"),
         sort=params.choice(sort, "sort", reads.SORT_KEYS) or "code",
         descending=params.choice(order, "order", ("asc", "desc")) == "desc")
+
+
+@router.get("/portfolios/{portfolio_id}")
+def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
+              travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
+              sort: str = "code", order: str = "asc") -> Response:
+    """The board pack's overview: budget, composition, and every project's health."""
+    chosen = project_filter(q, status, health, stale, sort, order)
     found = reads.overview(service, portfolio_id, travel.at)
     mix, currency = found.composition, found.portfolio.currency
     status_bars = [
@@ -90,7 +146,40 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         budget_chart=charts.budget_bar("budget", mix.budget, mix.allocated, currency),
         status_chart=charts.bars("by-status", "Projects by status", status_bars),
         health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
+        csv_href=travel.href(f"/portfolios/{portfolio_id}/projects.csv", **chosen.given()),
     )
+
+
+PROJECT_CSV_COLUMNS = ("code", "name", "status", "funded", "requested_budget", "currency",
+                       "health", "cpi", "spi", "last_period_end", "reporting", "sponsor",
+                       "manager", "project_id")
+
+
+def reporting(project: ProjectStanding) -> str:
+    """The table's Reporting column in words."""
+    if not project.status.is_delivering and project.status != Status.PROPOSED:
+        return "closed"
+    if project.last_period_end is None:
+        return "no report yet"
+    return "stale" if project.overdue else "current"
+
+
+@router.get("/portfolios/{portfolio_id}/projects.csv")
+def projects_csv(portfolio_id: UUID, service: Ledger, session: SignedIn, travel: Travel,
+                 q: str = "", status: str = "", health: str = "", stale: str = "",
+                 sort: str = "code", order: str = "asc") -> Response:
+    """The board pack's project table as CSV, filtered and sorted as on the page."""
+    chosen = project_filter(q, status, health, stale, sort, order)
+    found = reads.overview(service, portfolio_id, travel.at)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PROJECT_CSV_COLUMNS)
+    for p in chosen.apply(found.projects):
+        values = {**dict(p), "currency": found.portfolio.currency, "reporting": reporting(p),
+                  "project_id": p.id}
+        writer.writerow([spreadsheet_cell(values.get(column)) for column in PROJECT_CSV_COLUMNS])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="projects-{portfolio_id}.csv"'})
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ class ProjectFilter:
     sort: str = "code"
     descending: bool = False
 
+    def given(self) -> dict[str, str]:
+        """The values chosen, for a link that keeps this filter and order."""
+        values = {"q": self.q, "status": self.status, "health": self.health,
+                  "stale": "1" if self.stale else "", "sort": self.sort,
+                  "order": "desc" if self.descending else "asc"}
+        return {key: value for key, value in values.items() if value}
+
     def keeps(self, project: ProjectStanding) -> bool:
         words = self.q.strip().lower()
         return ((not words or words in f"{project.code or ''} {project.name}".lower())

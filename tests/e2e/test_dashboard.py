@@ -192,6 +192,8 @@ def status_of(tab: Tab, code: str) -> str:
 def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: Tab) -> None:
     served, page = tab.served, tab.page
     tab.sign_in(Role.BOARD)
+    assert "USD 16,000,000" in tab.text("#portfolios tfoot")
+    tab.shot("portfolios")
     page.get_by_role("link", name="Digital Government Programme").click()
     assert "4 active · 1 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Active"

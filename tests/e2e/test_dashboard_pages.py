@@ -506,3 +506,52 @@ def test_decided_by_matches_the_start_of_a_name_in_any_case(site_on_store: Site)
     assert "0 decisions" not in nobody.text and "on this page" not in nobody.text
     exported = viewer.get("/decisions.csv", params={"decided_by": "board-s"})
     assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 3
+
+
+def test_the_portfolio_list_searches_sorts_and_totals(site: Site) -> None:
+    site.service.create_portfolio(actor=CHAIR, name="Estates", budget=Decimal("500000"),
+                                  currency="EUR")
+    viewer = site.browser(Role.VIEWER)
+
+    listed = viewer.get("/")
+    by_budget = viewer.get("/", params={"sort": "budget", "order": "desc"})
+    found = viewer.get("/", params={"q": "DIGITAL"})
+
+    names = re.compile(r'<th scope="row"><a href="/portfolios/[^"]+">([^<]+)</a>')
+    assert names.findall(listed.text) == [
+        "Corporate Services", "Digital Government Programme", "Estates"]
+    # Amounts compare within a currency only: grouped by currency, then by amount.
+    assert names.findall(by_budget.text) == [
+        "Digital Government Programme", "Corporate Services", "Estates"]
+    assert names.findall(found.text) == ["Digital Government Programme"]
+    assert "1 of 3 portfolios match" in found.text
+    totals = re.findall(r'<tr class="totals">\s*<th scope="row">([^<]+)</th>\s*'
+                        r'<td class="num">([^<]+)</td>', listed.text)
+    assert totals == [("Total in EUR (1 portfolio)", "EUR 500,000"),
+                      ("Total in USD (2 portfolios)", "USD 16,000,000")]
+    assert "No portfolio matches." in viewer.get("/", params={"q": "nothing"}).text
+
+
+def test_the_project_table_exports_as_csv_as_filtered_and_sorted(site: Site) -> None:
+    site.service.propose_project(actor="pmo-office", portfolio_id=site.seeded.portfolio_id,
+                                 code="DG-08", name="=cmd|' /C calc'!A0",
+                                 requested_budget=Decimal("1000"))
+    viewer = site.browser(Role.VIEWER)
+    overview = f"/portfolios/{site.seeded.portfolio_id}"
+
+    shown = viewer.get(overview, params={"health": "red", "sort": "cpi"})
+    link = re.search(r'href="([^"]+projects\.csv[^"]*)"', shown.text)
+    assert link
+    exported = viewer.get(link.group(1).replace("&amp;", "&"))
+    everything = viewer.get(f"{overview}/projects.csv")
+
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["code"] for r in rows] == ["DG-06", "DG-02", "DG-03"]
+    assert rows[0]["reporting"] == "closed" and rows[1]["funded"] == "2500000.00"
+    assert rows[1]["currency"] == "USD" and rows[1]["health"] == "red"
+    named = {r["code"]: r for r in csv.DictReader(io.StringIO(everything.text))}
+    assert named["DG-08"]["name"] == "'=cmd|' /C calc'!A0"  # never a live formula
+    assert named["DG-05"]["reporting"] == "stale" and named["DG-04"]["reporting"] == (
+        "no report yet")

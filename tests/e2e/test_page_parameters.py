@@ -51,10 +51,13 @@ TRAVEL = {"as_of": "instant", "as_of_utc": "form instant", "effective_on": "date
 LOG_FILTERS = {"portfolio_id": "id", "project_id": "id", "kind": "choice", "decided_by": "text",
                "since": "day", "until": "day"}
 ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("GET", "/", TRAVEL),
+    ("GET", "/", {**TRAVEL, "q": "text", "sort": "choice", "order": "choice"}),
     ("GET", "/portfolios/{portfolio}", {**TRAVEL, "q": "text", "status": "choice",
                                         "health": "choice", "stale": "choice",
                                         "sort": "choice", "order": "choice"}),
+    ("GET", "/portfolios/{portfolio}/projects.csv", {
+        "as_of": "instant", "effective_on": "date", "q": "text", "status": "choice",
+        "health": "choice", "stale": "choice", "sort": "choice", "order": "choice"}),
     ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id"}),
     ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "order": "choice", "cursor": "cursor",
                            "back": "cursor"}),
