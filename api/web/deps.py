@@ -101,6 +101,8 @@ def auditor(session: Annotated[Session, Depends(signed_in)]) -> Session:
 
 
 TRAVEL_KEYS = ("as_of", "as_of_utc", "effective_on")
+# What an address says once (a page of a list, what was just recorded): not kept on travelling.
+ONCE = ("cursor", "back", "recorded", "reported", "proposed", "opened")
 
 
 class TravelTo(Exception):
@@ -184,7 +186,7 @@ class TimeTravel:
     def kept(self) -> list[tuple[str, str]]:
         """The query values the time-travel form carries along (all but the point in time and
         the page)."""
-        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, "cursor", "back")]
+        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, *ONCE)]
 
 
 def parse_as_of(value: str | None) -> datetime | None:

@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 
 from api.auth.sessions import Session
+from api.auth.tokens import Role
 from api.web import charts, params, reads
 from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.formatting import STATUS_ORDER, compact, kind, rating
@@ -116,9 +117,10 @@ def project_filter(q: str, status: str, health: str, stale: str, sort: str,
 @router.get("/portfolios/{portfolio_id}")
 def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
               travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
-              sort: str = "code", order: str = "asc") -> Response:
+              sort: str = "code", order: str = "asc", opened: str = "") -> Response:
     """The board pack's overview: budget, composition, and every project's health."""
     chosen = project_filter(q, status, health, stale, sort, order)
+    just_opened = params.flag(opened, "opened")
     found = reads.overview(service, portfolio_id, travel.at)
     mix, currency = found.composition, found.portfolio.currency
     status_bars = [
@@ -147,6 +149,8 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         status_chart=charts.bars("by-status", "Projects by status", status_bars),
         health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
         csv_href=travel.href(f"/portfolios/{portfolio_id}/projects.csv", **chosen.given()),
+        may_propose=session.may(Role.MANAGER, Role.BOARD) and not travel.past,
+        notice="Portfolio opened: propose its first project below." if just_opened else "",
     )
 
 
@@ -222,7 +226,9 @@ def day(text: str) -> date | None:
 
 def project_view(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
                  project_id: UUID, *, form: DecisionForm | None = None,
-                 refused: Problem | None = None, recorded: str | None = None) -> Response:
+                 refused: Problem | None = None, recorded: str | None = None,
+                 report_form: Any = None, report_refused: Problem | None = None,
+                 notice: str = "") -> Response:
     found = reads.project_page(service, project_id, travel.at, with_history=session.audits,
                                href=travel.href)
     project = found.project
@@ -232,8 +238,9 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         just_recorded = next(
             (d.decision for d in found.decisions if str(d.decision.id) == recorded), None)
     trend = charts.trend_points(found.reports)
+    failed = refused or report_refused
     return page(
-        request, "project.html", status=refused.status if refused else 200,
+        request, "project.html", status=failed.status if failed else 200,
         session=session, travel=travel, nav="portfolios",
         title=f'{project.code or ""} {project.name}'.strip(), subject="The project",
         **vars(found),
@@ -241,16 +248,23 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         trend_chart=charts.health_trend("trend", trend) if trend else None,
         kinds=kinds, kind_words=kind, may_decide=session.decides and not travel.past
         and bool(kinds), form=form or DecisionForm(), refused=refused,
-        today=service.today(), just_recorded=just_recorded,
+        may_report=session.may(Role.MANAGER) and not travel.past
+        and project.status.is_delivering,
+        report_form=report_form, report_refused=report_refused, ratings=("green", "amber", "red"),
+        today=service.today(), just_recorded=just_recorded, notice=notice,
     )
 
 
 @router.get("/projects/{project_id}")
 def project(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
-            travel: Travel, recorded: str = "") -> Response:
+            travel: Travel, recorded: str = "", reported: str = "",
+            proposed: str = "") -> Response:
     """A project's health over time, its reports and decisions, and the board's decision form."""
+    notice = ("Status report filed." if params.flag(reported, "reported") else
+              "Project proposed: the board can now fund or discontinue it."
+              if params.flag(proposed, "proposed") else "")
     return project_view(request, service, session, travel, project_id,
-                        recorded=params.identifier(recorded, "recorded"))
+                        recorded=params.identifier(recorded, "recorded"), notice=notice)
 
 
 @router.post("/projects/{project_id}/decisions")

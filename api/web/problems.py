@@ -34,24 +34,24 @@ def sentence(words: str) -> str:
     return words if words.endswith((".", "!", "?")) else f"{words}."
 
 
-def problem(error: LedgerError, currency: str = "") -> Problem:
+def problem(error: LedgerError, currency: str = "", again: str = "decide") -> Problem:
     """What went wrong in the board's words, with the API's own status (amounts in `currency`
     written as the pages write money)."""
     said = kind_of(error)
-    title, detail, field = plain_words(error, said.page_title, currency)
+    title, detail, field = plain_words(error, said.page_title, currency, again)
     return Problem(said.status, title, detail, field)
 
 
-def plain_words(error: LedgerError, title: str,
-                currency: str = "") -> tuple[str, str, str | None]:
+def plain_words(error: LedgerError, title: str, currency: str = "",
+                again: str = "decide") -> tuple[str, str, str | None]:
     """The page's title, its detail, and the field to point at (if one is to blame)."""
     match error:
         case BudgetExceeded(requested=requested, available=available):
             return (title, f"Funding {money(requested, currency)} would exceed the portfolio's "
                     f"available budget of {money(available, currency)}.", "amount")
         case StaleEvidence(expected=expected, actual=actual):
-            return (title, f"It is now at version {actual}; the page you decided on showed "
-                    f"version {expected}. Review the new evidence and decide again.", None)
+            return (title, f"It is now at version {actual}; the page you used showed "
+                    f"version {expected}. Review the new evidence and {again} again.", None)
         case InvalidInput(field=field, message=message):
             label = FIELD_WORDS.get(field, field.replace("_", " "))
             return f"Check the {label}", sentence(f"{label} {message}"), field

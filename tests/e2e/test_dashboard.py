@@ -435,3 +435,49 @@ def test_the_amount_is_asked_only_when_the_board_funds(tab: Tab) -> None:
     assert "Amount to fund (USD; USD 4,500,000 available)" in tab.text("label[for=amount]")
     tab.shot("project-fund-decision-form")
     tab.assert_clean()
+
+
+def test_a_month_of_routine_from_the_pages_open_propose_report(tab: Tab) -> None:
+    page = tab.page
+    tab.sign_in(Role.ADMIN)  # one person in every role, to walk the month
+    page.get_by_role("link", name="Open a portfolio").click()
+    page.get_by_label("Name").fill("Estates renewal")
+    page.get_by_label("Budget").fill("abc")
+    tab.shot("form-open-portfolio")
+    with page.expect_response(re.compile(r"/portfolios$")) as refused:
+        page.get_by_role("button", name="Open portfolio").click()
+    assert refused.value.status == 422
+    assert "Budget must be an amount such as 125,000.50." in tab.text("#form-problem")
+    assert page.get_by_label("Name").input_value() == "Estates renewal"
+    tab.shot("form-open-portfolio-refused")
+    page.get_by_label("Budget").fill("2,500,000")
+    page.get_by_role("button", name="Open portfolio").click()
+    assert "Portfolio opened" in tab.text("#notice")
+
+    page.get_by_role("link", name="Propose a project").click()
+    page.get_by_label("Code").fill("ER-01")
+    page.get_by_label("Name").fill("Boiler replacement")
+    page.get_by_label("Budget requested").fill("400,000")
+    tab.shot("form-propose-project")
+    page.get_by_role("button", name="Propose project").click()
+    assert "Project proposed" in tab.text("#report-filed")
+    project_url = page.url.split("?")[0]
+
+    page.get_by_role("radio", name="Fund").check()
+    page.get_by_label("Amount to fund").fill("400,000")
+    page.get_by_label("Rationale").fill("Safety case approved.")
+    page.get_by_role("button", name="Record decision").click()
+    assert "Decision recorded" in tab.text("#decision-recorded")
+
+    page.locator("summary", has_text="File this period's status report").click()
+    page.get_by_label("Schedule").select_option("green")
+    page.get_by_label("Cost", exact=True).select_option("amber")
+    page.get_by_label("Scope").select_option("green")
+    page.get_by_label("Summary").fill("Survey done; boiler ordered.")
+    tab.shot("form-status-report")
+    page.get_by_role("button", name="File report").click()
+    assert page.url.startswith(project_url)
+    assert "Status report filed" in tab.text("#report-filed")
+    assert "Survey done; boiler ordered." in tab.text("section[aria-labelledby=reports-h] table")
+    tab.shot("project-after-report")
+    tab.assert_clean(expected_status=422)

@@ -54,11 +54,15 @@ ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("GET", "/", {**TRAVEL, "q": "text", "sort": "choice", "order": "choice"}),
     ("GET", "/portfolios/{portfolio}", {**TRAVEL, "q": "text", "status": "choice",
                                         "health": "choice", "stale": "choice",
-                                        "sort": "choice", "order": "choice"}),
+                                        "sort": "choice", "order": "choice",
+                                        "opened": "choice"}),
+    ("GET", "/portfolios/new", TRAVEL),
+    ("GET", "/portfolios/{portfolio}/propose", TRAVEL),
     ("GET", "/portfolios/{portfolio}/projects.csv", {
         "as_of": "instant", "effective_on": "date", "q": "text", "status": "choice",
         "health": "choice", "stale": "choice", "sort": "choice", "order": "choice"}),
-    ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id"}),
+    ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id", "reported": "choice",
+                                    "proposed": "choice"}),
     ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "order": "choice", "cursor": "cursor",
                            "back": "cursor"}),
     ("GET", "/decisions.csv", {"as_of": "instant", "effective_on": "date", **LOG_FILTERS,
@@ -67,6 +71,9 @@ ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("GET", "/audit/export", {"portfolio_id": "id", "since": "day", "until": "day"}),
     ("POST", "/projects/{project}/decisions", {"as_of": "instant"}),
     ("POST", "/audit/verify", {"as_of": "instant"}),
+    ("POST", "/portfolios", {"as_of": "instant", "effective_on": "date"}),
+    ("POST", "/portfolios/{portfolio}/projects", {"as_of": "instant"}),
+    ("POST", "/projects/{project}/reports", {"as_of": "instant"}),
 )
 CASES = [pytest.param(method, path, name, kind, id=f"{method} {path} {name}")
          for method, path, names in ROUTES for name, kind in names.items()]
