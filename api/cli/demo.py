@@ -9,7 +9,6 @@ from urllib.parse import urlsplit, urlunsplit
 from api.cli import serve
 from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_stores, settings
 from api.cli.demo_story import build_demo, demo_tokens
-from domain.application import utc_today
 
 
 def register(verbs: Any) -> None:
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     where = shown(settings(args).db)
     ledger = open_stores(args)
     try:
-        summary = build_demo(ledger.service, actor(args), utc_today())
+        summary = build_demo(ledger.service, actor(args))
         if summary.built:
             progress = Progress("updating views")
             ledger.service.catch_up(progress)

@@ -4,6 +4,12 @@
 ids and all); `build_demo` records them through the ledger's batch, in chunked writes. Both
 scale: more portfolios, more projects per portfolio, more months give a bigger ledger of the
 same shape.
+
+Every fact carries its business date, so the ledger by date shows the year unfolding: the
+portfolios open on the first day of the year's first month, each project is proposed on the
+first day of its month, the board meets on the 10th of each month and its decisions are dated
+that day, and each month's reports are for the period ending on its last day. The year is the
+twelve months before the ledger's today (its month excluded), so nothing is dated after it.
 """
 
 from __future__ import annotations
@@ -150,6 +156,11 @@ def month_start(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def meeting_day(month: date) -> date:
+    """The day the board meets in the month starting on `month`: the 10th."""
+    return month + timedelta(days=9)
+
+
 def rating(index: float) -> Rating:
     return Rating.GREEN if index >= 0.95 else Rating.AMBER if index >= 0.85 else Rating.RED
 
@@ -221,7 +232,7 @@ class DemoStory:
             yield from (p for p in proposals if p.planned_start == start)
             meeting = f"Board {start:%Y-%m}"
             for story in stories:
-                yield from self.decide(story, month, start + timedelta(days=9), meeting)
+                yield from self.decide(story, month, meeting_day(start), meeting)
             for story in stories:
                 yield from self.report(story, month, end)
 
@@ -396,18 +407,19 @@ def demo_present(service: LedgerService, name: str = THEMES[0].name) -> bool:
     return any(item.name == name for item in service.every(service.portfolios))
 
 
-def build_demo(service: LedgerService, actor: str, today: date, *, portfolios: int = 4,
+def build_demo(service: LedgerService, actor: str, *, portfolios: int = 4,
                projects: int = 12, months: int = 12, seed: int = DEMO_SEED,
                chunk_events: int = CHUNK_EVENTS) -> DemoSummary:
-    """Record the demo ledger once; a ledger that already has it is left as it is."""
+    """Record the demo ledger once, its year ending with the month before the ledger's today;
+    a ledger that already has it is left as it is."""
     service.catch_up()
     if demo_present(service):
         return DemoSummary()
     summary = DemoSummary(built=True)
     batch = service.batch(write_every=chunk_events, hold_projects=portfolios * projects)
     meeting: str | None = None
-    for command in demo_commands(today, actor=actor, portfolios=portfolios, projects=projects,
-                                 months=months, seed=seed):
+    for command in demo_commands(service.today(), actor=actor, portfolios=portfolios,
+                                 projects=projects, months=months, seed=seed):
         if isinstance(command, Decide) and command.meeting != meeting:
             # One meeting per write at most, so the decision log reads in meeting order.
             batch.write()

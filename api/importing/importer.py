@@ -1,4 +1,10 @@
-"""Rows into the ledger: each project's rows as the board's commands, recorded in batches."""
+"""Rows into the ledger: each project's rows as the board's commands, recorded in batches.
+
+A project's rows are applied in `period_end` order (a row without a report keeps its place
+after the row before it in the file), each with its own business dates: a new project is
+proposed on its first row's `proposed_on`, and each row's decisions are taken on that row's
+`decided_on`. A row whose dates would go backwards is refused, as any other refused row is.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +31,6 @@ from domain.errors import (
     ProjectNotFound,
     TransitionNotAllowed,
 )
-from domain.health import StatusReport
 from domain.lifecycle import TRANSITIONS, DecisionKind, Status
 from domain.project import Project
 from projections.service import LedgerService
@@ -71,11 +76,12 @@ class Destination:
 
 @dataclass(frozen=True)
 class Target:
-    """Where the file says a project stands, and the line that says so."""
+    """Where the file says a project stands, the line that says so, and on what date."""
 
     status: Status
     funded: Decimal | None
     line: int
+    decided_on: date
 
 
 @dataclass
@@ -180,6 +186,9 @@ class Importer:
                 currency=self.mapping.currency,
                 reporting_cadence_days=self.mapping.reporting_cadence_days,
                 actor=self.actor,
+                # Open before any of its projects was proposed, so the portfolio is there
+                # on every date its history reaches back to.
+                created_on=min(member.earliest for member in own if member.earliest),
             )
             found[name] = Destination(name, opening.portfolio_id, own, opening)
         return found
@@ -245,6 +254,7 @@ class Importer:
     def plan(self, destination: Destination, existing: Standing | None,
              rows: list[ImportRow]) -> Plan:
         plan = Plan()
+        rows = in_period_order(rows)
         if destination.opening is not None:
             # A new portfolio is opened with its first project, never left empty by bad rows.
             plan.add(OPENING, destination.opening)
@@ -261,48 +271,74 @@ class Importer:
                 planned_start=first.planned_start,
                 planned_finish=first.planned_finish,
                 actor=self.actor,
+                proposed_on=first.proposed_on,
             ))
             plan.proposes = True
             standing = Standing(Project.create_id(destination.portfolio_id, first.code),
                                 Status.PROPOSED, ZERO, first.requested_budget)
+            # A new project's rows are its history: each row, in turn, moves it as it says.
+            steps = [[row] for row in rows]
         else:
+            # A project in the ledger already goes where the file's last word puts it, its
+            # newer reports filed on the way: re-reading a file records nothing again.
             standing = replace(existing)  # planned on a copy: a retry starts from the ledger
-        target = self.target(rows, None if existing is None else existing.status)
-        try:
-            self.enter(plan, destination, standing, target)
-            for line, report in reports_to_file(standing.last_period, rows):
-                plan.add(line, ReportStatus(standing.project_id, report, self.actor))
-                plan.reports += 1
-            self.leave(plan, destination, standing, target)
-        except GovernanceError as error:
-            plan.refusal = Refused(target.line, error)
+            steps = [rows]
+        filed = {row.report.period_end: row.line for row in rows if row.report is not None}
+        for stepped in steps:
+            if existing is not None:
+                target = self.target(rows, existing.status)
+            elif stepped[0] is rows[0]:
+                target = self.first_target(rows)
+            else:
+                target = self.row_target(stepped[0], standing.status)
+            try:
+                self.enter(plan, destination, standing, target)
+                for row in stepped:
+                    report = row.report
+                    if report is None or filed[report.period_end] != row.line:
+                        continue  # one report per period: the file's last
+                    if standing.last_period is None or report.period_end > standing.last_period:
+                        plan.add(row.line, ReportStatus(standing.project_id, report, self.actor))
+                        plan.reports += 1
+                        standing.last_period = report.period_end
+                self.leave(plan, destination, standing, target)
+            except GovernanceError as error:
+                plan.refusal = Refused(target.line, error)
+                break
         return plan
 
-    def target(self, rows: list[ImportRow], current: Status | None) -> Target:
-        """The last row giving a status or funding has the last word.
-
-        Otherwise a project already in the ledger stays as it is, and a new one takes the
-        default status; with no default, a new project funded or reporting is active.
-        """
-        status_row = next((row for row in reversed(rows) if row.status is not None), None)
-        funded_row = next((row for row in reversed(rows) if row.funded is not None), None)
-        funded = funded_row.funded if funded_row else None
-        if status_row is not None and status_row.status is not None:
-            status = status_row.status
-        elif current is not None:
-            status = current
+    def first_target(self, rows: list[ImportRow]) -> Target:
+        """Where a new project's first row puts it: its own status, or the default, or (with
+        no default) active if any row funds it or reports on it."""
+        first = rows[0]
+        if first.status is not None:
+            status = first.status
         elif self.mapping.default_status is not None:
             status = self.mapping.default_status
-        elif (funded or ZERO) > 0 or any(row.report for row in rows):
+        elif any((row.funded or ZERO) > 0 or row.report for row in rows):
             status = Status.ACTIVE
         else:
             status = Status.PROPOSED
-        lines = [row.line for row in (status_row, funded_row) if row is not None]
-        return Target(status, funded, max(lines, default=rows[0].line))
+        return Target(status, first.funded, first.line, first.decided_on)
+
+    def row_target(self, row: ImportRow, before: Status) -> Target:
+        """Where a later row puts the project: its own status, else where it stood."""
+        return Target(row.status or before, row.funded, row.line, row.decided_on)
+
+    def target(self, rows: list[ImportRow], current: Status) -> Target:
+        """The last row (in period order) giving a status or funding has the last word;
+        otherwise the project stays as it is."""
+        status_row = next((row for row in reversed(rows) if row.status is not None), None)
+        funded_row = next((row for row in reversed(rows) if row.funded is not None), None)
+        funded = funded_row.funded if funded_row else None
+        status = status_row.status if status_row and status_row.status else current
+        said = [row for row in (status_row, funded_row) if row is not None]
+        last = max(said, key=rows.index) if said else rows[0]
+        return Target(status, funded, last.line, last.decided_on)
 
     def enter(self, plan: Plan, destination: Destination, standing: Standing,
               target: Target) -> None:
-        """Fund (or top up) and resume, as far as the target needs, before any report."""
+        """Resume and fund (or top up), as far as the target needs, before any report."""
         status = standing.status
         if status.is_final:
             if target.status is not status:
@@ -324,10 +360,10 @@ class Importer:
                 amount = target.funded - standing.funded
         elif status is Status.PROPOSED and target.status is not Status.DISCONTINUED:
             amount = standing.requested_budget
-        if amount is not None:
-            self.decide(plan, destination, standing, DecisionKind.FUND, target.line, amount)
         if target.status is Status.ACTIVE and standing.status is Status.PAUSED:
-            self.decide(plan, destination, standing, DecisionKind.RESUME, target.line)
+            self.decide(plan, destination, standing, DecisionKind.RESUME, target)  # then top up
+        if amount is not None:
+            self.decide(plan, destination, standing, DecisionKind.FUND, target, amount)
 
     def leave(self, plan: Plan, destination: Destination, standing: Standing,
               target: Target) -> None:
@@ -335,19 +371,24 @@ class Importer:
         if target.status is standing.status:
             return
         if target.status is Status.PAUSED:
-            self.decide(plan, destination, standing, DecisionKind.PAUSE, target.line)
+            self.decide(plan, destination, standing, DecisionKind.PAUSE, target)
         elif target.status is Status.DISCONTINUED:
-            self.decide(plan, destination, standing, DecisionKind.DISCONTINUE, target.line)
+            self.decide(plan, destination, standing, DecisionKind.DISCONTINUE, target)
         elif target.status is Status.COMPLETED:
             plan.add(target.line, CompleteProject(standing.project_id,
-                                                  self.rationale(target.line), self.actor))
+                                                  self.rationale(target.line), self.actor,
+                                                  completed_on=target.decided_on))
             plan.completes = True
+            standing.status = Status.COMPLETED
 
     def decide(self, plan: Plan, destination: Destination, standing: Standing,
-               kind: DecisionKind, line: int, amount: Decimal | None = None) -> None:
-        """A board decision the rows call for; the project stands where it leads, if taken."""
+               kind: DecisionKind, target: Target, amount: Decimal | None = None) -> None:
+        """A board decision the rows call for, taken on the row's `decided_on` on the
+        evidence of that day; the project stands where it leads, if taken."""
+        line = target.line
         plan.add(line, Decide(destination.portfolio_id, standing.project_id, kind,
-                              self.rationale(line), self.actor, amount=amount))
+                              self.rationale(line), self.actor, amount=amount,
+                              decided_on=target.decided_on, evidence_on=target.decided_on))
         plan.decisions += 1
         standing.status = TRANSITIONS[kind][1]
         standing.funded += amount or ZERO
@@ -364,10 +405,13 @@ def envelope(members: list[ProjectRows]) -> Decimal:
     return total
 
 
-def reports_to_file(last: date | None, rows: list[ImportRow]) -> list[tuple[int, StatusReport]]:
-    """Rows' reports in period order, one per period (the file's last), newer than `last`,
-    the period end of the ledger's last report: each with its line."""
-    by_period = {row.report.period_end: (row.line, row.report)
-                 for row in rows if row.report is not None}
-    return [by_period[period] for period in sorted(by_period)
-            if last is None or period > last]
+def in_period_order(rows: list[ImportRow]) -> list[ImportRow]:
+    """A project's rows by the period they report on, equal periods in file order; a row
+    without a report keeps its place after the row before it."""
+    keyed: list[tuple[date, int, ImportRow]] = []
+    period = date.min
+    for index, row in enumerate(sorted(rows, key=lambda row: row.line)):
+        if row.report is not None:
+            period = row.report.period_end
+        keyed.append((period, index, row))
+    return [row for _, _, row in sorted(keyed, key=lambda item: item[:2])]

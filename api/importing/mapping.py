@@ -14,7 +14,8 @@ from domain.health import Rating
 from domain.lifecycle import Status
 
 REQUIRED_COLUMNS = ("portfolio", "code", "name", "requested_budget")
-PROJECT_COLUMNS = ("planned_start", "planned_finish", "sponsor", "manager", "status", "funded")
+PROJECT_COLUMNS = ("planned_start", "planned_finish", "sponsor", "manager", "status", "funded",
+                   "decided_on", "proposed_on")
 REPORT_COLUMNS = (
     "period_end", "schedule", "cost", "scope", "quality", "risk", "cost_variance",
     "schedule_slip_days", "percent_complete", "planned_value", "earned_value", "actual_cost",
@@ -58,6 +59,7 @@ class Mapping:
     reporting_cadence_days: int = 45
     default_status: Status | None = None
     default_period_end: date | None = None
+    default_decided_on: date | None = None
 
     def column(self, key: str) -> str | None:
         return self.columns.get(key)
@@ -161,9 +163,9 @@ def portfolio_terms(entries: dict[str, Any]) -> dict[str, Any]:
 
 
 def defaults(entries: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(entries) - {"status", "period_end"})
+    unknown = sorted(set(entries) - {"status", "period_end", "decided_on"})
     if unknown:
-        raise ValueError(f"[defaults] {unknown[0]}: only status and period_end")
+        raise ValueError(f"[defaults] {unknown[0]}: only status, period_end and decided_on")
     chosen: dict[str, Any] = {}
     if "status" in entries:
         try:
@@ -172,13 +174,16 @@ def defaults(entries: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(
                 f"[defaults] status: {entries['status']!r} is not one of {', '.join(Status)}"
             ) from None
-    if "period_end" in entries:
-        value = entries["period_end"]
-        try:
-            chosen["default_period_end"] = (
-                value.date() if isinstance(value, datetime)
-                else value if isinstance(value, date) else date.fromisoformat(str(value))
-            )
-        except ValueError:
-            raise ValueError(f"[defaults] period_end: {value!r} is not a date") from None
+    for key in ("period_end", "decided_on"):
+        if key in entries:
+            chosen[f"default_{key}"] = a_date(entries[key], f"[defaults] {key}")
     return chosen
+
+
+def a_date(value: Any, where: str) -> date:
+    """A TOML date (or date-time, or text YYYY-MM-DD) as a calendar date."""
+    try:
+        return (value.date() if isinstance(value, datetime)
+                else value if isinstance(value, date) else date.fromisoformat(str(value)))
+    except ValueError:
+        raise ValueError(f"{where}: {value!r} is not a date") from None

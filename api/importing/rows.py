@@ -1,4 +1,11 @@
-"""Rows of a CSV export, read through a mapping: each good row a proposal, each bad one a line."""
+"""Rows of a CSV export, read through a mapping: each good row a proposal, each bad one a line.
+
+Each row carries the business dates of what it says: `decided_on` for the decisions it implies
+(its own column, else its `planned_start` once that day has come, else the mapping's
+`[defaults] decided_on`, else today) and `proposed_on` for the project's proposal (its own
+column, else the row's `decided_on`). A date in the future is a bad row, as is a proposal
+dated after the decision it leads to.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from api.importing.csvfile import CsvFile, opened, records
 from api.importing.mapping import REPORT_COLUMNS, CannotImport, Mapping
 from domain.health import Rating, StatusReport
 from domain.lifecycle import Status
+from domain.values import utc_today
 
 CENT = Decimal("0.01")
 RATING_WORDS = {"green": Rating.GREEN, "amber": Rating.AMBER, "yellow": Rating.AMBER,
@@ -45,13 +53,16 @@ class ImportRow:
     status: Status | None
     funded: Decimal | None
     report: StatusReport | None
+    decided_on: date
+    proposed_on: date
 
 
 class Cells:
     """One CSV record seen through the mapping: values by field, problems collected."""
 
-    def __init__(self, mapping: Mapping, record: dict[str, str]) -> None:
+    def __init__(self, mapping: Mapping, record: dict[str, str], today: date) -> None:
         self.mapping = mapping
+        self.today = today
         # Each mapped cell unescaped and trimmed once: a row asks for most of them twice.
         self.values = {
             key: html.unescape(record.get(column, "")).strip() or None
@@ -107,6 +118,15 @@ class Cells:
             self.problem(key, f"{value!r} is not a date (use YYYY-MM-DD)")
             return None
 
+    def business_day(self, key: str) -> date | None:
+        """A business date from the row: a date, never after today."""
+        day = self.day(key)
+        if day is not None and day > self.today:
+            self.problem(key, f"{day.isoformat()} is in the future "
+                         f"(today is {self.today.isoformat()})")
+            return None
+        return day
+
     def rating(self, key: str) -> Rating | None:
         value = self.value(key)
         if value is None:
@@ -134,15 +154,18 @@ class ProjectRows:
     portfolio: str
     code: str
     requested_budget: Decimal  # as its first row requests it
-    funded: Decimal | None = None  # as its last row giving funding says
+    funded: Decimal | None = None  # the most any of its rows says it is funded
+    earliest: date | None = None  # the earliest proposal date of its rows
     offsets: array[int] = field(default_factory=lambda: array("q"))
     lines: array[int] = field(default_factory=lambda: array("q"))
 
     def note(self, row: ImportRow, offset: int) -> None:
         self.offsets.append(offset)
         self.lines.append(row.line)
-        if row.funded is not None:
+        if row.funded is not None and (self.funded is None or row.funded > self.funded):
             self.funded = row.funded
+        if self.earliest is None or row.proposed_on < self.earliest:
+            self.earliest = row.proposed_on
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,7 @@ class FileRows:
     stamp: tuple[int, int]
     projects: list[ProjectRows]
     count: int
+    today: date  # the day the rows' dates were read against
 
     def __len__(self) -> int:
         return self.count
@@ -178,7 +202,7 @@ class FileRows:
     def read_again(self, csv_file: CsvFile, project: ProjectRows, offset: int,
                    line: int) -> ImportRow:
         record = csv_file.record_at(offset, line)
-        cells = Cells(self.mapping, record.cells)
+        cells = Cells(self.mapping, record.cells, self.today)
         row = parse_row(line, cells)
         if cells.problems or row is None or (row.portfolio, row.code) != (
                 project.portfolio, project.code):
@@ -186,15 +210,20 @@ class FileRows:
         return row
 
 
-def read_rows(path: Path, mapping: Mapping) -> tuple[FileRows, list[RowError]]:
-    """Every row of the file, read and checked on its own; the header is line 1."""
+def read_rows(path: Path, mapping: Mapping,
+              today: date | None = None) -> tuple[FileRows, list[RowError]]:
+    """Every row of the file, read and checked on its own; the header is line 1.
+
+    `today` (by default today in UTC) is the latest business date a row may give.
+    """
+    today = today or utc_today()
     projects: dict[tuple[str, str], ProjectRows] = {}
     errors: list[RowError] = []
     count = 0
     stamp = file_stamp(path)
     with opened(path, mapping) as csv_file:
         for record in records(csv_file):
-            cells = Cells(mapping, record.cells)
+            cells = Cells(mapping, record.cells, today)
             row = parse_row(record.line, cells)
             if cells.problems or row is None:
                 errors.append(RowError(record.line, "; ".join(cells.problems)))
@@ -204,7 +233,7 @@ def read_rows(path: Path, mapping: Mapping) -> tuple[FileRows, list[RowError]]:
                 projects[key] = ProjectRows(row.portfolio, row.code, row.requested_budget)
             projects[key].note(row, record.offset)
             count += 1
-    return FileRows(path, mapping, stamp, list(projects.values()), count), errors
+    return FileRows(path, mapping, stamp, list(projects.values()), count, today), errors
 
 
 def file_stamp(path: Path) -> tuple[int, int]:
@@ -235,6 +264,7 @@ def parse_row(line: int, cells: Cells) -> ImportRow | None:
         cells.problem("funded", "must not be negative")
     status = cells.status()
     report = parse_report(cells, requested, days)
+    decided_on, proposed_on = business_dates(cells, planned_start)
     if portfolio is None or code is None or name is None or requested is None:
         return None
     return ImportRow(
@@ -250,7 +280,29 @@ def parse_row(line: int, cells: Cells) -> ImportRow | None:
         status=status,
         funded=funded,
         report=report,
+        decided_on=decided_on,
+        proposed_on=proposed_on,
     )
+
+
+def business_dates(cells: Cells, planned_start: date | None) -> tuple[date, date]:
+    """The row's `decided_on` and `proposed_on`, given or by default (see the module)."""
+    today, default = cells.today, cells.mapping.default_decided_on
+    decided_on = cells.business_day("decided_on") if cells.value("decided_on") else None
+    if decided_on is None and cells.value("decided_on") is None:
+        if planned_start is not None and planned_start <= today:
+            decided_on = planned_start
+        elif default is not None and default > today:
+            cells.problem("decided_on", f"[defaults] decided_on {default.isoformat()} is in "
+                          f"the future (today is {today.isoformat()})")
+        else:
+            decided_on = default
+    decided_on = decided_on or today
+    proposed_on = cells.business_day("proposed_on") if cells.value("proposed_on") else None
+    if proposed_on is not None and proposed_on > decided_on:
+        cells.problem("proposed_on", f"{proposed_on.isoformat()} is after decided_on "
+                      f"{decided_on.isoformat()}: a project is proposed before it is decided on")
+    return decided_on, proposed_on or decided_on
 
 
 def parse_report(

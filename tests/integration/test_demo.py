@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -16,14 +19,27 @@ from api.settings import store_env
 from projections.models import DecisionRecord, ProjectView
 from projections.service import LedgerService
 
+DEMO_TODAY = date(2026, 12, 2)
+
 TODAY = date(2026, 3, 15)
 ACTOR = "cli:demo"
+DATES = ("created_on", "proposed_on", "decided_on", "period_end", "completed_on")
 
 
-def opened(url: str) -> LedgerService:
-    ledger = LedgerService(store_env(url))
+def opened(url: str, today: date = TODAY) -> LedgerService:
+    """The ledger on the store, its today fixed: the demo's year is the twelve months before."""
+    ledger = LedgerService(store_env(url), today=lambda: today)
     ledger.catch_up()
     return ledger
+
+
+@pytest.fixture
+def demo_service(store_url: str) -> Iterator[LedgerService]:
+    ledger = opened(store_url)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def all_projects(service: LedgerService) -> list[ProjectView]:
@@ -44,8 +60,19 @@ def story(service: LedgerService) -> tuple[list[Any], ...]:
     )
 
 
-def test_the_demo_ledger_tells_a_board_story(service: LedgerService) -> None:
-    summary = build_demo(service, ACTOR, TODAY)
+@pytest.fixture
+def demo_store_today(store_url: str) -> Iterator[LedgerService]:
+    """The ledger on each store, its today the day after the demo's year ends."""
+    ledger = opened(store_url, DEMO_TODAY)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def test_the_demo_ledger_tells_a_board_story(demo_service: LedgerService) -> None:
+    service = demo_service
+    summary = build_demo(service, ACTOR)
     service.catch_up()
 
     assert summary.built
@@ -73,7 +100,7 @@ def test_demo_reports_carry_earned_value_for_a_year_ending_last_month(
     sqlite_url: str,
 ) -> None:
     service = opened(sqlite_url)
-    build_demo(service, ACTOR, TODAY)
+    build_demo(service, ACTOR)
     service.catch_up()
 
     first = all_projects(service)[0]
@@ -92,7 +119,7 @@ def test_the_demo_is_the_same_story_every_time(tmp_path: Path) -> None:
     first = opened(f"sqlite:///{tmp_path / 'first.db'}")
     second = opened(f"sqlite:///{tmp_path / 'second.db'}")
     for ledger in (first, second):
-        build_demo(ledger, ACTOR, TODAY)
+        build_demo(ledger, ACTOR)
         ledger.catch_up()
 
     assert story(first) == story(second)
@@ -103,10 +130,10 @@ def test_the_demo_is_the_same_story_every_time(tmp_path: Path) -> None:
 
 def test_building_the_demo_again_records_nothing(sqlite_url: str) -> None:
     service = opened(sqlite_url)
-    build_demo(service, ACTOR, TODAY)
+    build_demo(service, ACTOR)
     head = service.database.head()
 
-    again = build_demo(service, ACTOR, TODAY)
+    again = build_demo(service, ACTOR)
 
     assert not again.built
     assert service.database.head() == head
@@ -116,7 +143,7 @@ def test_building_the_demo_again_records_nothing(sqlite_url: str) -> None:
 def test_the_demo_scales_with_the_same_shape(sqlite_url: str) -> None:
     service = opened(sqlite_url)
 
-    summary = build_demo(service, ACTOR, TODAY, portfolios=6, projects=30, months=6)
+    summary = build_demo(service, ACTOR, portfolios=6, projects=30, months=6)
     service.catch_up()
 
     names = [p.name for p in service.portfolios().items]
@@ -157,3 +184,78 @@ def test_the_demo_verb_prints_a_working_token_per_role(
             assert (principal.name, principal.role) == (name, Role(role))
     assert len(service.portfolios().items) == 4
     service.close()
+
+
+def recorded_dates(service: LedgerService) -> Iterator[tuple[str, UUID | None, str, date]]:
+    """Every business date in the log: (event type, aggregate, field, date)."""
+    after = 0
+    while page := service.events(after=after, limit=100).items:
+        for event in page:
+            for field in DATES:
+                if event.data.get(field) is not None:
+                    yield (event.type, event.originator_id, field,
+                           date.fromisoformat(str(event.data[field])))
+        after = page[-1].position
+
+
+def month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def test_the_demo_year_is_recorded_with_its_meeting_dates(demo_store_today: LedgerService) -> None:
+    # Given the ledger's today is 2 December 2026: the demo's year is December 2025 to
+    # November 2026
+    service = demo_store_today
+    build_demo(service, ACTOR)
+    service.catch_up()
+
+    # Then each decision is dated on its meeting's day, the 10th of its month, in meeting order
+    log = decisions(service)
+    assert all(d.decided_on.day == 10 and d.meeting == f"Board {d.decided_on:%Y-%m}"
+               for d in log)
+    assert [d.decided_on for d in log] == sorted(d.decided_on for d in log)
+    months = sorted({d.decided_on.replace(day=1) for d in log})
+    assert months[0] == date(2025, 12, 1)
+    assert months[-1] <= date(2026, 11, 1)
+    assert len(months) >= 10  # the board decides something at almost every meeting
+
+    # And every fact is dated within the year, none after today: portfolios open on its first
+    # day, proposals on the first of their month, reports for periods ending on a month's end
+    dated = list(recorded_dates(service))
+    assert all(date(2025, 12, 1) <= on <= date(2026, 11, 30) for _, _, _, on in dated)
+    assert {on for _, _, field, on in dated if field == "created_on"} == {date(2025, 12, 1)}
+    assert all(on.day == 1 for _, _, field, on in dated if field == "proposed_on")
+    assert all(on == month_end(on) for _, _, field, on in dated
+               if field in ("period_end", "completed_on"))
+
+    # And each project was proposed before the board decided on it
+    proposed = {ident: on for _, ident, field, on in dated if field == "proposed_on"}
+    assert all(proposed[d.project_id] < d.decided_on for d in log)
+
+
+def test_each_month_a_meeting_decided_something_the_portfolio_differs_from_the_month_before(
+    demo_store_today: LedgerService,
+) -> None:
+    # Given the demo's year, and its decisions replayed by their business dates
+    service = demo_store_today
+    build_demo(service, ACTOR)
+    service.catch_up()
+    log = decisions(service)
+
+    def standing(on: date) -> dict[UUID, tuple[str, Decimal]]:
+        """Each project's status and funding at the end of a day, by the decisions to then."""
+        state: dict[UUID, tuple[str, Decimal]] = {}
+        for d in log:
+            if d.decided_on <= on:
+                funded = state.get(d.project_id, ("", Decimal(0)))[1] + (d.amount or 0)
+                state[d.project_id] = (d.status_after, funded)
+        return state
+
+    # Then the end of each month with a meeting that decided something differs from the end
+    # of the month before, and a month without decisions does not
+    month = date(2025, 12, 1)
+    while month < date(2026, 12, 1):
+        end, before = month_end(month), month - timedelta(days=1)
+        decided = any(d.decided_on.replace(day=1) == month for d in log)
+        assert (standing(end) != standing(before)) == decided, month
+        month = end + timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -448,3 +449,194 @@ def test_a_file_changed_after_it_was_read_is_not_imported(
     with pytest.raises(CannotImport, match="changed since it was read"):
         import_rows(service, rows, bad_rows, terms, source=data.name, actor=ACTOR)
     assert service.database.head() == 0
+
+
+# Business dates
+
+
+DATED_HEADER = HEADER.replace("\n", ",Decided,Proposed\n")
+DATED_MAPPING = SMALL_MAPPING + 'decided_on = "Decided"\nproposed_on = "Proposed"\n'
+
+
+def dated_import(service: LedgerService, folder: Path, body: str, *, defaults: str = "",
+                 on_error: Any = "stop") -> ImportSummary:
+    data = write(folder, "projects.csv", DATED_HEADER + body)
+    terms = load_mapping(write(folder, "mapping.toml", DATED_MAPPING + defaults))
+    summary = import_file(service, data, terms, actor=ACTOR, on_error=on_error)
+    service.catch_up()
+    return summary
+
+
+def recorded(service: LedgerService, kind: str) -> list[dict[str, Any]]:
+    """The data of every event of a kind, in log order, as the ledger gives them."""
+    found: list[dict[str, Any]] = []
+    after = 0
+    while page := service.events(after=after, limit=100).items:
+        found += [event.data for event in page if event.type.endswith(kind)]
+        after = page[-1].position
+    return found
+
+
+def proposals(service: LedgerService) -> dict[str, str]:
+    return {str(data["code"]): str(data["proposed_on"])
+            for data in recorded(service, "ProjectProposed")}
+
+
+def decided(service: LedgerService) -> list[tuple[str, str, str]]:
+    return [(str(d.project_code), d.kind, str(d.decided_on))
+            for d in service.every(service.decision_log)]
+
+
+def test_rows_date_decisions_and_proposals_by_their_columns_or_defaults(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    # Given rows with both dates, with decided_on only, with a planned start only, with none
+    body = (
+        "Ops,P1,Billing,100,2024-01-01,active,,,,,2024-03-10,2024-02-01\n"
+        "Ops,P2,Payroll,100,2024-01-01,active,,,,,2024-03-10,\n"
+        "Ops,P3,Ledger,100,2024-05-01,active,,,,,,\n"
+        "Ops,P4,Archive,100,,active,,,,,,\n"
+        "Ops,P5,Idea,100,,proposed,,,,,,\n"
+    )
+
+    summary = dated_import(service, tmp_path, body,
+                           defaults="[defaults]\ndecided_on = 2023-06-30\n")
+
+    # Then each is dated by its own column, else the planned start, else the mapping's default
+    assert summary.rejected == []
+    assert proposals(service) == {"P1": "2024-02-01", "P2": "2024-03-10", "P3": "2024-05-01",
+                                  "P4": "2023-06-30", "P5": "2023-06-30"}
+    assert decided(service) == [("P1", "fund", "2024-03-10"), ("P2", "fund", "2024-03-10"),
+                                ("P3", "fund", "2024-05-01"), ("P4", "fund", "2023-06-30")]
+    # And the portfolio is opened on the day of its earliest proposal
+    assert [data["created_on"] for data in recorded(service, "PortfolioCreated")] == [
+        "2023-06-30"]
+
+
+def test_a_row_without_dates_or_defaults_is_dated_today(service: LedgerService,
+                                                        tmp_path: Path) -> None:
+    # A planned start still to come dates nothing: the decision is the import's own day
+    body = "Ops,P1,Billing,100,,active,,,,,,\nOps,P2,Payroll,100,2999-01-01,active,,,,,,\n"
+
+    dated_import(service, tmp_path, body)
+
+    today = str(service.today())
+    assert proposals(service) == {"P1": today, "P2": today}
+    assert decided(service) == [("P1", "fund", today), ("P2", "fund", today)]
+
+
+def test_a_projects_rows_are_applied_in_period_order_however_the_file_lists_them(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    # Given a project's monthly rows listed out of order: funded in January, paused in
+    # February, resumed and topped up in March
+    body = (
+        "Ops,P1,Billing,100,,active,150,2025-03-31,green,green,2025-03-10,\n"
+        "Ops,P1,Billing,100,,active,100,2025-01-31,green,green,2025-01-10,\n"
+        "Ops,P1,Billing,100,,paused,,2025-02-28,red,red,2025-02-10,\n"
+    )
+
+    summary = dated_import(service, tmp_path, body)
+
+    # Then its history is recorded in the order of its periods, each decision on its row's date
+    assert summary.rejected == []
+    assert decided(service) == [("P1", "fund", "2025-01-10"), ("P1", "pause", "2025-02-10"),
+                                ("P1", "resume", "2025-03-10"), ("P1", "fund", "2025-03-10")]
+    project = by_code(service)["P1"]
+    assert (project.status, project.funded) == ("active", Decimal("150.00"))
+    reports = service.project_reports(project.id).items
+    assert [str(r.period_end) for r in reports] == ["2025-01-31", "2025-02-28", "2025-03-31"]
+    assert proposals(service) == {"P1": "2025-01-10"}
+
+    # And reading the file again records nothing
+    head = service.database.head()
+    again = dated_import(service, tmp_path, body)
+    assert (again.events, again.decisions, again.reports) == (0, 0, 0)
+    assert service.database.head() == head
+
+
+def test_a_row_whose_dates_go_backwards_is_a_bad_row_and_nothing_of_it_is_recorded(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    # Given a project whose February row pauses it on a day before its January funding
+    body = (
+        "Ops,P1,Billing,100,,active,,2025-01-31,green,green,2025-01-10,\n"
+        "Ops,P1,Billing,100,,paused,,2025-02-28,red,red,2024-12-01,\n"
+        "Ops,P2,Payroll,100,,active,,2025-01-31,green,green,2025-01-10,\n"
+    )
+
+    # When it is imported, stopping at bad rows
+    stopped = dated_import(service, tmp_path, body)
+
+    # Then the line is named, the date it must not precede with it, and nothing is recorded
+    assert lines(stopped) == [3]
+    assert "decided_on 2024-12-01 must be on or after 2025-01-10" in stopped.rejected[0].message
+    assert service.database.head() == 0
+
+    # When it is imported skipping bad rows
+    skipped = dated_import(service, tmp_path, body, on_error="skip")
+
+    # Then the other rows are recorded, and nothing of that row: no pause, no February report
+    assert lines(skipped) == [3]
+    assert decided(service) == [("P1", "fund", "2025-01-10"), ("P2", "fund", "2025-01-10")]
+    project = by_code(service)["P1"]
+    assert project.status == "active"
+    assert [str(r.period_end) for r in service.project_reports(project.id).items] == [
+        "2025-01-31"]
+
+
+def test_a_proposal_dated_after_its_decision_or_a_date_in_the_future_is_a_bad_row(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    body = (
+        "Ops,P1,Billing,100,,active,,,,,2025-01-10,2025-02-01\n"
+        "Ops,P2,Payroll,100,,active,,,,,2999-01-10,\n"
+        "Ops,P3,Ledger,100,,proposed,,,,,,2999-01-01\n"
+        "Ops,P4,Archive,100,,active,,,,,2025-01-10,\n"
+    )
+
+    summary = dated_import(service, tmp_path, body, on_error="skip")
+
+    assert lines(summary) == [2, 3, 4]
+    messages = [error.message for error in summary.rejected]
+    assert "proposed_on (Proposed): 2025-02-01 is after decided_on 2025-01-10" in messages[0]
+    assert "decided_on (Decided): 2999-01-10 is in the future" in messages[1]
+    assert "proposed_on (Proposed): 2999-01-01 is in the future" in messages[2]
+    assert sorted(by_code(service)) == ["P4"]
+
+
+def test_a_default_decision_date_in_the_future_is_a_bad_row(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    summary = dated_import(service, tmp_path, "Ops,P1,Billing,100,,active,,,,,,\n",
+                           defaults='[defaults]\ndecided_on = 2999-06-30\n')
+
+    assert lines(summary) == [2]
+    assert "[defaults] decided_on 2999-06-30 is in the future" in summary.rejected[0].message
+    assert service.database.head() == 0
+
+
+def test_the_federal_projects_are_proposed_and_funded_on_their_start_dates(
+    federal: Imported,
+) -> None:
+    service = federal.service
+    starts = {record["Project_ID"]: record["Start_Date"] for record in federal_records()}
+
+    assert proposals(service) == starts
+    funding = [d for d in service.every(service.decision_log) if d.kind == "fund"]
+    assert {str(d.project_code): str(d.decided_on) for d in funding} == starts
+    # Each agency's portfolio is opened on the start of its earliest project
+    earliest: dict[str, str] = {}
+    for record in federal_records():
+        agency = record["Agency_Name"]
+        earliest[agency] = min(earliest.get(agency, record["Start_Date"]), record["Start_Date"])
+    assert {str(data["name"]): str(data["created_on"])
+            for data in recorded(service, "PortfolioCreated")} == earliest
+    # Funding decisions in force by three dates, as counted from the file itself
+    for day in ("2008-12-31", "2011-12-31", "2014-12-31"):
+        per_agency = Counter(record["Agency_Name"] for record in federal_records()
+                             if record["Start_Date"] <= day)
+        names = {p.id: p.name for p in service.portfolios(limit=1000).items}
+        funded = Counter(names[d.portfolio_id] for d in funding if str(d.decided_on) <= day)
+        assert funded == per_agency, day
+    assert sum(1 for d in funding if str(d.decided_on) <= "2008-12-31") == 96
