@@ -212,6 +212,9 @@ def test_the_event_history_shows_values_as_text_not_code(site: Site) -> None:
 
     shown = site.browser(Role.AUDITOR).get(f"/projects/{proposed.id}").text
 
+    overview = site.browser(Role.VIEWER).get(f"/portfolios/{opened.id}").text
+    assert "Strategic objectives: Citizen experience" in overview
+    assert "(weight 2)" in overview and "Efficiency" in overview
     fields = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>",
                              shown.split('class="data history"', 1)[1]))
     assert fields["objectives"] == "citizen-experience, efficiency"
