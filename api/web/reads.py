@@ -109,9 +109,10 @@ class Overview:
         return self.composition.position
 
 
-def overview(service: LedgerService, portfolio_id: UUID, at: At) -> Overview:
+def overview(service: LedgerService, portfolio_id: UUID, at: At | None) -> Overview:
     """One read of the portfolio, its composition and its projects' rows (with their
-    indices), however many projects it holds."""
+    indices), however many projects it holds (`at`: a point in time; None: now)."""
+    at = at or {}
     return Overview(
         service.portfolio(portfolio_id, **at),
         service.composition(portfolio_id, **at),
