@@ -603,15 +603,33 @@ class LedgerService:
         effective_on: date | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        newest_first: bool = False,
         **filters: Any,
     ) -> Page[DecisionRecord]:
-        """Decisions in the order recorded; on a business date, those taken by then."""
+        """Decisions in the order recorded (or newest first); on a business date, those taken
+        by then. `decided_by_prefix` matches who decided by the start of the name, in any case."""
+        after, before = cursor_position(cursor), None
+        if newest_first:
+            after, before = 0, (cursor_position(cursor) or None)
         with self._reading("decisions", as_of, effective_on) as (sql, moment):
             rows = DecisionLog.decisions(
-                sql, moment.position, on=effective_on, after=cursor_position(cursor),
-                limit=limit, **filters
+                sql, moment.position, on=effective_on, after=after, before=before,
+                newest_first=newest_first, limit=limit, **filters
             )
         return page([decision_record(r) for r in rows], rows, limit, "position", moment)
+
+    def decision_count(
+        self,
+        *,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
+        after: int = 0,
+        **filters: Any,
+    ) -> int:
+        """How many decisions `decision_log` lists with these filters (after a log position)."""
+        with self._reading("decisions", as_of, effective_on) as (sql, moment):
+            return DecisionLog.count(sql, moment.position, on=effective_on, after=after,
+                                     **filters)
 
     def every(self, read: Callable[..., Listing[T]], /, **query: Any) -> Iterator[T]:
         """Every item of one of this service's paged reads, following its cursor: e.g.

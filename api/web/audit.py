@@ -30,7 +30,7 @@ def audit_page(request: Request, service: LedgerService, session: Session, trave
     return page(request, "audit.html", status, session=session, travel=travel, nav="audit",
                 title="Audit", head=head, receipt=head.receipt,
                 key=signing.published() if signing else None, checked=checked,
-                kept=kept, portfolios=reads.portfolios(service, travel.as_of).items)
+                kept=kept, portfolios=reads.portfolios(service, travel.at).items)
 
 
 @router.get("/audit")

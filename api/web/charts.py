@@ -24,6 +24,8 @@ INK = "#1f2937"
 MUTED = "#4b5563"
 GRID = "#e5e7eb"
 FONT = 'font-family="system-ui, sans-serif"'
+NOTE_CHAR_WIDTH = 7  # pixels a character of a 12px note may take, digits and capitals included
+LABEL_GAP = 64  # pixels between the centres of two dates on the trend, each about 54 wide
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ def budget_bar(ident: str, budget: Decimal, allocated: Decimal, currency: str) -
 def bars(ident: str, title: str, rows: Sequence[Bar]) -> Markup:
     """A horizontal bar chart with the value and a note written beside each bar."""
     label_width, bar_width, row_height = 92, 140, 26
-    width, height = 390, row_height * len(rows) + 4
+    # Room for the longest note at its font size, so none is ever cut off.
+    longest = max((len(row.note) for row in rows), default=0)
+    width = max(390, label_width + bar_width + 8 + -(-longest * NOTE_CHAR_WIDTH // 1) + 6)
+    height = row_height * len(rows) + 4
     most = max((row.value for row in rows), default=Decimal(0)) or Decimal(1)
     body: list[str] = []
     for number, row in enumerate(rows):
@@ -159,23 +164,28 @@ def health_trend(ident: str, points: Sequence[Point]) -> Markup:
         for px, py in series:
             body.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{stroke}"/>'
                         if marker == "circle" else rect(px - 4, py - 4, 8, 8, stroke))
-    labelled = label_every(len(points))
+    labelled = labelled_dates(len(points), (right - left) / max(len(points) - 1, 1))
     for number, point in enumerate(points):
         px = x(number)
         colour = RAG_FILL.get(point.overall, RAG_FILL["unknown"])
         body.append(rect(px - 9, strip_y - 13, 18, 18, colour, 'rx="2"'))
         body.append(text(px, strip_y + 1, RAG_LETTER.get(point.overall, "?"), size=11,
                          anchor="middle", fill="#ffffff", weight="700"))
-        if number % labelled == 0 or number == len(points) - 1:
+        if number in labelled:
             body.append(text(px, strip_y + 26, point.period_end.strftime("%d %b %y"), size=11,
                              anchor="middle", fill=MUTED))
     body.append(text(left - 20, strip_y + 1, "RAG", anchor="end", fill=MUTED, size=12))
     return svg(ident, "Health trend", trend_words(points), width, height, "".join(body))
 
 
-def label_every(count: int) -> int:
-    """Label at most about eight report dates so they never overlap."""
-    return max(1, -(-count // 8))
+def labelled_dates(count: int, spacing: float) -> set[int]:
+    """Which reports' dates the trend writes: the first, the last, and evenly between, never two
+    closer than LABEL_GAP (the last wins over the one before it)."""
+    if count == 0:
+        return set()
+    every = max(1, -(-LABEL_GAP // max(int(spacing), 1)), -(-count // 8))
+    last = count - 1
+    return {number for number in range(0, count, every) if last - number >= every} | {last}
 
 
 def trend_words(points: Sequence[Point]) -> str:

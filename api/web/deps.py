@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Query, Request
@@ -100,7 +100,9 @@ def auditor(session: Annotated[Session, Depends(signed_in)]) -> Session:
     return session
 
 
-TRAVEL_KEYS = ("as_of", "as_of_utc")
+TRAVEL_KEYS = ("as_of", "as_of_utc", "effective_on")
+# What an address says once (a page of a list, what was just recorded): not kept on travelling.
+ONCE = ("cursor", "back", "recorded", "reported", "proposed", "opened")
 
 
 class TravelTo(Exception):
@@ -113,29 +115,59 @@ class TravelTo(Exception):
 
 @dataclass(frozen=True)
 class TimeTravel:
-    """The instant a page shows (None: now), kept in every link the page makes."""
+    """The point in time a page shows, kept in every link the page makes: the board's date
+    (`effective_on`, None: today) and the recording clock's instant (`as_of`, None: now)."""
 
     as_of: datetime | None
     path: str
     params: tuple[tuple[str, str], ...]
+    effective_on: date | None = None
+
+    @property
+    def past(self) -> bool:
+        """Whether the page shows another moment than the present (nothing is recorded from it)."""
+        return self.as_of is not None or self.effective_on is not None
+
+    @property
+    def at(self) -> dict[str, Any]:
+        """The point in time as the service's reads take it."""
+        return {"as_of": self.as_of, "effective_on": self.effective_on}
 
     @property
     def query(self) -> str:
         return "" if self.as_of is None else self.as_of.isoformat().replace("+00:00", "Z")
 
     @property
+    def fields(self) -> list[tuple[str, str]]:
+        """The point in time as an address's (or a form's hidden) values."""
+        values = []
+        if self.effective_on is not None:
+            values.append(("effective_on", self.effective_on.isoformat()))
+        if self.as_of is not None:
+            values.append(("as_of", self.query))
+        return values
+
+    @property
     def input_value(self) -> str:
-        """The instant as a datetime-local field shows it (UTC, to the millisecond)."""
+        """The instant as the time-travel form shows it: UTC, 24-hour, seconds only if any."""
         if self.as_of is None:
             return ""
-        return self.as_of.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        moment = self.as_of.astimezone(UTC)
+        if moment.microsecond:
+            return moment.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0")
+        if moment.second:
+            return moment.strftime("%Y-%m-%d %H:%M:%S")
+        return moment.strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def date_value(self) -> str:
+        return "" if self.effective_on is None else self.effective_on.isoformat()
 
     def href(self, path: str, **params: object) -> str:
-        """A link to another page at the same as-of instant."""
+        """A link to another page at the same point in time."""
         values = {key: str(value) for key, value in params.items()
                   if value is not None and value != ""}
-        if self.as_of is not None:
-            values["as_of"] = self.query
+        values.update(self.fields)
         return f"{path}?{urlencode(values)}" if values else path
 
     def here(self, **changes: object) -> str:
@@ -152,8 +184,9 @@ class TimeTravel:
 
     @property
     def kept(self) -> list[tuple[str, str]]:
-        """The query values the as-of form carries along (all but the instant and the page)."""
-        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, "cursor")]
+        """The query values the time-travel form carries along (all but the point in time and
+        the page)."""
+        return [(k, v) for k, v in self.params if k not in (*TRAVEL_KEYS, *ONCE)]
 
 
 def parse_as_of(value: str | None) -> datetime | None:
@@ -162,17 +195,28 @@ def parse_as_of(value: str | None) -> datetime | None:
     return params.as_of(value, datetime.now(UTC))
 
 
+def parse_effective_on(value: str | None) -> date | None:
+    """An `effective_on` in an address: a date, never after today (InvalidInput names it)."""
+    return params.effective_on(value, datetime.now(UTC).date())
+
+
 def time_travel(request: Request, as_of: Annotated[str | None, Query()] = None,
-                as_of_utc: Annotated[str | None, Query()] = None) -> TimeTravel:
-    """The page's instant. The time-travel form sends `as_of_utc` (a date-and-time field has no
-    zone); a GET that carries it is sent on to the page's own address with `as_of` in RFC 3339."""
+                as_of_utc: Annotated[str | None, Query()] = None,
+                effective_on: Annotated[str | None, Query()] = None) -> TimeTravel:
+    """The page's point in time. The time-travel form sends `as_of_utc` (written in UTC without
+    a zone) beside the date; a GET that carries it is sent on to the page's own address with
+    `as_of` in RFC 3339."""
     kept = tuple((k, v) for k, v in request.query_params.multi_items() if k != "as_of_utc")
+    on = parse_effective_on(effective_on or None)
     if as_of_utc is not None and request.method == "GET":
         chosen = TimeTravel(params.form_as_of(as_of_utc, datetime.now(UTC)), request.url.path,
-                            ())
+                            (), on)
         raise TravelTo(chosen.href(request.url.path,
                                    **{k: v for k, v in kept if k not in TRAVEL_KEYS}))
-    return TimeTravel(parse_as_of(as_of), request.url.path, kept)
+    if effective_on == "" and request.method == "GET":
+        raise TravelTo(TimeTravel(parse_as_of(as_of), request.url.path, (), None).href(
+            request.url.path, **{k: v for k, v in kept if k not in TRAVEL_KEYS}))
+    return TimeTravel(parse_as_of(as_of), request.url.path, kept, on)
 
 
 Ledger = Annotated[LedgerService, Depends(ledger)]

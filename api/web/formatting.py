@@ -63,6 +63,44 @@ def day(value: date | str | None) -> str:
     return moment.strftime("%d %b %Y")
 
 
+def longday(value: date | None) -> str:
+    """A date as the board writes it in a sentence: 30 June 2026."""
+    if value is None:
+        return NONE
+    return f"{value.day} {value:%B %Y}"
+
+
+def longwhen(value: datetime | None) -> str:
+    """An instant in a sentence, in UTC: 5 July 2026 00:00 UTC (seconds only when there are)."""
+    if value is None:
+        return NONE
+    moment = value.astimezone(UTC)
+    clock = f"{moment:%H:%M}"
+    if moment.second or moment.microsecond:
+        clock += f":{moment:%S}"
+    if moment.microsecond:
+        clock += f".{moment:%f}".rstrip("0")
+    return f"{moment.day} {moment:%B %Y} {clock} UTC"
+
+
+def readable(value: Any) -> str:
+    """A stored event's value as text a person reads: lists joined with commas, mappings as
+    key: value, nothing as a dash, never a programming language's syntax."""
+    if value is None or value == "":
+        return NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {readable(item)}" for key, item in value.items()) or NONE
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(readable(item) for item in value) or "none"
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def rating(value: str | None) -> str:
     return RATING_WORDS.get(value or "unknown", str(value))
 
@@ -79,4 +117,5 @@ def just_before(moment: datetime) -> str:
 def filters() -> dict[str, Any]:
     """The Jinja filters the templates use."""
     return {"money": money, "compact": compact, "index": index, "when": when, "day": day,
-            "rating": rating, "kind": kind, "percent": percent, "just_before": just_before}
+            "longday": longday, "longwhen": longwhen, "rating": rating, "kind": kind,
+            "percent": percent, "just_before": just_before, "readable": readable}

@@ -14,7 +14,7 @@ from api.web import params, reads
 from api.web.deps import Ledger, SignedIn, TimeTravel, Travel
 from api.web.formatting import KIND_WORDS
 from api.web.rendering import PageRoute, page
-from projections.models import DecisionRecord, ProjectView
+from projections.models import DecisionRecord, PortfolioView, ProjectView
 from projections.report import spreadsheet_cell
 from projections.service import LedgerService
 
@@ -55,7 +55,7 @@ class LogFilter:
             "portfolio_id": self.portfolio_id or None,
             "project_id": self.project_id or None,
             "kind": self.kind or None,
-            "decided_by": self.decided_by or None,
+            "decided_by_prefix": self.decided_by or None,
             "since": params.day(self.since, "since"),
             "until": params.day(self.until, "until"),
         }
@@ -67,30 +67,81 @@ class LogFilter:
 
 def choices(service: LedgerService, chosen: LogFilter, travel: TimeTravel) -> dict[str, Any]:
     """The portfolios, and the chosen portfolio's projects, to pick from."""
-    portfolios = reads.portfolios(service, travel.as_of).items
+    portfolios = reads.portfolios(service, travel.at).items
     projects: list[ProjectView] = []
     if chosen.portfolio_id:
         projects = list(service.every(
-            service.projects, portfolio_id=UUID(chosen.portfolio_id), as_of=travel.as_of))
+            service.projects, portfolio_id=UUID(chosen.portfolio_id), **travel.at))
     return {"portfolios": portfolios, "projects": projects}
+
+
+ORDERS = ("newest", "oldest")
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of the filtered log: where it sits among them all, and the links around it."""
+
+    entries: list[reads.Entry]
+    total: int
+    offset: int
+    first: str | None
+    previous: str | None
+    next: str | None
+
+    @property
+    def shown(self) -> str:
+        """The range shown and the total, as the count line says it: 51 to 100 of 1,650."""
+        return f"{self.offset + 1:,}\u2013{self.offset + len(self.entries):,} of {self.total:,}"
+
+
+def log_page(service: LedgerService, travel: TimeTravel, query: dict[str, Any],
+             newest_first: bool, cursor: str | None, back: str | None,
+             portfolios: dict[UUID, PortfolioView]) -> LogPage:
+    """The page after `cursor` in the chosen order, or the one just before `back`."""
+    at = travel.at
+    items = []
+    if back is not None:
+        found = service.decision_log(**at, cursor=back, limit=PAGE_SIZE,
+                                     newest_first=not newest_first, **query)
+        items = list(reversed(found.items))
+    if len(items) < PAGE_SIZE:  # no page before (or none asked for): the first page
+        items = service.decision_log(**at, cursor=None if back is not None else cursor,
+                                     limit=PAGE_SIZE, newest_first=newest_first,
+                                     **query).items
+    total = service.decision_count(**at, **query)
+    offset = 0
+    if items:
+        start = items[0].position
+        offset = (service.decision_count(**at, after=start, **query) if newest_first
+                  else total - service.decision_count(**at, after=start - 1, **query))
+    more = offset + len(items) < total
+    return LogPage(
+        entries=reads.annotated(items, portfolios, travel.href), total=total, offset=offset,
+        first=travel.here(cursor=None, back=None) if offset > 0 else None,
+        previous=travel.here(cursor=None, back=items[0].position) if offset > 0 else None,
+        next=travel.here(cursor=items[-1].position, back=None) if more and items else None,
+    )
 
 
 @router.get("/decisions")
 def decisions(request: Request, service: Ledger, session: SignedIn, travel: Travel,
               portfolio_id: str = "", project_id: str = "", kind: str = "",
-              decided_by: str = "", since: str = "", until: str = "",
-              cursor: str | None = None) -> Response:
-    """The decision log, oldest first, filtered by portfolio, project, kind, actor and dates."""
+              decided_by: str = "", since: str = "", until: str = "", order: str = "",
+              cursor: str | None = None, back: str | None = None) -> Response:
+    """The decision log, newest first (or oldest), filtered by portfolio, project, kind, who
+    decided (the start of the name, any case) and dates, a page at a time."""
     chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
-    found = service.decision_log(as_of=travel.as_of, cursor=params.cursor(cursor),
-                                 limit=PAGE_SIZE, **chosen.query())
+    newest_first = (params.choice(order, "order", ORDERS) or "newest") == "newest"
     options = choices(service, chosen, travel)
-    entries = reads.annotated(found.items, {p.id: p for p in options["portfolios"]},
-                              travel.href)
+    found = log_page(service, travel, chosen.query(), newest_first, params.cursor(cursor),
+                     params.cursor(back, "back"), {p.id: p for p in options["portfolios"]})
     return page(request, "decisions.html", session=session, travel=travel, nav="decisions",
-                title="Decision log", chosen=chosen, entries=entries,
-                next_cursor=found.next_cursor, position=found.position,
-                kinds=KIND_WORDS, csv_href=travel.href("/decisions.csv", **chosen.given()),
+                title="Decision log", subject="The decision log", chosen=chosen, log=found,
+                newest_first=newest_first, filtered=bool(chosen.given()),
+                kinds=KIND_WORDS, csv_href=travel.href(
+                    "/decisions.csv", **chosen.given(),
+                    order=None if newest_first else "oldest"),
                 **options)
 
 
@@ -115,16 +166,21 @@ def csv_row(entry: DecisionRecord, portfolio_names: dict[UUID, str]) -> list[str
 @router.get("/decisions.csv")
 def decisions_csv(service: Ledger, session: SignedIn, travel: Travel,
                   portfolio_id: str = "", project_id: str = "", kind: str = "",
-                  decided_by: str = "", since: str = "", until: str = "") -> Response:
+                  decided_by: str = "", since: str = "", until: str = "",
+                  order: str = "") -> Response:
     """The filtered decision log as CSV, every page of it, for the board's papers."""
     chosen = LogFilter.read(portfolio_id, project_id, kind, decided_by, since, until)
+    newest_first = (params.choice(order, "order", ORDERS) or "newest") == "newest"
     query = chosen.query()
-    names = {p.id: p.name for p in reads.portfolios(service, travel.as_of).items}
+    names = {p.id: p.name for p in reads.portfolios(service, travel.at).items}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in service.every(service.decision_log, as_of=travel.as_of, **query):
+    for entry in service.every(service.decision_log, **travel.at, newest_first=newest_first,
+                               **query):
         writer.writerow(csv_row(entry, names))
-    stamp = (travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "now")
+    stamp = "-".join(part for part in (
+        travel.effective_on.isoformat() if travel.effective_on else "",
+        travel.as_of.strftime("%Y%m%dT%H%M%SZ") if travel.as_of else "") if part) or "now"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="decisions-{stamp}.csv"'})

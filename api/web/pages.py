@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -11,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 
 from api.auth.sessions import Session
+from api.auth.tokens import Role
 from api.web import charts, params, reads
 from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.formatting import STATUS_ORDER, compact, kind, rating
@@ -19,7 +22,8 @@ from api.web.rendering import PageRoute, page, see_other
 from domain.errors import Conflict, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
 from domain.values import decimal_text
-from projections.models import Overall, PortfolioView
+from projections.models import Overall, PortfolioView, ProjectStanding
+from projections.report import spreadsheet_cell
 from projections.service import LedgerService
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,18 +31,28 @@ RAG_BANDS: tuple[Overall, ...] = ("red", "amber", "green", "unknown")
 
 
 @router.get("/")
-def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel) -> Response:
-    """Every portfolio with its envelope and how much of it is allocated."""
-    listed = reads.portfolios(service, travel.as_of)
+def portfolios(request: Request, service: Ledger, session: SignedIn, travel: Travel,
+               q: str = "", sort: str = "name", order: str = "asc") -> Response:
+    """Every portfolio with its envelope and how much of it is allocated: searched, sorted,
+    and totalled per currency."""
+    words = params.text(q, "q").lower()
+    key = params.choice(sort, "sort", PORTFOLIO_SORT) or "name"
+    descending = params.choice(order, "order", ("asc", "desc")) == "desc"
+    listed = reads.portfolios(service, travel.at)
     rows = []
     for portfolio in listed.items:
-        mix = service.composition(portfolio.id, travel.as_of)
+        if words and words not in portfolio.name.lower():
+            continue
+        mix = service.composition(portfolio.id, **travel.at)
         rows.append(PortfolioLine(
             portfolio, projects=sum(s.count for s in mix.by_status.values()),
             delivering=mix.by_status[Status.ACTIVE].count + mix.by_status[Status.PAUSED].count,
             red=mix.by_health["red"]))
+    rows.sort(key=PORTFOLIO_SORT[key], reverse=descending)
     return page(request, "portfolios.html", session=session, travel=travel, title="Portfolios",
-                nav="portfolios", portfolios=rows, position=listed.position)
+                subject="The portfolios", nav="portfolios", portfolios=rows,
+                totals=totals(rows), listed=len(listed.items), q=words and q.strip(),
+                sort=key, descending=descending, position=listed.position)
 
 
 @dataclass(frozen=True)
@@ -51,18 +65,63 @@ class PortfolioLine:
     red: int
 
 
-@router.get("/portfolios/{portfolio_id}")
-def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
-              travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
-              sort: str = "code", order: str = "asc") -> Response:
-    """The board pack's overview: budget, composition, and every project's health."""
-    chosen = reads.ProjectFilter(
+PORTFOLIO_SORT: dict[str, Any] = {
+    "name": lambda line: line.portfolio.name.lower(),
+    "budget": lambda line: (line.portfolio.currency, line.portfolio.budget),
+    "allocated": lambda line: (line.portfolio.currency, line.portfolio.allocated),
+    "available": lambda line: (line.portfolio.currency, line.portfolio.available),
+    "projects": lambda line: line.projects,
+    "delivering": lambda line: line.delivering,
+    "red": lambda line: line.red,
+}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The portfolios listed, added up in one currency (amounts in two never add)."""
+
+    currency: str
+    portfolios: int
+    budget: Decimal
+    allocated: Decimal
+    available: Decimal
+    projects: int
+    delivering: int
+    red: int
+
+
+def totals(lines: list[PortfolioLine]) -> list[Totals]:
+    """One totals row per currency among the listed portfolios."""
+    by_currency: dict[str, list[PortfolioLine]] = {}
+    for line in lines:
+        by_currency.setdefault(line.portfolio.currency, []).append(line)
+    return [Totals(currency, len(group), sum((g.portfolio.budget for g in group), Decimal(0)),
+                   sum((g.portfolio.allocated for g in group), Decimal(0)),
+                   sum((g.portfolio.available for g in group), Decimal(0)),
+                   sum(g.projects for g in group), sum(g.delivering for g in group),
+                   sum(g.red for g in group))
+            for currency, group in sorted(by_currency.items())]
+
+
+def project_filter(q: str, status: str, health: str, stale: str, sort: str,
+                   order: str) -> reads.ProjectFilter:
+    """How the board narrowed and ordered the project table, each value read strictly."""
+    return reads.ProjectFilter(
         q=params.text(q, "q"), status=params.choice(status, "status", STATUS_ORDER) or "",
         health=params.choice(health, "health", RAG_BANDS) or "",
         stale=params.flag(stale, "stale"),
         sort=params.choice(sort, "sort", reads.SORT_KEYS) or "code",
         descending=params.choice(order, "order", ("asc", "desc")) == "desc")
-    found = reads.overview(service, portfolio_id, travel.as_of)
+
+
+@router.get("/portfolios/{portfolio_id}")
+def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: SignedIn,
+              travel: Travel, q: str = "", status: str = "", health: str = "", stale: str = "",
+              sort: str = "code", order: str = "asc", opened: str = "") -> Response:
+    """The board pack's overview: budget, composition, and every project's health."""
+    chosen = project_filter(q, status, health, stale, sort, order)
+    just_opened = params.flag(opened, "opened")
+    found = reads.overview(service, portfolio_id, travel.at)
     mix, currency = found.composition, found.portfolio.currency
     status_bars = [
         charts.Bar(name.capitalize(), Decimal(mix.by_status[Status(name)].count),
@@ -80,7 +139,8 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
     ]
     return page(
         request, "portfolio.html", session=session, travel=travel,
-        title=found.portfolio.name, nav="portfolios", portfolio=found.portfolio,
+        title=found.portfolio.name, subject="The portfolio", nav="portfolios",
+        portfolio=found.portfolio,
         composition=mix, projects=found.projects, position=found.position,
         shown=chosen.apply(found.projects), chosen=chosen, statuses=STATUS_ORDER,
         bands=RAG_BANDS,
@@ -88,7 +148,42 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         budget_chart=charts.budget_bar("budget", mix.budget, mix.allocated, currency),
         status_chart=charts.bars("by-status", "Projects by status", status_bars),
         health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
+        csv_href=travel.href(f"/portfolios/{portfolio_id}/projects.csv", **chosen.given()),
+        may_propose=session.may(Role.MANAGER, Role.BOARD) and not travel.past,
+        notice="Portfolio opened: propose its first project below." if just_opened else "",
     )
+
+
+PROJECT_CSV_COLUMNS = ("code", "name", "status", "funded", "requested_budget", "currency",
+                       "health", "cpi", "spi", "last_period_end", "reporting", "sponsor",
+                       "manager", "project_id")
+
+
+def reporting(project: ProjectStanding) -> str:
+    """The table's Reporting column in words."""
+    if not project.status.is_delivering and project.status != Status.PROPOSED:
+        return "closed"
+    if project.last_period_end is None:
+        return "no report yet"
+    return "stale" if project.overdue else "current"
+
+
+@router.get("/portfolios/{portfolio_id}/projects.csv")
+def projects_csv(portfolio_id: UUID, service: Ledger, session: SignedIn, travel: Travel,
+                 q: str = "", status: str = "", health: str = "", stale: str = "",
+                 sort: str = "code", order: str = "asc") -> Response:
+    """The board pack's project table as CSV, filtered and sorted as on the page."""
+    chosen = project_filter(q, status, health, stale, sort, order)
+    found = reads.overview(service, portfolio_id, travel.at)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PROJECT_CSV_COLUMNS)
+    for p in chosen.apply(found.projects):
+        values = {**dict(p), "currency": found.portfolio.currency, "reporting": reporting(p),
+                  "project_id": p.id}
+        writer.writerow([spreadsheet_cell(values.get(column)) for column in PROJECT_CSV_COLUMNS])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="projects-{portfolio_id}.csv"'})
 
 
 @dataclass(frozen=True)
@@ -131,8 +226,10 @@ def day(text: str) -> date | None:
 
 def project_view(request: Request, service: LedgerService, session: Session, travel: TimeTravel,
                  project_id: UUID, *, form: DecisionForm | None = None,
-                 refused: Problem | None = None, recorded: str | None = None) -> Response:
-    found = reads.project_page(service, project_id, travel.as_of, with_history=session.audits,
+                 refused: Problem | None = None, recorded: str | None = None,
+                 report_form: Any = None, report_refused: Problem | None = None,
+                 notice: str = "") -> Response:
+    found = reads.project_page(service, project_id, travel.at, with_history=session.audits,
                                href=travel.href)
     project = found.project
     kinds = allowed_kinds(project.status)
@@ -141,24 +238,33 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         just_recorded = next(
             (d.decision for d in found.decisions if str(d.decision.id) == recorded), None)
     trend = charts.trend_points(found.reports)
+    failed = refused or report_refused
     return page(
-        request, "project.html", status=refused.status if refused else 200,
+        request, "project.html", status=failed.status if failed else 200,
         session=session, travel=travel, nav="portfolios",
-        title=f'{project.code or ""} {project.name}'.strip(), **vars(found),
+        title=f'{project.code or ""} {project.name}'.strip(), subject="The project",
+        **vars(found),
         position=found.position,
         trend_chart=charts.health_trend("trend", trend) if trend else None,
-        kinds=kinds, kind_words=kind, may_decide=session.decides and travel.as_of is None
+        kinds=kinds, kind_words=kind, may_decide=session.decides and not travel.past
         and bool(kinds), form=form or DecisionForm(), refused=refused,
-        today=service.today(), just_recorded=just_recorded,
+        may_report=session.may(Role.MANAGER) and not travel.past
+        and project.status.is_delivering,
+        report_form=report_form, report_refused=report_refused, ratings=("green", "amber", "red"),
+        today=service.today(), just_recorded=just_recorded, notice=notice,
     )
 
 
 @router.get("/projects/{project_id}")
 def project(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
-            travel: Travel, recorded: str = "") -> Response:
+            travel: Travel, recorded: str = "", reported: str = "",
+            proposed: str = "") -> Response:
     """A project's health over time, its reports and decisions, and the board's decision form."""
+    notice = ("Status report filed." if params.flag(reported, "reported") else
+              "Project proposed: the board can now fund or discontinue it."
+              if params.flag(proposed, "proposed") else "")
     return project_view(request, service, session, travel, project_id,
-                        recorded=params.identifier(recorded, "recorded"))
+                        recorded=params.identifier(recorded, "recorded"), notice=notice)
 
 
 @router.post("/projects/{project_id}/decisions")
@@ -180,6 +286,7 @@ def decide(
     except (InvalidInput, Conflict, StaleEvidence) as error:
         if isinstance(error, StaleEvidence):
             form = replace(form, version=str(error.actual))
+        currency = service.portfolio(current.portfolio_id).currency
         return project_view(request, service, session, travel, project_id, form=form,
-                            refused=problem(error))
+                            refused=problem(error, currency))
     return see_other(f"/projects/{project_id}?recorded={recorded.id}#decision-recorded")

@@ -34,8 +34,19 @@ def as_of(value: str | None, now: datetime) -> datetime | None:
         raise InvalidInput("as_of", f"{error}{hint}") from None
 
 
+def effective_on(value: str | None, today: date) -> date | None:
+    """The board's date a page shows (None: absent, today), never one still to come."""
+    if value is None:
+        return None
+    try:
+        return instants.effective_on(value, today=today)
+    except instants.NotAnInstant as error:
+        raise InvalidInput("effective_on", str(error)) from None
+
+
 def form_as_of(value: str | None, now: datetime) -> datetime | None:
-    """The instant the time-travel form's date-and-time field sends (UTC; empty: the present)."""
+    """The instant the time-travel form's "as recorded at" field sends: YYYY-MM-DD HH:MM
+    (seconds optional) in UTC, 24-hour; empty: the present."""
     if not value:
         return None
     try:
@@ -44,12 +55,12 @@ def form_as_of(value: str | None, now: datetime) -> datetime | None:
         raise InvalidInput("as_of", str(error)) from None
 
 
-def cursor(value: str | None) -> str | None:
+def cursor(value: str | None, field: str = "cursor") -> str | None:
     """A page's cursor: the `next_cursor` of the page before (None: the first page)."""
     if value is None:
         return None
     if not CURSOR.fullmatch(value):
-        raise InvalidInput("cursor", "must be the position a previous page linked to")
+        raise InvalidInput(field, "must be the position a previous page linked to")
     return value
 
 

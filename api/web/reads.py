@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -24,6 +23,7 @@ from projections.models import (
 )
 from projections.service import MAX_LIMIT, LedgerService
 
+At = Mapping[str, Any]  # a page's point in time as the service's reads take it (TimeTravel.at)
 SORT_KEYS: dict[str, Callable[[ProjectStanding], Any]] = {
     "code": lambda p: (p.code or "").lower(),
     "name": lambda p: p.name.lower(),
@@ -47,6 +47,13 @@ class ProjectFilter:
     stale: bool = False
     sort: str = "code"
     descending: bool = False
+
+    def given(self) -> dict[str, str]:
+        """The values chosen, for a link that keeps this filter and order."""
+        values = {"q": self.q, "status": self.status, "health": self.health,
+                  "stale": "1" if self.stale else "", "sort": self.sort,
+                  "order": "desc" if self.descending else "asc"}
+        return {key: value for key, value in values.items() if value}
 
     def keeps(self, project: ProjectStanding) -> bool:
         words = self.q.strip().lower()
@@ -80,12 +87,12 @@ def annotated(entries: list[DecisionRecord], portfolios: dict[UUID, PortfolioVie
             for entry in entries]
 
 
-def portfolios(service: LedgerService, as_of: datetime | None) -> Page[PortfolioView]:
+def portfolios(service: LedgerService, at: At) -> Page[PortfolioView]:
     """Every portfolio, as the first page's moment saw it."""
-    first = service.portfolios(as_of=as_of, limit=MAX_LIMIT)
+    first = service.portfolios(**at, limit=MAX_LIMIT)
     if first.next_cursor is None:
         return first
-    rest = service.every(service.portfolios, as_of=as_of, cursor=first.next_cursor)
+    rest = service.every(service.portfolios, **at, cursor=first.next_cursor)
     return first.model_copy(update={"items": [*first.items, *rest], "next_cursor": None})
 
 
@@ -102,13 +109,14 @@ class Overview:
         return self.composition.position
 
 
-def overview(service: LedgerService, portfolio_id: UUID, as_of: datetime | None) -> Overview:
+def overview(service: LedgerService, portfolio_id: UUID, at: At | None) -> Overview:
     """One read of the portfolio, its composition and its projects' rows (with their
-    indices), however many projects it holds."""
+    indices), however many projects it holds (`at`: a point in time; None: now)."""
+    at = at or {}
     return Overview(
-        service.portfolio(portfolio_id, as_of),
-        service.composition(portfolio_id, as_of),
-        list(service.every(service.standings, portfolio_id=portfolio_id, as_of=as_of)),
+        service.portfolio(portfolio_id, **at),
+        service.composition(portfolio_id, **at),
+        list(service.every(service.standings, portfolio_id=portfolio_id, **at)),
     )
 
 
@@ -128,22 +136,21 @@ class ProjectPage:
         return self.project.position
 
 
-def project_page(service: LedgerService, project_id: UUID, as_of: datetime | None,
+def project_page(service: LedgerService, project_id: UUID, at: At,
                  *, with_history: bool, href: Callable[[str], str]) -> ProjectPage:
     """A project as the board reviews it: health now and over time, decisions, history."""
-    project = service.project(project_id, as_of)
+    project = service.project(project_id, **at)
     history = None
     if with_history:
         history = [event for event in service.history(project_id)
                    if event.position <= project.position]
-    portfolio = service.portfolio(project.portfolio_id, as_of)
-    decisions = list(service.every(service.decision_log, project_id=str(project_id),
-                                   as_of=as_of))
+    portfolio = service.portfolio(project.portfolio_id, **at)
+    decisions = list(service.every(service.decision_log, project_id=str(project_id), **at))
     return ProjectPage(
         project=project,
         portfolio=portfolio,
-        health=service.project_health(project_id, as_of),
-        reports=service.project_reports(project_id, as_of).items,
+        health=service.project_health(project_id, **at),
+        reports=service.project_reports(project_id, **at).items,
         decisions=annotated(decisions, {portfolio.id: portfolio}, href),
         history=history,
     )

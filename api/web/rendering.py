@@ -27,6 +27,7 @@ from api.web.deps import (
     TravelTo,
     current_session,
     parse_as_of,
+    parse_effective_on,
 )
 from api.web.formatting import filters
 from api.web.problems import Problem, problem
@@ -59,6 +60,7 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> R
         "session": values.pop("session", None),
         "travel": values.pop("travel", None),
         "generated": datetime.now(UTC),
+        "today_utc": datetime.now(UTC).date().isoformat(),
         **values,
     }
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
@@ -73,7 +75,11 @@ def problem_page(request: Request, found: Problem) -> Response:
         as_of = parse_as_of(request.query_params.get("as_of"))
     except LedgerError:
         as_of = None
-    travel = TimeTravel(as_of, request.url.path, ())
+    try:
+        on = parse_effective_on(request.query_params.get("effective_on") or None)
+    except LedgerError:
+        on = None
+    travel = TimeTravel(as_of, request.url.path, (), on)
     response = page(request, "problem.html", found.status, session=session_if_known(found, request),
                     travel=travel, problem=found, title=found.title)
     if found.status == 503:

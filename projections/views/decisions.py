@@ -156,23 +156,54 @@ class DecisionLog(View):
         sql: Sql,
         position: int,
         *,
+        after: int = 0,
+        before: int | None = None,
+        newest_first: bool = False,
+        limit: int = 100,
+        **filters: Any,
+    ) -> list[Row]:
+        """Decisions up to a position (and, given a business date `on`, taken by then), in
+        the order recorded (or newest first), between the positions `after` and `before`.
+
+        `since`/`until` given as dates bound `decided_on`; given as instants, `recorded_at`.
+        """
+        where, params = DecisionLog.matching(position, after, before, **filters)
+        order = "DESC" if newest_first else ""
+        params.append(limit)
+        return sql.execute(
+            f"SELECT * FROM decisions WHERE {' AND '.join(where)} ORDER BY position {order} "
+            "LIMIT ?", params
+        ).all()
+
+    @staticmethod
+    def count(sql: Sql, position: int, *, after: int = 0, **filters: Any) -> int:
+        """How many decisions `decisions` would list after a position, on every page."""
+        where, params = DecisionLog.matching(position, after, None, **filters)
+        row = sql.execute(
+            f"SELECT COUNT(*) AS n FROM decisions WHERE {' AND '.join(where)}", params).one()
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def matching(
+        position: int,
+        after: int,
+        before: int | None,
+        *,
         portfolio_id: str | None = None,
         project_id: str | None = None,
         kind: str | None = None,
         decided_by: str | None = None,
+        decided_by_prefix: str | None = None,
         since: date | datetime | None = None,
         until: date | datetime | None = None,
         on: date | None = None,
-        after: int = 0,
-        limit: int = 100,
-    ) -> list[Row]:
-        """Decisions up to a position (and, given a business date `on`, taken by then), in
-        the order recorded.
-
-        `since`/`until` given as dates bound `decided_on`; given as instants, `recorded_at`.
-        """
+    ) -> tuple[list[str], list[Any]]:
+        """The WHERE terms and their values for a filtered list of decisions."""
         where = ["position <= ?", "position > ?"]
         params: list[Any] = [position, after]
+        if before is not None:
+            where.append("position < ?")
+            params.append(before)
         if on is not None:
             where.append("decided_on <= ?")
             params.append(on.isoformat())
@@ -185,6 +216,12 @@ class DecisionLog(View):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if decided_by_prefix:
+            # Case-insensitive on both stores (PostgreSQL's LIKE is case-sensitive).
+            escaped = (decided_by_prefix.lower().replace("\\", "\\\\").replace("%", "\\%")
+                       .replace("_", "\\_"))
+            where.append("LOWER(decided_by) LIKE ? ESCAPE '\\'")
+            params.append(f"{escaped}%")
         for bound, operator in ((since, ">="), (until, "<=")):
             if isinstance(bound, datetime):
                 where.append(f"recorded_at {operator} ?")
@@ -192,7 +229,4 @@ class DecisionLog(View):
             elif isinstance(bound, date):
                 where.append(f"decided_on {operator} ?")
                 params.append(bound.isoformat())
-        params.append(limit)
-        return sql.execute(
-            f"SELECT * FROM decisions WHERE {' AND '.join(where)} ORDER BY position LIMIT ?", params
-        ).all()
+        return where, params

@@ -99,7 +99,7 @@ def seed(service: LedgerService, today: date | None = None) -> Seeded:
     today = today or date.today()
     portfolio = service.create_portfolio(
         actor=CHAIR, name="Digital Government Programme", budget=Decimal("14000000"),
-        currency="USD", reporting_cadence_days=45)
+        currency="USD", reporting_cadence_days=45, created_on=today - timedelta(days=420))
     other = service.create_portfolio(actor=CHAIR, name="Corporate Services",
                                      budget=Decimal("2000000"))
     seeded = Seeded(portfolio.id, other.id)

@@ -60,6 +60,16 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
         f"/projects/{ids['paused_later']}/decisions",
         form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
+    ("POST", "/portfolios"): lambda api, ids: Call(
+        "/portfolios", form={"csrf": ids["csrf"], "name": "From the page", "budget": "5,000",
+                             "currency": "USD", "reporting_cadence_days": "30"}),
+    ("POST", "/portfolios/{portfolio_id}/projects"): lambda api, ids: Call(
+        f"/portfolios/{ids['portfolio']}/projects",
+        form={"csrf": ids["csrf"], "name": "Proposed on the page", "requested_budget": "100"}),
+    ("POST", "/projects/{project_id}/reports"): lambda api, ids: Call(
+        f"/projects/{ids['active']}/reports",
+        form={"csrf": ids["csrf"], "period_end": days_ago(2), "schedule": "green",
+              "cost": "green", "scope": "amber", "version": "2"}),
     ("POST", "/audit/verify"): lambda api, ids: Call(
         "/audit/verify", form={"csrf": ids["csrf"], "head": ""}, records=False),
     ("POST", "/signin"): lambda api, ids: Call(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 
 from api.auth.tokens import Role
 from domain.health import Rating, StatusReport
+from domain.lifecycle import DecisionKind
 from projections.service import LedgerService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -190,6 +192,8 @@ def status_of(tab: Tab, code: str) -> str:
 def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: Tab) -> None:
     served, page = tab.served, tab.page
     tab.sign_in(Role.BOARD)
+    assert "USD 16,000,000" in tab.text("#portfolios tfoot")
+    tab.shot("portfolios")
     page.get_by_role("link", name="Digital Government Programme").click()
     assert "4 active · 1 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Active"
@@ -206,24 +210,26 @@ def test_the_board_pauses_a_project_and_time_travel_shows_it_active_before(tab: 
 
     # The decision log shows who, what and why; the composition moved.
     page.get_by_role("link", name="Decision log").click()
-    entry = page.locator("article.entry", has_text="Amber for two periods")
+    entry = page.locator("#log tbody tr").first  # newest first
+    assert "Amber for two periods" in entry.inner_text()
     assert "PAUSED" in entry.inner_text().upper() and "board-web" in entry.inner_text()
     assert "DG-01 Citizen identity platform" in entry.inner_text()
+    assert "Decisions 1\u201310 of 10, newest first." in tab.text("#log-count")
     tab.shot("decisions")
     entry.get_by_role("link", name="DG-01 Citizen identity platform").click()
     page.get_by_role("link", name="Digital Government Programme").click()
     assert "3 active · 2 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Paused"
 
-    # As of an instant before the pause, DG-01 is active again, and links keep that instant.
-    page.get_by_label("Show the ledger as of").fill(
-        served.seeded_until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3])
+    # On the day before the pause, DG-01 is active again, and links keep that date.
+    page.get_by_label("Show the ledger on").fill(
+        (served.seeded_until.date() - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Show", exact=True).click()
-    assert "Ledger as it was on" in tab.text(".banner")
+    assert "The portfolio on" in tab.text(".banner")
     assert "4 active · 1 paused" in tab.text(".figures")
     assert status_of(tab, "DG-01") == "Active"
     page.get_by_role("link", name="Citizen identity platform").click()
-    assert "as_of=" in page.url
+    assert "effective_on=" in page.url
     assert page.locator("h1 + .sub .status").inner_text() == "Active"
     assert page.get_by_role("button", name="Record decision").count() == 0
     tab.shot("project-as-of-before-pause")
@@ -270,18 +276,47 @@ def test_a_stale_form_gets_the_412_message(tab: Tab) -> None:
     tab.assert_clean(expected_status=412)
 
 
+def fill_to_fifty_projects(served: Served) -> None:
+    """The seeded portfolio grown to 50 projects, most of them funded and reporting."""
+    service, portfolio = served.service, served.seeded.portfolio_id
+    today = datetime.now(UTC).date()
+    for number in range(8, 51):
+        proposed = service.propose_project(
+            actor="pmo-office", portfolio_id=portfolio, code=f"DG-{number:02d}",
+            name=f"Service line {number} modernisation", requested_budget=Decimal("50000"),
+            proposed_on=today - timedelta(days=120))
+        if number % 5 == 0:
+            continue
+        service.decide(portfolio, proposed.id, DecisionKind.FUND, actor="board-chair",
+                       amount=Decimal("50000"), rationale="Approved in the spring round.",
+                       decided_on=today - timedelta(days=100))
+        service.report_status(proposed.id, StatusReport(
+            period_end=today - timedelta(days=10), schedule=(Rating.GREEN, Rating.AMBER,
+                                                             Rating.RED)[number % 3],
+            cost=Rating.GREEN, scope=Rating.GREEN, planned_value=Decimal("10000"),
+            earned_value=Decimal(9000 + number * 40), actual_cost=Decimal("10000")),
+            actor="pmo-office")
+
+
 def test_the_overview_prints_as_a_one_page_board_pack(tab: Tab) -> None:
+    fill_to_fifty_projects(tab.served)
     tab.sign_in(Role.BOARD)
     tab.open(f"/portfolios/{tab.served.seeded.portfolio_id}")
+    assert "50 of 50 projects" in tab.text("#projects caption")
     tab.page.emulate_media(media="print")
 
-    pdf = tab.page.pdf(format="A4", landscape=True, print_background=True)
+    # As Chromium prints it from its dialog: A4, the page's own size and margins.
+    pdf = tab.page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "overview-board-pack.pdf").write_bytes(pdf)
+    # A4's printable area at 96 dpi (within the page's margins), to look at.
+    tab.page.set_viewport_size({"width": 725, "height": 1062})
+    tab.shot("overview-board-pack-print")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == 1, f"the board pack printed on {pages} pages"
     assert tab.page.locator(".filters").is_hidden()
+    assert "Select a column heading" not in tab.page.locator("main").inner_text()
     tab.assert_clean()
 
 
@@ -320,7 +355,129 @@ def test_the_decision_form_is_reachable_from_the_keyboard(tab: Tab) -> None:
         page.keyboard.press("Tab")
         reached.append(page.evaluate(
             "document.activeElement.name || document.activeElement.textContent.trim()"))
+        if reached[-1] == "kind" and reached.count("kind") == 1:
+            page.keyboard.press("Space")  # the first choice, Fund, which asks for an amount
         if reached[-1] == "Record decision":
             break
     assert {"kind", "amount", "rationale", "decided_on", "Record decision"} <= set(reached)
     tab.assert_clean()
+
+
+def test_picking_a_date_shows_the_portfolio_as_it_stood_that_day(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/portfolios/{served.seeded.portfolio_id}")
+    assert "4 active · 1 paused" in tab.text(".figures")
+    # 150 days ago the board had funded only the mainframe exit; the rest were proposals.
+    then = datetime.now(UTC).date() - timedelta(days=150)
+
+    page.get_by_label("Show the ledger on").fill(then.isoformat())
+    page.get_by_role("button", name="Show", exact=True).click()
+
+    assert f"effective_on={then.isoformat()}" in page.url and "as_of=" not in page.url
+    assert f"The portfolio on {then.day} {then:%B %Y}." in tab.text(".banner")
+    assert "1 active · 0 paused" in tab.text(".figures")
+    assert status_of(tab, "DG-05") == "Active"
+    assert status_of(tab, "DG-01") == "Proposed"
+    assert page.get_by_label("as recorded at").count() == 0  # the board's clock only
+    tab.shot("overview-on-a-past-date")
+    page.get_by_role("link", name="Legacy mainframe exit").click()
+    assert f"effective_on={then.isoformat()}" in page.url
+    assert "The project on" in tab.text(".banner")
+    assert page.get_by_role("button", name="Record decision").count() == 0
+    page.get_by_role("link", name="Back to today").click()
+    assert "effective_on" not in page.url
+    tab.assert_clean()
+
+
+def test_an_auditor_asks_what_the_ledger_recorded_at_an_instant_about_a_date(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    served.service.decide(served.seeded.portfolio_id, served.project("DG-04"), DecisionKind.FUND,
+                          actor="board-chair", amount=Decimal("100000"),
+                          rationale="Approved late; minuted last month.",
+                          decided_on=datetime.now(UTC).date() - timedelta(days=20))
+    tab.sign_in(Role.AUDITOR)
+    tab.open(f"/portfolios/{served.seeded.portfolio_id}")
+    on = datetime.now(UTC).date() - timedelta(days=10)
+
+    page.get_by_label("Show the ledger on").fill(on.isoformat())
+    page.get_by_label("as recorded at").fill(served.seeded_until.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    page.get_by_role("button", name="Show", exact=True).click()
+
+    banner = tab.text(".banner")
+    assert f"The portfolio on {on.day} {on:%B %Y}, as the ledger recorded it at" in banner
+    assert status_of(tab, "DG-04") == "Proposed"  # the late decision was not recorded yet
+    assert page.get_by_label("as recorded at").input_value().startswith(
+        served.seeded_until.strftime("%Y-%m-%d %H:%M:%S"))
+    tab.shot("overview-on-a-date-as-recorded-at")
+    page.get_by_label("as recorded at").fill("")
+    page.get_by_role("button", name="Show", exact=True).click()
+    assert status_of(tab, "DG-04") == "Active"  # recorded since, dated before that day
+    tab.assert_clean()
+
+
+def test_the_amount_is_asked_only_when_the_board_funds(tab: Tab) -> None:
+    served, page = tab.served, tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/projects/{served.project('DG-03')}")  # paused: resume or discontinue only
+
+    assert page.locator("input[name=kind]").evaluate_all("rs => rs.map(r => r.value)") == [
+        "resume", "discontinue"]
+    assert page.locator("#amount").count() == 0
+    tab.shot("project-paused-decision-form")
+
+    tab.open(f"/projects/{served.project('DG-05')}")  # active: fund, pause or discontinue
+    assert page.locator("#amount").is_hidden()
+    page.get_by_label("Pause").check()
+    assert page.locator("#amount").is_hidden()
+    page.get_by_role("radio", name="Fund").check()
+    assert page.locator("#amount").is_visible()
+    assert "Amount to fund (USD; USD 4,500,000 available)" in tab.text("label[for=amount]")
+    tab.shot("project-fund-decision-form")
+    tab.assert_clean()
+
+
+def test_a_month_of_routine_from_the_pages_open_propose_report(tab: Tab) -> None:
+    page = tab.page
+    tab.sign_in(Role.ADMIN)  # one person in every role, to walk the month
+    page.get_by_role("link", name="Open a portfolio").click()
+    page.get_by_label("Name").fill("Estates renewal")
+    page.get_by_label("Budget").fill("abc")
+    tab.shot("form-open-portfolio")
+    with page.expect_response(re.compile(r"/portfolios$")) as refused:
+        page.get_by_role("button", name="Open portfolio").click()
+    assert refused.value.status == 422
+    assert "Budget must be an amount such as 125,000.50." in tab.text("#form-problem")
+    assert page.get_by_label("Name").input_value() == "Estates renewal"
+    tab.shot("form-open-portfolio-refused")
+    page.get_by_label("Budget").fill("2,500,000")
+    page.get_by_role("button", name="Open portfolio").click()
+    assert "Portfolio opened" in tab.text("#notice")
+
+    page.get_by_role("link", name="Propose a project").click()
+    page.get_by_label("Code").fill("ER-01")
+    page.get_by_label("Name").fill("Boiler replacement")
+    page.get_by_label("Budget requested").fill("400,000")
+    tab.shot("form-propose-project")
+    page.get_by_role("button", name="Propose project").click()
+    assert "Project proposed" in tab.text("#report-filed")
+    project_url = page.url.split("?")[0]
+
+    page.get_by_role("radio", name="Fund").check()
+    page.get_by_label("Amount to fund").fill("400,000")
+    page.get_by_label("Rationale").fill("Safety case approved.")
+    page.get_by_role("button", name="Record decision").click()
+    assert "Decision recorded" in tab.text("#decision-recorded")
+
+    page.locator("summary", has_text="File this period's status report").click()
+    page.get_by_label("Schedule").select_option("green")
+    page.get_by_label("Cost", exact=True).select_option("amber")
+    page.get_by_label("Scope").select_option("green")
+    page.get_by_label("Summary").fill("Survey done; boiler ordered.")
+    tab.shot("form-status-report")
+    page.get_by_role("button", name="File report").click()
+    assert page.url.startswith(project_url)
+    assert "Status report filed" in tab.text("#report-filed")
+    assert "Survey done; boiler ordered." in tab.text("section[aria-labelledby=reports-h] table")
+    tab.shot("project-after-report")
+    tab.assert_clean(expected_status=422)

@@ -200,6 +200,27 @@ def test_only_auditors_see_the_event_history_and_the_audit_page(site: Site) -> N
     assert f"{site.events()}:" in audit.text
 
 
+def test_the_event_history_shows_values_as_text_not_code(site: Site) -> None:
+    opened = site.service.create_portfolio(
+        actor=CHAIR, name="Service design", budget=Decimal("50000"), objectives=(
+            {"key": "citizen-experience", "title": "Citizen experience", "weight": 2},
+            {"key": "efficiency", "title": "Efficiency", "weight": 1}))
+    proposed = site.service.propose_project(
+        actor="pmo-office", portfolio_id=opened.id, code="SD-01",
+        name="Service standards", requested_budget=Decimal("10000"),
+        objectives=("citizen-experience", "efficiency"))
+
+    shown = site.browser(Role.AUDITOR).get(f"/projects/{proposed.id}").text
+
+    overview = site.browser(Role.VIEWER).get(f"/portfolios/{opened.id}").text
+    assert "Strategic objectives: Citizen experience" in overview
+    assert "(weight 2)" in overview and "Efficiency" in overview
+    fields = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>",
+                             shown.split('class="data history"', 1)[1]))
+    assert fields["objectives"] == "citizen-experience, efficiency"
+    assert "[&#39;" not in shown and "{&#39;" not in shown and "None" not in fields.values()
+
+
 # Recording decisions
 
 
@@ -254,6 +275,8 @@ def test_a_decision_without_a_rationale_is_refused_in_plain_words(site: Site) ->
 
     assert refused.status_code == 422
     assert "Rationale is required and must not be blank." in refused.text
+    assert "The ledger answered" not in refused.text and "Value error" not in refused.text
+    assert "body.rationale" not in refused.text
     assert site.events() == before
 
 
@@ -268,7 +291,7 @@ def test_a_decision_the_lifecycle_forbids_is_a_409_with_the_ledgers_words(site: 
 
     assert refused.status_code == 409
     assert "This decision is not allowed now" in refused.text
-    assert "cannot pause a project that is paused" in refused.text
+    assert "Cannot pause a project that is paused" in refused.text
 
 
 def test_funding_beyond_the_budget_is_refused(site: Site) -> None:
@@ -277,6 +300,9 @@ def test_funding_beyond_the_budget_is_refused(site: Site) -> None:
 
     assert refused.status_code == 409
     assert "Not enough budget available" in refused.text
+    assert ("Funding USD 4,500,000.01 would exceed the portfolio&#39;s available budget of "
+            "USD 4,500,000.") in refused.text
+    assert "The ledger answered" not in refused.text and "4500000" not in refused.text
     assert site.service.project(site.project("DG-04")).status == "proposed"
 
 
@@ -321,7 +347,7 @@ def test_every_page_shows_the_ledger_as_of_a_past_instant(site: Site) -> None:
     log = viewer.get("/decisions", params={"as_of": as_of, "kind": "pause"})
 
     assert "4 active · 1 paused" in overview.text
-    assert "Ledger as it was on" in overview.text
+    assert "The portfolio as the ledger recorded it at" in overview.text
     assert f"as_of={before_pause.isoformat().replace('+00:00', 'Z').replace(':', '%3A')}" \
         in overview.text  # links keep the instant
     assert 'class="status status-active">Active' in project.text
@@ -369,8 +395,10 @@ def test_the_decision_log_exports_the_filtered_list_as_csv(site: Site) -> None:
     page = viewer.get("/decisions", params={"portfolio_id": str(site.seeded.portfolio_id),
                                             "kind": "fund"})
     exported = viewer.get("/decisions.csv", params={
-        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund"})
+        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund", "order": "oldest"})
     rows = list(csv.DictReader(io.StringIO(exported.text)))
+    newest = list(csv.DictReader(io.StringIO(viewer.get("/decisions.csv", params={
+        "portfolio_id": str(site.seeded.portfolio_id), "kind": "fund"}).text)))
 
     assert 'href="/decisions.csv?portfolio_id=' in page.text
     assert exported.headers["content-type"].startswith("text/csv")
@@ -381,6 +409,7 @@ def test_the_decision_log_exports_the_filtered_list_as_csv(site: Site) -> None:
     assert rows[-1]["rationale"] == "'=HYPERLINK(\"http://x\")"  # never a live formula
     assert rows[-1]["amount"] == "100000.00" and rows[-1]["decided_by"] == CHAIR
     assert rows[3]["evidence_status"] == "proposed"
+    assert newest == rows[::-1]  # as the page lists them by default
 
 
 def test_pages_carry_a_policy_that_allows_nothing_from_elsewhere(site: Site) -> None:
@@ -422,3 +451,110 @@ def test_a_rationale_is_shown_as_text_never_as_markup(site: Site) -> None:
 
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in shown
     assert "<script>" not in shown
+
+
+def many_decisions(site: Site, count: int) -> None:
+    """`count` more funding decisions in a portfolio of their own, by "Board-Secretary"."""
+    opened = site.service.create_portfolio(actor=CHAIR, name="Many small grants",
+                                           budget=Decimal("1000000"))
+    for number in range(count):
+        proposed = site.service.propose_project(
+            actor="pmo-office", portfolio_id=opened.id, code=f"SG-{number:03d}",
+            name=f"Grant {number}", requested_budget=Decimal("1000"))
+        site.service.decide(opened.id, proposed.id, DecisionKind.FUND, actor="Board-Secretary",
+                            amount=Decimal("1000"), rationale=f"Grant round item {number}.")
+
+
+def log_codes(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="[^"]+">([A-Z]{2}-\d+) ', html)
+
+
+def test_the_decision_log_is_newest_first_with_a_total_and_pages_both_ways(site: Site) -> None:
+    many_decisions(site, 70)
+    viewer = site.browser(Role.VIEWER)
+    total = site.service.decision_count()
+
+    first = viewer.get("/decisions")
+    assert f"Decisions 1\u201350 of {total}, newest first." in first.text
+    assert log_codes(first.text)[:2] == ["SG-069", "SG-068"]
+    assert 'rel="prev"' not in first.text and ">First<" not in first.text
+    following = viewer.get(re.search(r'href="([^"]+)" rel="next"', first.text)
+                           .group(1).replace("&amp;", "&"))  # type: ignore[union-attr]
+    assert f"Decisions 51\u2013{total} of {total}, newest first." in following.text
+    assert log_codes(following.text)[:1] == ["SG-019"]
+    assert 'rel="next"' not in following.text and ">First<" in following.text
+    back = viewer.get(re.search(r'href="([^"]+)" rel="prev"', following.text)
+                      .group(1).replace("&amp;", "&"))  # type: ignore[union-attr]
+    assert log_codes(back.text) == log_codes(first.text)
+
+    oldest = viewer.get("/decisions", params={"order": "oldest"})
+    assert f"Decisions 1\u201350 of {total}, oldest first." in oldest.text
+    assert log_codes(oldest.text)[0] == "DG-01"
+    assert len(re.findall(r'<tr class="decision ', first.text)) == 50
+
+
+def test_decided_by_matches_the_start_of_a_name_in_any_case(site_on_store: Site) -> None:
+    site = site_on_store
+    many_decisions(site, 3)
+    viewer = site.browser(Role.VIEWER)
+    literal = viewer.get("/decisions", params={"decided_by": "board_"})  # _ is no wildcard
+
+    prefix = viewer.get("/decisions", params={"decided_by": "board-s"})
+    exact_case = viewer.get("/decisions", params={"decided_by": "BOARD"})
+    nobody = viewer.get("/decisions", params={"decided_by": "secretary"})
+
+    assert "Decisions 1\u20133 of 3 that match, newest first." in prefix.text
+    assert log_codes(exact_case.text).count("SG-000") == 1 and "board-chair" in exact_case.text
+    assert "No decisions match." in nobody.text and "No decisions match." in literal.text
+    assert "0 decisions" not in nobody.text and "on this page" not in nobody.text
+    exported = viewer.get("/decisions.csv", params={"decided_by": "board-s"})
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 3
+
+
+def test_the_portfolio_list_searches_sorts_and_totals(site: Site) -> None:
+    site.service.create_portfolio(actor=CHAIR, name="Estates", budget=Decimal("500000"),
+                                  currency="EUR")
+    viewer = site.browser(Role.VIEWER)
+
+    listed = viewer.get("/")
+    by_budget = viewer.get("/", params={"sort": "budget", "order": "desc"})
+    found = viewer.get("/", params={"q": "DIGITAL"})
+
+    names = re.compile(r'<th scope="row"><a href="/portfolios/[^"]+">([^<]+)</a>')
+    assert names.findall(listed.text) == [
+        "Corporate Services", "Digital Government Programme", "Estates"]
+    # Amounts compare within a currency only: grouped by currency, then by amount.
+    assert names.findall(by_budget.text) == [
+        "Digital Government Programme", "Corporate Services", "Estates"]
+    assert names.findall(found.text) == ["Digital Government Programme"]
+    assert "1 of 3 portfolios match" in found.text
+    totals = re.findall(r'<tr class="totals">\s*<th scope="row">([^<]+)</th>\s*'
+                        r'<td class="num">([^<]+)</td>', listed.text)
+    assert totals == [("Total in EUR (1 portfolio)", "EUR 500,000"),
+                      ("Total in USD (2 portfolios)", "USD 16,000,000")]
+    assert "No portfolio matches." in viewer.get("/", params={"q": "nothing"}).text
+
+
+def test_the_project_table_exports_as_csv_as_filtered_and_sorted(site: Site) -> None:
+    site.service.propose_project(actor="pmo-office", portfolio_id=site.seeded.portfolio_id,
+                                 code="DG-08", name="=cmd|' /C calc'!A0",
+                                 requested_budget=Decimal("1000"))
+    viewer = site.browser(Role.VIEWER)
+    overview = f"/portfolios/{site.seeded.portfolio_id}"
+
+    shown = viewer.get(overview, params={"health": "red", "sort": "cpi"})
+    link = re.search(r'href="([^"]+projects\.csv[^"]*)"', shown.text)
+    assert link
+    exported = viewer.get(link.group(1).replace("&amp;", "&"))
+    everything = viewer.get(f"{overview}/projects.csv")
+
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["code"] for r in rows] == ["DG-06", "DG-02", "DG-03"]
+    assert rows[0]["reporting"] == "closed" and rows[1]["funded"] == "2500000.00"
+    assert rows[1]["currency"] == "USD" and rows[1]["health"] == "red"
+    named = {r["code"]: r for r in csv.DictReader(io.StringIO(everything.text))}
+    assert named["DG-08"]["name"] == "'=cmd|' /C calc'!A0"  # never a live formula
+    assert named["DG-05"]["reporting"] == "stale" and named["DG-04"]["reporting"] == (
+        "no report yet")

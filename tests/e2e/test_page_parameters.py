@@ -3,8 +3,10 @@ never a 5xx and never JSON; the values the pages' own forms and links send are a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +31,8 @@ REFUSED: dict[str, tuple[str, ...]] = {
                 "20260331", "2026-03-31T17:00:00+24:00", "2026-02-30T10:00:00Z", ARABIC_DIGITS),
     "form instant": (ABC, EXPONENT, DIGITS_23, NEGATIVE, NUL, LATE, EARLY, FUTURE,
                      "2099-01-01T00:00", "2026-03-31T17:00:00Z", "2026-02-30T10:00"),
+    "date": (ABC, EXPONENT, DIGITS_23, NEGATIVE, NUL, LATE, EARLY, FUTURE, "2099-01-01",
+             "20260331", "2026-02-30", "2026-03-31T17:00:00Z", ARABIC_DIGITS),
     "cursor": (*HOSTILE, "1" * 19, " 5", ARABIC_DIGITS),
     "choice": (ABC, EXPONENT, DIGITS_23, NEGATIVE, NUL, LATE, EARLY, FUTURE, " "),
     "id": (ABC, EXPONENT, DIGITS_23, NEGATIVE, NUL, LATE, EARLY, FUTURE, " ",
@@ -39,24 +43,37 @@ REFUSED: dict[str, tuple[str, ...]] = {
 }
 PATH_IDS = (ABC, EXPONENT, DIGITS_23, NEGATIVE, "%00")
 # How the problem page names each parameter: "Check the ...".
-WORDS = {"as_of": "as of", "as_of_utc": "as of", "portfolio_id": "portfolio",
+WORDS = {"as_of": "as of", "as_of_utc": "as of", "effective_on": "date",
+         "cursor": "page link", "back": "page link", "portfolio_id": "portfolio",
          "project_id": "project", "decided_by": "decided by"}
 
-TRAVEL = {"as_of": "instant", "as_of_utc": "form instant"}
+TRAVEL = {"as_of": "instant", "as_of_utc": "form instant", "effective_on": "date"}
 LOG_FILTERS = {"portfolio_id": "id", "project_id": "id", "kind": "choice", "decided_by": "text",
                "since": "day", "until": "day"}
 ROUTES: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("GET", "/", TRAVEL),
+    ("GET", "/", {**TRAVEL, "q": "text", "sort": "choice", "order": "choice"}),
     ("GET", "/portfolios/{portfolio}", {**TRAVEL, "q": "text", "status": "choice",
                                         "health": "choice", "stale": "choice",
-                                        "sort": "choice", "order": "choice"}),
-    ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id"}),
-    ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "cursor": "cursor"}),
-    ("GET", "/decisions.csv", {"as_of": "instant", **LOG_FILTERS}),
+                                        "sort": "choice", "order": "choice",
+                                        "opened": "choice"}),
+    ("GET", "/portfolios/new", TRAVEL),
+    ("GET", "/portfolios/{portfolio}/propose", TRAVEL),
+    ("GET", "/portfolios/{portfolio}/projects.csv", {
+        "as_of": "instant", "effective_on": "date", "q": "text", "status": "choice",
+        "health": "choice", "stale": "choice", "sort": "choice", "order": "choice"}),
+    ("GET", "/projects/{project}", {**TRAVEL, "recorded": "id", "reported": "choice",
+                                    "proposed": "choice"}),
+    ("GET", "/decisions", {**TRAVEL, **LOG_FILTERS, "order": "choice", "cursor": "cursor",
+                           "back": "cursor"}),
+    ("GET", "/decisions.csv", {"as_of": "instant", "effective_on": "date", **LOG_FILTERS,
+                               "order": "choice"}),
     ("GET", "/audit", TRAVEL),
     ("GET", "/audit/export", {"portfolio_id": "id", "since": "day", "until": "day"}),
     ("POST", "/projects/{project}/decisions", {"as_of": "instant"}),
     ("POST", "/audit/verify", {"as_of": "instant"}),
+    ("POST", "/portfolios", {"as_of": "instant", "effective_on": "date"}),
+    ("POST", "/portfolios/{portfolio}/projects", {"as_of": "instant"}),
+    ("POST", "/projects/{project}/reports", {"as_of": "instant"}),
 )
 CASES = [pytest.param(method, path, name, kind, id=f"{method} {path} {name}")
          for method, path, names in ROUTES for name, kind in names.items()]
@@ -148,7 +165,18 @@ def test_a_future_instant_is_refused_not_shown_as_the_ledger_then(signed: Signed
 
     assert answer.status_code == 422 and tomorrow_by_date.status_code == 422
     assert "As of is in the future" in answer.text
-    assert "Ledger as it was on" not in answer.text
+    assert "as the ledger recorded it at" not in answer.text
+
+
+def test_a_future_date_or_form_instant_is_refused_in_plain_words(signed: Signed) -> None:
+    by_date = signed.client.get("/", params={"effective_on": "2099-01-01"})
+    by_form = signed.client.get("/", params={"effective_on": "", "as_of_utc": "2099-01-01 00:00"})
+
+    assert by_date.status_code == by_form.status_code == 422
+    assert 'class="problem-page"' in by_date.text and 'class="problem-page"' in by_form.text
+    assert "Date is in the future: 2099-01-01 has not come yet" in by_date.text
+    assert "As of is in the future" in by_form.text
+    assert "The ledger answered" not in by_date.text + by_form.text
 
 
 @pytest.mark.parametrize(("path", "query"), [
@@ -156,6 +184,8 @@ def test_a_future_instant_is_refused_not_shown_as_the_ledger_then(signed: Signed
     ("/", {"as_of": "2020-01-01T17:30:00.123456789+05:30"}),
     ("/", {"as_of": "2020-01-01t12:00:00z"}),
     ("/", {"as_of": "2020-01-01"}),
+    ("/", {"effective_on": "2020-01-01", "as_of": "2020-01-05T00:00:00Z"}),
+    ("/decisions", {"effective_on": "2020-01-01", "kind": "fund"}),
     ("/portfolios/{portfolio}", {"q": "", "status": "", "health": "", "sort": "code",
                                  "order": "asc"}),
     ("/portfolios/{portfolio}", {"q": "1e5 -1 <b>", "status": "active", "health": "red",
@@ -193,7 +223,33 @@ def test_the_time_travel_form_sends_the_page_to_its_as_of_address(signed: Signed
     assert parse_qs(urlsplit(precise.headers["location"]).query) == {
         "as_of": ["2020-01-01T12:00:00.250000Z"]}
     assert cleared.headers["location"] == f"{overview}?sort=name"
-    assert "Ledger as it was on 01 Jan 2020 12:00:00 UTC" in shown.text
+    assert "as the ledger recorded it at 1 January 2020 12:00 UTC" in shown.text
+
+
+def test_the_time_travel_form_keeps_the_date_and_the_instant(signed: Signed) -> None:
+    overview = signed.path("/portfolios/{portfolio}")
+    on = date.today() - timedelta(days=10)
+    now = datetime.now(UTC)
+
+    both = signed.client.get(overview, params={
+        "effective_on": on.isoformat(), "as_of_utc": now.strftime("%Y-%m-%d %H:%M:%S.%f")})
+    only_date = signed.client.get(overview, params={"effective_on": "2020-01-01",
+                                                    "as_of_utc": ""})
+    neither = signed.client.get(overview, params={"sort": "name", "effective_on": ""})
+    shown = signed.client.get(both.headers["location"])
+
+    assert both.status_code == only_date.status_code == neither.status_code == 303
+    assert parse_qs(urlsplit(both.headers["location"]).query) == {
+        "effective_on": [on.isoformat()],
+        "as_of": [now.isoformat().replace("+00:00", "Z")]}
+    assert only_date.headers["location"] == f"{overview}?effective_on=2020-01-01"
+    assert neither.headers["location"] == f"{overview}?sort=name"
+    assert shown.status_code == 200
+    assert (f"The portfolio on {on.day} {on:%B %Y}, as the ledger recorded it at "
+            f"{now.day} {now:%B %Y %H:%M:%S}") in shown.text
+    links = re.findall(r'href="(/projects/[^"]+)"', shown.text)
+    assert links and all(f"effective_on={on.isoformat()}" in link and "as_of=" in link
+                         for link in links)
 
 
 def test_a_decision_form_with_control_characters_is_refused_and_records_nothing(
