@@ -78,7 +78,7 @@ def test_a_response_body_writes_a_read_model_as_the_read_model_writes_itself() -
         as_of=now, position=7, id=uuid4(), name="Digital", currency="USD",
         budget=Decimal("1000"), allocated=Decimal("0.5"), available=Decimal("999.5"),
         reporting_cadence_days=45, objectives=[{"key": "k", "title": "T", "weight": "1.5"}],
-        created_at=now, created_by="board", version=1)
+        created_on=now.date(), created_at=now, created_by="board", version=1)
     body = TypeAdapter(schemas.PortfolioPublic)
 
     written = body.dump_json(body.validate_python(portfolio, from_attributes=True))
