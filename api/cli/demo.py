@@ -7,15 +7,33 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from api.cli import serve
-from api.cli.common import Progress, actor, add_actor_option, add_db_option, open_stores, settings
+from api.cli.common import (
+    Progress,
+    actor,
+    add_actor_option,
+    add_db_option,
+    open_stores,
+    settings,
+    verb,
+)
 from api.cli.demo_story import build_demo, demo_tokens
 
 
 def register(verbs: Any) -> None:
-    command = verbs.add_parser("demo", help="build a realistic demo ledger and print tokens")
-    command.add_argument("--serve", action="store_true", help="then serve it")
-    command.add_argument("--host", default="127.0.0.1", help="with --serve (default 127.0.0.1)")
-    command.add_argument("--port", type=int, default=8000, help="with --serve (default 8000)")
+    command = verb(
+        verbs, "demo", "build a realistic demo ledger and print a token per role",
+        "Record the board's last twelve months on the ledger, each fact on its business date:\n"
+        "4 portfolios with objectives, 48 projects, monthly status reports with earned-value\n"
+        "figures, and a board meeting on the 10th of each month that funds, tops up, pauses,\n"
+        "resumes and discontinues. Then print one fresh token per role. Running it again\n"
+        "records nothing twice and prints fresh tokens.",
+    )
+    command.add_argument("--serve", action="store_true",
+                         help="then serve the API and the board's pages on it")
+    command.add_argument("--host", default="127.0.0.1",
+                         help="the address to serve on, with --serve (default: 127.0.0.1)")
+    command.add_argument("--port", type=int, default=8000,
+                         help="the port to serve on, with --serve (default: 8000)")
     add_db_option(command)
     add_actor_option(command)
     command.set_defaults(run=run)
