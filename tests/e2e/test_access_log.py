@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import ENTRY
 from dashboard_support import signed_in_browser
 from e2e_support import Api
 
 from api.auth.tokens import Role
 from api.http.access_log import JsonFormat, TextFormat
 
-ENTRY = "import sys; from api.cli import main; sys.exit(main())"
 TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\S+) (\S+) (\S+) (\d{3}) "
                        r"\d+(\.\d)?ms$")
 

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ENTRY = "import sys; from api.cli import main; sys.exit(main())"
-MAPPING = """
-[columns]
-portfolio = "Portfolio"
-code = "Code"
-name = "Name"
-requested_budget = "Budget"
-"""
-
-
-def ledger(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
+from cli_support import MAPPING, ledger
 
 
 def files(folder: Path, rows: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ENTRY = "import sys; from api.cli import main; sys.exit(main())"
+from cli_support import ENTRY
 
 
 def test_a_bad_setting_is_named_in_one_line(tmp_path: Path) -> None:

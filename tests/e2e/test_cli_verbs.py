@@ -4,12 +4,12 @@ they refuse (one line, exit 2), and what their --help says."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_support import MAPPING, ledger
 from e2e_support import serving
 
 from api.auth.tokens import Role
@@ -17,20 +17,6 @@ from api.bootstrap import opened
 from api.settings import Settings
 from domain.lifecycle import DecisionKind
 from projections.service import VIEW_NAMES
-
-ENTRY = "import sys; from api.cli import main; sys.exit(main())"
-MAPPING = """
-[columns]
-portfolio = "Portfolio"
-code = "Code"
-name = "Name"
-requested_budget = "Budget"
-"""
-
-
-def ledger(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
 
 
 def one_error_line(done: subprocess.CompletedProcess[str], code: int = 2) -> str:
