@@ -63,19 +63,29 @@ def private_key(text: str, source: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def generate(path: Path) -> HeadSigner:
-    """Write a new private key to ``path`` (PEM, readable by its owner only)."""
+class KeyFileExists(ConfigurationError):
+    """The key file is there already: a key is never overwritten unasked."""
+
+
+def generate(path: Path, *, replace: bool = False) -> HeadSigner:
+    """Write a new private key to ``path`` (PEM, readable by its owner only); an existing
+    key is replaced only when asked, and then whole or not at all."""
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    if path.exists() and not replace:
+        raise KeyFileExists(f"{path} exists: not overwriting a key (--force replaces it)")
+    target = path.with_name(f".{path.name}.new") if replace else path
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise ConfigurationError(f"{path} exists: not overwriting a key") from None
+        raise KeyFileExists(f"{target} exists: not overwriting a key") from None
     except OSError as error:
-        raise ConfigurationError(f"cannot write {path}: {error.strerror}") from None
+        raise ConfigurationError(f"cannot write {path}: {(error.strerror or '').lower()}") from None
     with os.fdopen(descriptor, "wb") as out:
         out.write(pem)
+    if replace:
+        os.replace(target, path)
     return HeadSigner(key)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import PersistenceError
 
 from api import instants
-from api.auth.signing import generate, head_signer
+from api.auth.signing import KeyFileExists, generate, head_signer
 from api.cli.common import (
     UNUSABLE,
     CannotRun,
@@ -79,6 +79,10 @@ def register(verbs: Any) -> None:
     add_scope_options(export, "only the events of this portfolio and its projects",
                       "events recorded {side} this date (YYYY-MM-DD, whole days in UTC) or "
                       "RFC 3339 instant with a zone")
+    export.add_argument("--effective-on", metavar="DATE",
+                        help="only the facts in force by the end of this business date "
+                        "(YYYY-MM-DD): each event's own date (created_on, proposed_on, "
+                        "decided_on, period_end, completed_on), else the day it was recorded")
     add_db_option(export)
     export.set_defaults(run=run_export)
 
@@ -110,9 +114,12 @@ def register(verbs: Any) -> None:
     actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
     new_key = verb(actions, "generate", "write a new private key (PEM) to a file",
                    "Write a new Ed25519 private key (PEM, readable by its owner only) and print "
-                   "its public key.\nAn existing file is never overwritten.")
+                   "its public key.\nAn existing file is never overwritten without --force.")
     new_key.add_argument("--out", required=True, metavar="FILE", type=Path,
-                         help="the new key file (it must not exist)")
+                         help="the new key file (it must not exist, unless --force)")
+    new_key.add_argument("--force", action="store_true",
+                         help="replace an existing key file (heads it signed then need its "
+                         "public key, kept elsewhere, to be checked)")
     new_key.set_defaults(run=run_generate)
 
 
@@ -281,6 +288,7 @@ def output(target: str | None, force: bool) -> AbstractContextManager[IO[str]]:
 def run_export(args: argparse.Namespace) -> int:
     try:
         since, until = bounds(args)
+        effective_on = business_date(args.effective_on)
     except InvalidInput as error:
         return fail(str(error), UNUSABLE)
     refuse_to_overwrite(args.out, args.force)
@@ -290,8 +298,9 @@ def run_export(args: argparse.Namespace) -> int:
         chosen = portfolio_id(service, args.portfolio) if args.portfolio else None
         count, last = 0, ""
         with output(args.out, args.force) as out:
-            for line in service.bundle(Filters(portfolio_id=chosen, since=since, until=until),
-                                           signer):
+            chosen_events = Filters(portfolio_id=chosen, since=since, until=until,
+                                    effective_on=effective_on)
+            for line in service.bundle(chosen_events, signer):
                 out.write(line)
                 count, last = count + 1, line
     finally:
@@ -331,8 +340,13 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    signer = generate(args.out)
+    try:
+        signer = generate(args.out, replace=args.force)
+    except KeyFileExists as exists:
+        raise CannotRun(str(exists)) from None
     published = signer.published()
     print(f"wrote {args.out}; set PORTFOLIO_LEDGER_SIGNING_KEY_FILE={args.out}")
+    if args.force:
+        print("the key it replaced signed the earlier heads: keep its public key to check them")
     print(f"public key (Ed25519, base64): {published.public_key}")
     return 0

@@ -11,7 +11,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -32,24 +32,47 @@ BUNDLE_FORMAT = "portfolio-ledger-bundle:v1"
 Describe = Callable[[Notification], dict[str, Any]]
 
 
+# The fields that date a fact in the organisation, in the order an event is looked for them;
+# an event with none of them took effect on the day it was recorded.
+BUSINESS_DATES = ("created_on", "proposed_on", "decided_on", "period_end", "completed_on",
+                  "assessed_on")
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Which events a bundle holds: one portfolio's (and its projects'), within instants."""
+    """Which events a bundle holds: one portfolio's (and its projects'), recorded within
+    instants, and in force by the end of a business date (`effective_on`)."""
 
     portfolio_id: UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
+    effective_on: date | None = None
 
     @property
     def subset(self) -> bool:
-        return any(value is not None for value in (self.portfolio_id, self.since, self.until))
+        return any(value is not None
+                   for value in (self.portfolio_id, self.since, self.until, self.effective_on))
 
     def public(self) -> dict[str, str | None]:
         return {
             "portfolio_id": str(self.portfolio_id) if self.portfolio_id else None,
             "since": instant(self.since) if self.since else None,
             "until": instant(self.until) if self.until else None,
+            "effective_on": self.effective_on.isoformat() if self.effective_on else None,
         }
+
+
+def business_date(record: dict[str, Any], recorded: datetime) -> date:
+    """The day an event's fact took effect: its own business date, else the day recorded."""
+    data = record["data"]
+    for field in BUSINESS_DATES:
+        value = data.get(field)
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                break
+    return recorded.date()
 
 
 def bundle_lines(
@@ -131,7 +154,9 @@ def _selected(
         return True
     if filters.since is not None and recorded < filters.since:
         return False
-    return filters.until is None or recorded <= filters.until
+    if filters.until is not None and recorded > filters.until:
+        return False
+    return filters.effective_on is None or business_date(record, recorded) <= filters.effective_on
 
 
 def _event_line(notification: Notification, record: dict[str, Any]) -> dict[str, Any]:

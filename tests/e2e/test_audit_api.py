@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,24 @@ def test_the_exported_bundle_streams_as_ndjson_and_verifies_offline(
     checked = check_bundle(tmp_path / "subset.ndjson")
     assert checked.ok and checked.events_checked == 10
     assert checked.manifest is not None and checked.manifest["subset"] is True
+
+
+def test_the_bundle_on_a_business_date_keeps_what_was_in_force_by_then(
+    api: Api, tmp_path: Path,
+) -> None:
+    a_little_history(api)
+    dated = api.portfolio(name="Dated", created_on="2020-01-15")
+
+    early = api.get("/v1/audit/export", Role.AUDITOR, effective_on="2020-01-31")
+    invalid = api.get("/v1/audit/export", Role.AUDITOR, effective_on="2020-01-32")
+
+    (tmp_path / "early.ndjson").write_bytes(early.content)
+    checked = check_bundle(tmp_path / "early.ndjson")
+    assert checked.ok and checked.events_checked == 1
+    assert checked.manifest is not None
+    assert checked.manifest["filters"]["effective_on"] == "2020-01-31"
+    assert json.loads(early.text.splitlines()[0])["originator_id"] == dated["id"]
+    assert invalid.status_code == 422
 
 
 def test_exporting_an_unknown_portfolio_is_404(api: Api) -> None:

@@ -7,18 +7,22 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from audit_support import board_story, kept_head
+from audit_support import BOARD, MANAGER, board_story, kept_head
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.auth.signing import private_key
 from api.cli import main
 from api.settings import store_env
+from domain.health import Rating, StatusReport
+from domain.lifecycle import DecisionKind
 from projections.audit.heads import HeadSigner
 from projections.audit.merkle import leaf_hash
 from projections.audit.offline import check_bundle
@@ -231,6 +235,42 @@ def test_a_portfolios_bundle_holds_its_events_with_proofs_that_verify_offline(
     assert main(["verify", "--bundle", str(tmp_path / "estates.ndjson")]) == 0
 
 
+def test_a_bundle_effective_on_a_date_holds_the_facts_in_force_by_then_with_proofs(
+    store_url: str, tmp_path: Path,
+) -> None:
+    """History recorded today about last year: the bundle on a business date keeps each fact
+    dated on or before it (both halves of a decision), whenever it was recorded."""
+    service = LedgerService(store_env(store_url))
+    try:
+        estates = service.create_portfolio(actor=BOARD, name="Estates", budget=Decimal("500000"),
+                                           created_on=date(2025, 1, 10)).id
+        depot = service.propose_project(actor=MANAGER, portfolio_id=estates, name="Depot",
+                                        requested_budget=Decimal("90000"),
+                                        proposed_on=date(2025, 2, 1)).id
+        service.decide(estates, depot, DecisionKind.FUND, actor=BOARD, amount=Decimal("90000"),
+                       rationale="Approved", decided_on=date(2025, 3, 1))
+        service.report_status(depot, StatusReport(
+            period_end=date(2025, 4, 30), schedule=Rating.GREEN, cost=Rating.GREEN,
+            scope=Rating.GREEN), actor=MANAGER)
+        service.decide(estates, depot, DecisionKind.PAUSE, actor=BOARD, rationale="Review",
+                       decided_on=date(2025, 6, 1))
+    finally:
+        service.close()
+
+    lines = export(store_url, tmp_path / "march.ndjson", "--effective-on", "2025-03-31")
+    events, manifest = lines[:-1], lines[-1]["manifest"]
+
+    assert [e["type"] for e in events] == [
+        "PortfolioCreated", "ProjectProposed", "ProjectFunded", "DecisionApplied"]
+    assert manifest["subset"] is True
+    assert manifest["filters"]["effective_on"] == "2025-03-31"
+    assert manifest["tree_size"] == 7
+    assert main(["verify", "--bundle", str(tmp_path / "march.ndjson")]) == 0
+    assert len(export(store_url, tmp_path / "all.ndjson", "--effective-on", "2025-06-01")) == 8
+    assert main(["export", "--db", store_url, "--out", str(tmp_path / "bad.ndjson"),
+                 "--effective-on", "2025-02-30"]) == 2
+
+
 def test_a_subset_event_with_a_broken_proof_fails(
     sqlite_story: tuple[str, dict[str, Any]], tmp_path: Path,
 ) -> None:
@@ -340,8 +380,18 @@ def test_keys_generate_writes_a_key_that_signs_heads(tmp_path: Path,
     assert main(["keys", "generate", "--out", str(key_file)]) == 0
     assert key_file.stat().st_mode & 0o077 == 0
     assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
-    assert main(["keys", "generate", "--out", str(key_file)]) == 1, "never overwrites a key"
-    assert "public key (Ed25519, base64)" in capsys.readouterr().out
+    first = key_file.read_text()
+    assert main(["keys", "generate", "--out", str(key_file)]) == 2, "never overwrites a key"
+    printed = capsys.readouterr()
+    assert "public key (Ed25519, base64)" in printed.out
+    assert "exists: not overwriting a key (--force replaces it)" in printed.err
+    assert key_file.read_text() == first
+
+    assert main(["keys", "generate", "--out", str(key_file), "--force"]) == 0
+    assert key_file.read_text() != first
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert private_key(key_file.read_text(), str(key_file)) is not None
+    assert list(tmp_path.iterdir()) == [key_file]
 
 
 # Proofs offline

@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import instants
 from api.auth.signing import signer
-from api.http.deps import MAX_POSITION, AuditorDep, DateOrInstantQuery, LedgerDep, LimitQuery
+from api.http.deps import (
+    MAX_POSITION,
+    AuditorDep,
+    DateOrInstantQuery,
+    EffectiveOnQuery,
+    LedgerDep,
+    LimitQuery,
+)
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
 from api.http.schemas import EventPublic, Page
@@ -244,12 +251,15 @@ def export_bundle(
     portfolio_id: UUID | None = None,
     since: DateOrInstantQuery = None,
     until: DateOrInstantQuery = None,
+    effective_on: EffectiveOnQuery = None,
 ) -> StreamingResponse:
-    """The audit bundle (NDJSON) that `portfolio-ledger verify --bundle` checks offline."""
+    """The audit bundle (NDJSON) that `portfolio-ledger verify --bundle` checks offline:
+    `since`/`until` bound when events were recorded, `effective_on` keeps the facts in force
+    by the end of that business date (each with its inclusion proof)."""
     if portfolio_id is not None:
         ledger.portfolio(portfolio_id)
     start, end = instants.bounds(since, until)
-    chosen = Filters(portfolio_id=portfolio_id, since=start, until=end)
+    chosen = Filters(portfolio_id=portfolio_id, since=start, until=end, effective_on=effective_on)
     return StreamingResponse(
         ledger.bundle(chosen, signing),
         media_type=NDJSON,
