@@ -157,3 +157,25 @@ class CommandRefused(GovernanceError):
         self.index = index
         self.error = error
         super().__init__(f"command {index + 1} of the batch: {error}")
+
+
+class Infeasible(GovernanceError):
+    """No selection meets the constraints asked for; `constraints` names each one broken, in
+    plain words ("include P1 and exclude P1")."""
+
+    def __init__(self, constraints: Sequence[str]) -> None:
+        self.constraints = list(constraints)
+        super().__init__("no selection meets these constraints: " + "; ".join(self.constraints))
+
+
+class InconsistentComparisons(GovernanceError):
+    """Pairwise comparisons whose consistency ratio is above the limit (Saaty's 0.10): the
+    board contradicts itself too much for the weights to mean anything, unless it accepts so."""
+
+    def __init__(self, consistency_ratio: Decimal, limit: Decimal) -> None:
+        self.consistency_ratio = consistency_ratio
+        self.limit = limit
+        super().__init__(
+            f"the comparisons' consistency ratio {consistency_ratio} is above {limit}: revise"
+            " the comparisons that contradict each other, or accept them as they are"
+        )
