@@ -389,7 +389,7 @@ class Problem:
                lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
         """`start` checked in integers, then filled by value per cost with candidates whose
         needs are already in; None if `start` breaks a constraint."""
-        x = np.clip(start, lower, upper)
+        x: np.ndarray = np.clip(start, lower, upper)
         index = {c.id: i for i, c in enumerate(self.candidates)}
         needs: dict[int, list[int]] = {}
         for requirement in self.requires:
