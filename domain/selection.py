@@ -116,7 +116,9 @@ def frontier(
     requires: Sequence[Requirement] = (),
 ) -> list[FrontierPoint]:
     """The exact best value at `points` evenly spaced budgets, from 0 (or, with `include`, the
-    cost of what it pins) to the total cost of the candidates that may be selected."""
+    cost of what it pins) to the total cost of the candidates that may be selected; budgets
+    rounded down to the cent. `selected_count` counts one best selection at that budget (the
+    solver's: a frontier solves once a point, without `select`'s tie-breaking stages)."""
     if isinstance(points, bool) or not isinstance(points, int) or not (
             MIN_POINTS <= points <= MAX_POINTS):
         raise InvalidInput("points", f"must be a whole number from {MIN_POINTS} to {MAX_POINTS}")
@@ -131,7 +133,7 @@ def frontier(
     for index in range(points):
         at = high if index == points - 1 else (low + step * index).quantize(
             quantum, rounding=ROUND_FLOOR)
-        best = problem.solve(max(at, low))
+        best = problem.solve(max(at, low), tie_break=False)
         value = best.total_value
         if result and value < result[-1].value:  # the optimum never falls; a solver fault does
             raise RuntimeError(f"the best value fell from {result[-1].value} to {value}")
@@ -304,8 +306,10 @@ class Problem:
         if broken:
             raise Infeasible(broken)
 
-    def solve(self, budget: Decimal) -> Selection:
-        """The proven optimum: best value, then least cost, then the earliest ids."""
+    def solve(self, budget: Decimal, *, tie_break: bool = True) -> Selection:
+        """The proven optimum: best value, then least cost, then the earliest ids; without
+        `tie_break`, the best value only (one solve), with the solver's own choice among
+        the selections reaching it."""
         n = len(self.candidates)
         if n == 0:
             return Selection((), self.zero_cost, self.zero_value, solver_name())
@@ -329,7 +333,9 @@ class Problem:
         dependency = self.dependency_matrix(index)
         self.fix_by_reduced_costs(values, costs, float(limit), dependency, lower, upper)
         x = np.zeros(n)
-        for objective, maximise in ((values, True), (costs, False), (ranks, False)):
+        stages = ((values, True), (costs, False), (ranks, False)) if tie_break else (
+            (values, True),)
+        for objective, maximise in stages:
             x = self.run(objective, maximise, rows, dependency, Bounds(lower, upper))
             # The next stage keeps this one's optimum: integers, so the bound is exact.
             best = float(round(float(objective @ x)))
