@@ -22,7 +22,7 @@ from uuid import UUID
 import numpy as np
 import scipy
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_array
+from scipy.sparse import coo_array, csr_array, vstack
 
 from domain.errors import Infeasible, InvalidInput
 
@@ -371,10 +371,10 @@ class Problem:
         free = lower < upper
         if free.sum() < REDUCE_FROM:
             return
-        matrix = costs[None, :]
+        matrix = csr_array(costs[None, :])
         bounds_ub = [limit]
         if dependency is not None:
-            matrix = np.vstack([matrix, dependency.A.toarray()])
+            matrix = csr_array(vstack([matrix, dependency.A]))
             bounds_ub += [0.0] * dependency.A.shape[0]
         relaxed = linprog(-values, A_ub=matrix, b_ub=bounds_ub,
                           bounds=np.column_stack([lower, upper]), method="highs")
