@@ -57,6 +57,11 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/v1/portfolios/{portfolio_id}/decisions"): lambda api, ids: Call(
         f"/v1/portfolios/{ids['portfolio']}/decisions",
         {"project_id": ids["proposed"], "kind": "fund", "amount": "1000", "rationale": "Go"}),
+    ("POST", "/v1/decisions/{decision_id}/corrections"): lambda api, ids: Call(
+        f"/v1/decisions/{ids['active_funding']}/corrections",
+        {"rationale": "Business case approved", "reason": "a typo"}),
+    ("POST", "/v1/decisions/{decision_id}/rescission"): lambda api, ids: Call(
+        f"/v1/decisions/{ids['rescinded_funding']}/rescission", {"reason": "in error"}),
     ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
         f"/projects/{ids['paused_later']}/decisions",
         form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
@@ -112,10 +117,12 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
     finishing = api.project(portfolio["id"], code="FIN")
     proposed = api.project(portfolio["id"], code="PRO")
     paused_later = api.project(portfolio["id"], code="PAU")
-    for funded in (active, finishing, paused_later):
-        api.fund(funded)
+    rescinded = api.project(portfolio["id"], code="RES")
+    fundings = {code: api.fund(funded)["id"] for code, funded in (
+        ("ACT", active), ("FIN", finishing), ("PAU", paused_later), ("RES", rescinded))}
     return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
+            "active_funding": fundings["ACT"], "rescinded_funding": fundings["RES"],
             "token": api.secrets[Role.ADMIN]}
 
 
