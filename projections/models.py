@@ -238,7 +238,8 @@ class DecisionRecord(ReadModel):
     rescinded_by: UUID | None = Field(
         None, description="The rescission that undid this decision.")
     corrections: list[Correction] = Field(
-        default_factory=list, description="Corrections of the words, oldest first; empty when never corrected.")
+        default_factory=list,
+        description="Corrections of the words, oldest first; empty when never corrected.")
 
 
 class DecisionAt(DecisionRecord):
