@@ -16,6 +16,7 @@ from domain.commands import CorrectDecision, Rescind
 from domain.errors import (
     BudgetExceeded,
     BusinessDateOutOfOrder,
+    CommandRefused,
     DecisionNotFound,
     InvalidInput,
     NotLatest,
@@ -258,3 +259,22 @@ def test_a_correction_of_a_decision_its_project_never_had_is_not_found(
     with pytest.raises(DecisionNotFound):
         ledger.correct_decision(CorrectDecision(
             portfolio_id, second, funded.id, "why", BOARD, rationale="x"))
+
+
+def test_a_batch_records_rescissions_and_corrections_by_the_same_rules(
+    ledger: PortfolioLedger,
+) -> None:
+    project_id = project(ledger, portfolio(ledger))
+    funded = decide(ledger, project_id, FUND, "300.00")
+    correction = CorrectDecision(funded.portfolio_id, project_id, funded.id, "typo", BOARD,
+                                 rationale="Fund A")
+    rescission = Rescind(funded.portfolio_id, project_id, funded.id, "in error", BOARD,
+                         decided_on=EARLIER)
+
+    recorded = ledger.record([correction, rescission])
+
+    assert recorded == 3  # the correction, both halves of the rescission
+    assert standing(ledger, project_id) == (Status.PROPOSED, Decimal("0.00"), Decimal("0.00"))
+    with pytest.raises(CommandRefused) as refused:
+        ledger.record([rescission])
+    assert isinstance(refused.value.error, NotLatest)
