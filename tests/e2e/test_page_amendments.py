@@ -3,6 +3,8 @@ record them (a rescission only on a project's latest decision, never on a rescis
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from uuid import UUID
@@ -93,6 +95,11 @@ def test_a_board_member_rescinds_the_latest_decision_and_the_page_links_both(sit
     assert site.service.composition(portfolio_id).allocated == 0
     log = board.get("/decisions", params={"kind": "rescind"})
     assert "Rescission" in log.text and "Payroll upgrade" in log.text
+    exported = list(csv.DictReader(io.StringIO(board.get("/decisions.csv").text)))
+    rescinded = [row for row in exported if row["rescinded_by"]]
+    assert [row["project_code"] for row in rescinded] == ["CS-01"]
+    assert [row["rescinds"] for row in exported if row["kind"] == "rescind"] == [
+        str(decision_id)]
 
 
 def test_an_earlier_decision_offers_no_rescission_and_a_stale_page_is_refused(
