@@ -28,11 +28,14 @@ from domain.batch import Batch
 from domain.commands import (
     Command,
     CompleteProject,
+    CorrectDecision,
     Decide,
     OpenPortfolio,
     ProposeProject,
     ReportStatus,
+    Rescind,
 )
+from domain.decisions import Taken
 from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
@@ -87,6 +90,7 @@ class RecordedDecision:
     status_before: Status
     status_after: Status
     evidence: dict[str, Any]
+    rescinds: UUID | None = None
 
 
 @contextmanager
@@ -243,9 +247,34 @@ class PortfolioLedger(Application[UUID]):
             meeting=meeting,
             expected_version=expected_version,
         )
+        return self._take(command, lambda work: work.decide(command))
+
+    def rescind(self, command: Rescind) -> RecordedDecision:
+        """Record a rescission of a project's latest decision, a decision of kind `rescind`, on
+        the portfolio and the project in one atomic write (a motion of kind `rescind`, once
+        carried, records the same command)."""
+        return self._take(command, lambda work: work.rescind(command))
+
+    def correct_decision(self, command: CorrectDecision) -> Recorded:
+        """Record a correction of a decision's words on its portfolio; the decision's own event
+        is never changed."""
+        for _ in range(DECISION_RETRIES):
+            portfolio = self._work().correct_decision(command)
+            try:
+                return self._recorded(portfolio, self._save(portfolio))
+            except ConcurrentWrite:  # another write to the portfolio: the words are the same
+                continue
+        raise ConcurrentWrite
+
+    def _take(
+        self, command: Decide | Rescind, take: Callable[[Work], Taken]
+    ) -> RecordedDecision:
+        """Take a decision (or a rescission) and save both its halves, again on fresh portfolio
+        state if only the portfolio changed meanwhile."""
+        portfolio_id, project_id = command.portfolio_id, command.project_id
         for _ in range(DECISION_RETRIES):
             work = self._work()
-            taken = work.decide(command)
+            taken = take(work)
             try:
                 recordings = self._save(work.portfolio(portfolio_id), work.project(project_id))
             except ConcurrentWrite:
@@ -260,17 +289,18 @@ class PortfolioLedger(Application[UUID]):
                 id=taken.id,
                 portfolio_id=portfolio_id,
                 project_id=project_id,
-                kind=kind,
+                kind=terms.kind,
                 amount=terms.amount,
                 rationale=terms.rationale,
                 meeting=terms.meeting,
-                decided_by=actor,
+                decided_by=taken.actor,
                 decided_on=terms.decided_on,
                 recorded_at=recorded_at(event),
                 position=event.notification.id,
                 status_before=taken.status_before,
                 status_after=taken.status_after,
                 evidence=taken.evidence,
+                rescinds=command.decision_id if isinstance(command, Rescind) else None,
             )
         raise ConcurrentWrite
 
@@ -357,6 +387,12 @@ class PortfolioLedger(Application[UUID]):
             raise unreadable from None
         if not isinstance(aggregate, cls) or (version is not None and aggregate.version != version):
             raise missing(ident)
+        if isinstance(aggregate, Project) and aggregate.decisions is None:
+            # From a snapshot that did not keep its decisions: read it from its events alone.
+            with store_errors():
+                events = self.repository.event_store.get(ident, lte=version)
+                replayed: A = replay(None, events)
+            return replayed
         return aggregate
 
     def _save(self, *aggregates: Aggregate | DomainEventProtocol[UUID]) -> list[Recording[UUID]]:

@@ -85,6 +85,44 @@ class Decide:
 
 
 @dataclass(frozen=True)
+class Rescind:
+    """Rescind a project's latest decision: a decision of kind `rescind` that undoes its
+    effect, the project back to the status before it and the portfolio's allocation back to
+    what it was. The decision rescinded stays in the log as recorded; a rescission cannot
+    itself be rescinded. The board records one directly, or a motion of kind `rescind`
+    carries this command until its approvals are in.
+
+    `portfolio_id` and `project_id` are those of the decision rescinded; the rules check that
+    it is the project's latest decision (`reason` is the rescission's rationale).
+    """
+
+    portfolio_id: UUID
+    project_id: UUID
+    decision_id: UUID
+    reason: str
+    actor: str
+    decided_on: date | None = None
+    meeting: str | None = None
+    expected_version: int | None = None
+    evidence_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CorrectDecision:
+    """Correct the words of a recorded decision (its rationale, its meeting, or both), giving
+    the reason: a new event that refers to the decision; the decision as recorded never
+    changes. None leaves a word as it is; a blank meeting removes it."""
+
+    portfolio_id: UUID
+    project_id: UUID
+    decision_id: UUID
+    reason: str
+    actor: str
+    rationale: str | None = None
+    meeting: str | None = None
+
+
+@dataclass(frozen=True)
 class CompleteProject:
     """Close an active project as delivered."""
 
@@ -95,4 +133,7 @@ class CompleteProject:
     completed_on: date | None = None
 
 
-Command = OpenPortfolio | ProposeProject | ReportStatus | Decide | CompleteProject
+Command = (
+    OpenPortfolio | ProposeProject | ReportStatus | Decide | Rescind | CorrectDecision
+    | CompleteProject
+)

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from domain.errors import InvalidInput
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
-from domain.project import Project
+from domain.project import Project, ProjectDecision
 from domain.values import NAME_LENGTH, PROSE_LENGTH, money, not_in_future, text
 
 
@@ -35,8 +35,10 @@ class Terms:
         amount: Decimal | None = None,
         decided_on: date | None = None,
         meeting: str | None = None,
+        rationale_field: str = "rationale",
     ) -> Terms:
-        """A rationale is required, an amount only and always to fund, no date in the future."""
+        """A rationale is required, an amount only and always to fund, no date in the future
+        (a rescission's rationale is its `reason`, the field a refusal names)."""
         if kind is DecisionKind.FUND:
             if amount is None:
                 raise InvalidInput("amount", "is required to fund a project")
@@ -46,7 +48,8 @@ class Terms:
         return cls(
             kind=kind,
             amount=amount,
-            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            rationale=text(rationale, rationale_field, required=True, max_length=PROSE_LENGTH)
+            or "",
             meeting=text(meeting, "meeting", max_length=NAME_LENGTH),
             decided_on=not_in_future(decided_on or today, today, "decided_on"),
         )
@@ -81,6 +84,70 @@ class Taken:
         )
 
 
+@dataclass(frozen=True)
+class Rescinded(Taken):
+    """A rescission applied to its project: the decision it undoes, and what the portfolio
+    allocated to the project before that decision (a discontinue's release, to allocate again)."""
+
+    rescinded: ProjectDecision
+    allocated_before: Decimal | None
+
+    def record(self, portfolio: Portfolio) -> None:
+        portfolio.record_rescission(
+            self.rescinded,
+            self.allocated_before,
+            decision_id=self.id,
+            project_id=self.project_id,
+            rationale=self.terms.rationale,
+            decided_on=self.terms.decided_on,
+            meeting=self.terms.meeting,
+            actor=self.actor,
+            status_before=self.status_before.value,
+            status_after=self.status_after.value,
+            evidence=self.evidence,
+        )
+
+
+def evidence_of(project: Project, portfolio: Portfolio, assessed_on: date) -> dict[str, Any]:
+    """What the board had in front of it: the project's version, status and health (assessed
+    on `assessed_on`) before the decision."""
+    return {
+        "project_version": project.version,
+        "status": project.status.value,
+        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
+    }
+
+
+def rescind_on_project(
+    terms: Terms,
+    rescinds: UUID,
+    portfolio: Portfolio,
+    project: Project,
+    *,
+    actor: str,
+    assessed_on: date,
+) -> Rescinded:
+    """Check the rescission against both aggregates, then apply the project's side: the
+    project's latest decision undone, dated on or after it. A discontinue undone allocates
+    again what it released (the project's funding): within the budget, checked here."""
+    if project.portfolio_id != portfolio.id:
+        raise InvalidInput("project_id", f"project {project.id} is not in portfolio {portfolio.id}")
+    status_before = project.status
+    evidence = evidence_of(project, portfolio, assessed_on)
+    # A discontinued project's latest decision is its discontinue (the status is final): what
+    # it released is its funding, allocated again only within the budget.
+    project.check_rescindable(rescinds)
+    released = project.funded if status_before is Status.DISCONTINUED else None
+    if released:
+        portfolio.check_budget(released)
+    decision_id = uuid4()
+    rescinded, status_after = project.rescind(
+        rescinds, decision_id, actor, decided_on=terms.decided_on
+    )
+    return Rescinded(decision_id, terms, project.id, actor, status_before, status_after,
+                     evidence, rescinded, released)
+
+
 def take_on_project(
     terms: Terms, portfolio: Portfolio, project: Project, *, actor: str, assessed_on: date
 ) -> Taken:
@@ -95,11 +162,7 @@ def take_on_project(
     if terms.amount is not None:
         portfolio.check_budget(terms.amount)
     status_before = project.status
-    evidence = {
-        "project_version": project.version,
-        "status": status_before.value,
-        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
-    }
+    evidence = evidence_of(project, portfolio, assessed_on)
     decision_id = uuid4()
     status_after = project.apply_decision(
         terms.kind, terms.amount, decision_id, actor, decided_on=terms.decided_on

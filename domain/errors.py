@@ -127,6 +127,29 @@ class BusinessDateOutOfOrder(Conflict):
         )
 
 
+class NotLatest(Conflict):
+    """Only a project's latest decision can be rescinded: a later one stands on it."""
+
+    def __init__(self, decision_id: UUID, latest: UUID) -> None:
+        self.decision_id = decision_id
+        self.latest = latest
+        super().__init__(
+            f"decision {decision_id} is not its project's latest decision ({latest} is): only "
+            "the latest can be rescinded"
+        )
+
+
+class RescissionNotRescindable(Conflict):
+    """A rescission is final: it cannot itself be rescinded (decide again instead)."""
+
+    def __init__(self, decision_id: UUID) -> None:
+        self.decision_id = decision_id
+        super().__init__(
+            f"decision {decision_id} is a rescission, and a rescission cannot be rescinded: "
+            "record a new decision instead"
+        )
+
+
 class ConcurrentWrite(Conflict):
     """Another write changed the same aggregate first; nothing of this one was kept."""
 

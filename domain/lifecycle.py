@@ -29,6 +29,7 @@ class DecisionKind(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     DISCONTINUE = "discontinue"
+    RESCIND = "rescind"  # undoes a project's latest decision: domain/decisions.py, not TRANSITIONS
 
 
 TRANSITIONS: dict[DecisionKind, tuple[frozenset[Status], Status]] = {
@@ -42,6 +43,10 @@ TRANSITIONS: dict[DecisionKind, tuple[frozenset[Status], Status]] = {
 }
 
 
+# The decisions that move a project by the table above: what the decisions endpoint takes.
+DECIDABLE: tuple[DecisionKind, ...] = tuple(TRANSITIONS)
+
+
 def allowed_kinds(status: Status) -> list[DecisionKind]:
     """The decisions the board may take on a project in this status."""
     return [kind for kind, (sources, _) in TRANSITIONS.items() if status in sources]
@@ -49,6 +54,8 @@ def allowed_kinds(status: Status) -> list[DecisionKind]:
 
 def status_after(kind: DecisionKind, status: Status) -> Status:
     """The status a decision leads to, or TransitionNotAllowed."""
+    if kind not in TRANSITIONS:
+        raise TransitionNotAllowed(kind.value, status.value, allowed_kinds(status))
     sources, target = TRANSITIONS[kind]
     if status not in sources:
         raise TransitionNotAllowed(kind.value, status.value, allowed_kinds(status))

@@ -100,6 +100,34 @@ class Portfolio(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.allocations.pop(str(self.project_id), None)
 
+    class DecisionRescinded(Decision):
+        """A rescission: a decision of kind `rescind` that undoes the project's latest decision
+        (`rescinds`). `released` is the funding it gives back (a fund rescinded), `amount` the
+        funding it allocates again (a discontinue rescinded); the rationale is its reason."""
+
+        rescinds: UUID
+        amount: Decimal | None
+        released: Decimal | None
+
+        def apply(self, aggregate: Any) -> None:
+            key = str(self.project_id)
+            held = aggregate.allocations.get(key, ZERO) + (self.amount or ZERO) - (
+                self.released or ZERO)
+            if held == ZERO:
+                aggregate.allocations.pop(key, None)  # as before its first funding
+            else:
+                aggregate.allocations[key] = held
+
+    class DecisionCorrected(Aggregate.Event):
+        """The words of a recorded decision corrected (`corrected`: each word changed, and
+        what it now says), with the reason; the decision's own event is never changed."""
+
+        decision_id: UUID
+        project_id: UUID
+        reason: str
+        corrected: dict[str, str | None]
+        actor: str
+
     class Snapshot(AggregateSnapshot):
         """The portfolio at one version, its allocations as exact decimal strings.
 
@@ -227,6 +255,38 @@ class Portfolio(Aggregate):
         else:
             released = self.allocations.get(str(decision["project_id"]), ZERO)
             self.trigger_event(self.ProjectDiscontinued, released=released, **decision)
+
+
+    def record_rescission(
+        self, rescinded: Any, allocated_before: Decimal | None, **decision: Any
+    ) -> None:
+        """Record a rescission already applied to the project: the portfolio's allocation back
+        to what it was before the rescinded decision (`rescinded`, a ProjectDecision). A fund
+        gives its amount back; a discontinue allocates again what it released
+        (`allocated_before`), within the budget."""
+        amount: Decimal | None = None
+        released: Decimal | None = None
+        if rescinded.kind is DecisionKind.FUND and rescinded.amount:
+            released = rescinded.amount
+        elif rescinded.kind is DecisionKind.DISCONTINUE and allocated_before:
+            self.check_budget(allocated_before)
+            amount = allocated_before
+        self.trigger_event(self.DecisionRescinded, rescinds=rescinded.id, amount=amount,
+                           released=released, **decision)
+
+    def correct_decision(
+        self,
+        decision_id: UUID,
+        project_id: UUID,
+        *,
+        reason: str,
+        corrected: dict[str, str | None],
+        actor: str,
+    ) -> None:
+        """Record a correction of a decision's words, checked already."""
+        self.trigger_event(self.DecisionCorrected, decision_id=decision_id,
+                           project_id=project_id, reason=reason, corrected=corrected,
+                           actor=actor_name(actor))
 
 
 def check_objectives(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:

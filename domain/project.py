@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -11,7 +11,14 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import BusinessDateOutOfOrder, InvalidInput, TransitionNotAllowed
+from domain.errors import (
+    BusinessDateOutOfOrder,
+    DecisionNotFound,
+    InvalidInput,
+    NotLatest,
+    RescissionNotRescindable,
+    TransitionNotAllowed,
+)
 from domain.health import Health, StatusReport, assess_health
 from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
 from domain.values import (
@@ -30,6 +37,23 @@ from domain.values import (
 HUNDRED = Decimal(100)
 
 
+@dataclass(frozen=True)
+class ProjectDecision:
+    """A decision as its project keeps it: which, of what kind, the funding it added (a
+    rescission of a fund: the negative of what it took back), the status before and after."""
+
+    id: UUID
+    kind: DecisionKind
+    amount: Decimal | None
+    status_before: Status
+    status_after: Status
+
+    @classmethod
+    def of(cls, kept: dict[str, Any]) -> ProjectDecision:
+        return cls(kept["id"], DecisionKind(kept["kind"]), kept["amount"],
+                   Status(kept["status_before"]), Status(kept["status_after"]))
+
+
 class Project(Aggregate):
     """A project the board may fund, pause, resume or discontinue.
 
@@ -37,8 +61,9 @@ class Project(Aggregate):
     decision's date, its last report's period (in `last_report`) and when it was completed.
     """
 
-    # Version 2 keeps the business dates; a snapshot taken before has none of them.
-    class_version = 2
+    # Version 2 keeps the business dates; a snapshot taken before has none of them. Version 3
+    # keeps its decisions (which, and what each changed), for a rescission and a correction.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -50,6 +75,12 @@ class Project(Aggregate):
         changed_on = recorded_on(state, "_modified_on")
         state["last_decided_on"] = None if status == Status.PROPOSED.value else changed_on
         state["completed_on"] = changed_on if status == Status.COMPLETED.value else None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A version 2 snapshot does not say which decisions the project had: none if it was
+        never decided on, else unknown (None), and the ledger reads it from its events."""
+        state["decisions"] = [] if state["last_decided_on"] is None else None
 
     class ProjectProposed(Aggregate.Created):
         portfolio_id: UUID
@@ -121,6 +152,11 @@ class Project(Aggregate):
             aggregate.last_decided_on = self.decided_on
             if self.amount is not None:
                 aggregate.funded += self.amount
+            if aggregate.decisions is not None:
+                aggregate.decisions.append({
+                    "id": self.decision_id, "kind": self.kind, "amount": self.amount,
+                    "status_before": self.status_before, "status_after": self.status_after,
+                })
 
     class ProjectCompleted(Aggregate.Event):
         summary: str
@@ -174,6 +210,10 @@ class Project(Aggregate):
         self.proposed_on = proposed_on
         self.last_decided_on: date | None = None
         self.completed_on: date | None = None
+        # Its decisions, oldest first, as plain values (a snapshot keeps them): ProjectDecision
+        # reads one. None only when loaded from a snapshot that did not keep them (the ledger
+        # then reads the project from its events).
+        self.decisions: list[dict[str, Any]] | None = []
 
     @classmethod
     def propose(
@@ -282,6 +322,49 @@ class Project(Aggregate):
             decided_on=decided_on,
         )
         return after
+
+    def decision(self, decision_id: UUID) -> ProjectDecision | None:
+        """One of the project's decisions, or None if it is not one of them."""
+        found = next((d for d in self.decisions or () if d["id"] == decision_id), None)
+        return None if found is None else ProjectDecision.of(found)
+
+    def check_rescindable(self, decision_id: UUID) -> ProjectDecision:
+        """The decision, if it is the project's latest, not a rescission, and still in force."""
+        rescinded = self.decision(decision_id)
+        if rescinded is None:
+            raise DecisionNotFound(decision_id)
+        if rescinded.kind is DecisionKind.RESCIND:
+            raise RescissionNotRescindable(decision_id)
+        latest: UUID = (self.decisions or [{"id": decision_id}])[-1]["id"]
+        if latest != decision_id:
+            raise NotLatest(decision_id, latest)
+        if self.status is not rescinded.status_after:
+            # Completed since: a final status no decision undoes.
+            raise TransitionNotAllowed("rescind a decision on", self.status.value, [])
+        return rescinded
+
+    def rescind(
+        self, decision_id: UUID, rescission_id: UUID, actor: str, decided_on: date
+    ) -> tuple[ProjectDecision, Status]:
+        """Undo the project's latest decision (which must be `decision_id`, and not itself a
+        rescission) by a rescission taken on `decided_on`: back to the status before it, its
+        funding less what that decision funded. Returns the decision rescinded and the status
+        the project returns to."""
+        rescinded = self.check_rescindable(decision_id)
+        self.check_dated("decided_on", decided_on)
+        funded_back = -rescinded.amount if rescinded.kind is DecisionKind.FUND and (
+            rescinded.amount is not None) else None
+        self.trigger_event(
+            self.DecisionApplied,
+            decision_id=rescission_id,
+            kind=DecisionKind.RESCIND.value,
+            amount=funded_back,
+            status_before=self.status.value,
+            status_after=rescinded.status_before.value,
+            actor=actor_name(actor),
+            decided_on=decided_on,
+        )
+        return rescinded, rescinded.status_before
 
     def complete(self, summary: str, actor: str, completed_on: date | None = None) -> None:
         """Close the project as delivered on `completed_on` (by default the day recorded)."""

@@ -11,22 +11,26 @@ from uuid import UUID
 from domain.commands import (
     Command,
     CompleteProject,
+    CorrectDecision,
     Decide,
     OpenPortfolio,
     ProposeProject,
     ReportStatus,
+    Rescind,
 )
-from domain.decisions import Taken, Terms, take_on_project
+from domain.decisions import Taken, Terms, rescind_on_project, take_on_project
 from domain.errors import (
+    DecisionNotFound,
     DuplicateCode,
     InvalidInput,
     PortfolioNotFound,
     ProjectNotFound,
     StaleEvidence,
 )
+from domain.lifecycle import DECIDABLE, DecisionKind
 from domain.portfolio import Portfolio
 from domain.project import Project
-from domain.values import business_date
+from domain.values import NAME_LENGTH, PROSE_LENGTH, business_date, text
 
 Held = Portfolio | Project
 H = TypeVar("H", Portfolio, Project)
@@ -71,6 +75,10 @@ class Work:
                 return self.report_status(command)
             case Decide():
                 return self.decide(command)
+            case Rescind():
+                return self.rescind(command)
+            case CorrectDecision():
+                return self.correct_decision(command)
             case CompleteProject():
                 return self.complete_project(command)
 
@@ -133,6 +141,9 @@ class Work:
 
     def decide(self, command: Decide) -> Taken:
         """Both halves of a decision: the project's, then the portfolio's under its budget."""
+        if command.kind not in DECIDABLE:
+            raise InvalidInput("kind", f"{command.kind.value} is not decided directly: a "
+                               "rescission names the decision it rescinds")
         terms = Terms.checked(
             command.kind,
             rationale=command.rationale,
@@ -153,6 +164,50 @@ class Work:
         )
         taken.record(portfolio)
         return taken
+
+    def rescind(self, command: Rescind) -> Taken:
+        """Both halves of a rescission, a decision of kind `rescind`: the project back to the
+        status before its latest decision, the portfolio's allocation back to what it was."""
+        terms = Terms.checked(
+            DecisionKind.RESCIND,
+            rationale=command.reason,
+            today=self.today,
+            decided_on=command.decided_on,
+            meeting=command.meeting,
+            rationale_field="reason",
+        )
+        portfolio = self.portfolio(command.portfolio_id)
+        project = self.project(command.project_id)
+        check_version(project, command.expected_version)
+        taken = rescind_on_project(
+            terms,
+            command.decision_id,
+            portfolio,
+            project,
+            actor=command.actor,
+            assessed_on=command.evidence_on or self.today,
+        )
+        taken.record(portfolio)
+        return taken
+
+    def correct_decision(self, command: CorrectDecision) -> Portfolio:
+        """A correction of a decision's words, on the portfolio that recorded the decision."""
+        reason = text(command.reason, "reason", required=True, max_length=PROSE_LENGTH) or ""
+        corrected: dict[str, str | None] = {}
+        if command.rationale is not None:
+            corrected["rationale"] = text(
+                command.rationale, "rationale", required=True, max_length=PROSE_LENGTH)
+        if command.meeting is not None:
+            corrected["meeting"] = text(command.meeting, "meeting", max_length=NAME_LENGTH)
+        if not corrected:
+            raise InvalidInput("rationale", "give the corrected rationale or meeting (or both)")
+        portfolio = self.portfolio(command.portfolio_id)
+        project = self.project(command.project_id)
+        if project.portfolio_id != portfolio.id or project.decision(command.decision_id) is None:
+            raise DecisionNotFound(command.decision_id)
+        portfolio.correct_decision(command.decision_id, project.id, reason=reason,
+                                   corrected=corrected, actor=command.actor)
+        return portfolio
 
     # In hand
 

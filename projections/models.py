@@ -190,8 +190,28 @@ class Composition(Moment):
     projects: list[CompositionProject]
 
 
+class DecisionWords(ReadModel):
+    """A decision's words: why, and at which meeting."""
+
+    rationale: str
+    meeting: str | None
+
+
+class Correction(ReadModel):
+    """A correction of a decision's words: who made it, when it was recorded, why, and the
+    words before and after it (the decision's own event is never changed)."""
+
+    by: str
+    recorded_at: datetime
+    position: int = Field(description="Where the correction stands in the log.")
+    reason: str
+    before: DecisionWords
+    after: DecisionWords
+
+
 class DecisionRecord(ReadModel):
-    """A recorded board decision: who, when, why, and the evidence the board had."""
+    """A recorded board decision: who, when, why, and the evidence the board had; its words
+    as last corrected (`corrections` lists each correction), and the rescission that undid it."""
 
     id: UUID
     portfolio_id: UUID
@@ -199,10 +219,14 @@ class DecisionRecord(ReadModel):
     project_code: str | None
     project_name: str | None
     kind: DecisionKind
-    amount: Money | None
-    released: Money | None = Field(description="Discontinue only: the funding given back.")
-    rationale: str
-    meeting: str | None
+    amount: Money | None = Field(
+        description="Fund: the amount allocated; a rescission of a discontinue: the funding "
+        "allocated again.")
+    released: Money | None = Field(
+        description="Discontinue: the funding given back; a rescission of a fund: the amount "
+        "given back.")
+    rationale: str = Field(description="Why, as last corrected (a rescission: its reason).")
+    meeting: str | None = Field(description="The meeting, as last corrected.")
     decided_by: str
     decided_on: date
     recorded_at: datetime
@@ -210,6 +234,12 @@ class DecisionRecord(ReadModel):
     status_before: Status
     status_after: Status
     evidence: dict[str, Any]
+    rescinds: UUID | None = Field(None, description="A rescission: the decision it rescinds.")
+    rescinded_by: UUID | None = Field(
+        None, description="The rescission that undid this decision.")
+    corrections: list[Correction] = Field(
+        default_factory=list,
+        description="Corrections of the words, oldest first; empty when never corrected.")
 
 
 class DecisionAt(DecisionRecord):

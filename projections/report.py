@@ -28,7 +28,8 @@ CSV_COLUMNS = (
     "position", "leaf_index", "leaf_hash", "decision_id", "portfolio_id", "project_id",
     "project_code", "project_name", "kind", "amount", "released", "status_before",
     "status_after", "decided_by", "decided_on", "recorded_at", "rationale", "meeting",
-    "evidence", "head_tree_size", "head_root_hash", "head_timestamp",
+    "evidence", "rescinds", "rescinded_by", "corrections", "head_tree_size", "head_root_hash",
+    "head_timestamp",
 )
 
 
@@ -98,9 +99,16 @@ def counted(number: int, noun: str) -> str:
 
 
 def _what(decision: DecisionRecord, currency: str) -> str:
-    """``Fund USD 150,000.00 for CM Case management (proposed to active)``."""
+    """``Fund USD 150,000.00 for CM Case management (proposed to active)``; a rescission says
+    what it gives back or allocates again."""
     project = " ".join(filter(None, [decision.project_code, decision.project_name]))
-    if decision.amount is not None:
+    if decision.rescinds is not None:
+        effect = (f", giving back {money(decision.released, currency)}"
+                  if decision.released is not None else
+                  f", allocating again {money(decision.amount, currency)}"
+                  if decision.amount is not None else "")
+        action = f"Rescind decision {decision.rescinds} on {project}{effect}"
+    elif decision.amount is not None:
         action = f"{decision.kind.capitalize()} {money(decision.amount, currency)} for {project}"
     elif decision.released is not None:
         action = (f"{decision.kind.capitalize()} {project}, releasing"
@@ -127,6 +135,25 @@ def _evidence(evidence: dict[str, Any]) -> str:
     if health.get("stale"):
         parts.append("report stale")
     return "; ".join(parts)
+
+
+def _amendments(decision: DecisionRecord) -> list[str]:
+    """The rescission that undid the decision and each correction of its words, in one line
+    each: who, when, why, and the words before and after."""
+    lines = []
+    if decision.rescinded_by is not None:
+        lines.append(f"Rescinded by decision {decision.rescinded_by}")
+    for c in decision.corrections:
+        changes = [f"{word} {getattr(c.before, word)!r} to {getattr(c.after, word)!r}"
+                   for word in ("rationale", "meeting")
+                   if getattr(c.before, word) != getattr(c.after, word)]
+        lines.append(f"Corrected by {c.by}, recorded {moment(c.recorded_at)} (position "
+                     f"{c.position}), because {c.reason}: {'; '.join(changes) or 'no change'}")
+    return lines
+
+
+def _corrections_json(decision: DecisionRecord) -> str:
+    return json.dumps([c.model_dump(mode="json") for c in decision.corrections])
 
 
 def _seal(review: Review, position: int) -> tuple[str, str]:
@@ -175,6 +202,7 @@ def markdown(review: Review) -> str:
             f"- Why: {_md(d.rationale)}{meeting}",
             f"- Evidence: {_md(_evidence(d.evidence))}",
             f"- Decision: {d.id}",
+            *(f"- {_md(line)}" for line in _amendments(d)),
             f"- Sealed: position {d.position}, leaf {index}, leaf hash {leaf or 'NOT SEALED'}",
             "",
         ]
@@ -201,6 +229,7 @@ def comma_separated(review: Review) -> str:
         row = {
             **dict(d), "decision_id": d.id, "leaf_index": index, "leaf_hash": leaf,
             "recorded_at": instant(d.recorded_at), "evidence": json.dumps(d.evidence),
+            "corrections": _corrections_json(d),
             "head_tree_size": head.tree_size, "head_root_hash": head.root_hash,
             "head_timestamp": head.timestamp,
         }
@@ -224,13 +253,14 @@ def page(review: Review) -> str:
     for number, d in enumerate(review.decisions, start=1):
         index, leaf = _seal(review, d.position)
         meeting = f"<br><small>meeting: {e(d.meeting)}</small>" if d.meeting else ""
+        amended = "".join(f"<br><small>{e(line)}</small>" for line in _amendments(d))
         rows.append(
             f"<tr><td>{number}</td><td>{e(d.decided_by)}</td>"
             f"<td>decided <time datetime=\"{d.decided_on}\">{e(day(d.decided_on))}</time><br>"
             f"recorded <time datetime=\"{instant(d.recorded_at)}\">{e(moment(d.recorded_at))}"
             "</time></td>"
             f"<td>{e(_what(d, review.currency))}<br><small>{e(str(d.id))}</small></td>"
-            f"<td>{e(d.rationale)}{meeting}</td><td>{e(_evidence(d.evidence))}</td>"
+            f"<td>{e(d.rationale)}{meeting}{amended}</td><td>{e(_evidence(d.evidence))}</td>"
             f"<td>position {d.position}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
         )
     head = "".join(f"<li>{e(line)}</li>" for line in _head_lines(review))

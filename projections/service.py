@@ -17,6 +17,7 @@ from eventsourcing.utils import TopicError
 
 from domain.application import UNREADABLE, PortfolioLedger, RecordedDecision
 from domain.batch import Batch
+from domain.commands import CorrectDecision, Rescind
 from domain.errors import (
     DecisionNotFound,
     EventUnreadable,
@@ -41,8 +42,10 @@ from projections.halts import Halt
 from projections.models import (
     Composition,
     CompositionProject,
+    Correction,
     DecisionAt,
     DecisionRecord,
+    DecisionWords,
     EventRecord,
     HaltedProjection,
     HealthAt,
@@ -139,7 +142,12 @@ def health_fields(row: Row, today: date) -> dict[str, Any]:
     }
 
 
-def decision_fields(row: Row) -> dict[str, Any]:
+def decision_fields(
+    row: Row, corrections: list[Row] | None = None, rescinded_by: str | None = None
+) -> dict[str, Any]:
+    """A decision from its row, its corrections (oldest first) and its rescission, if any."""
+    corrected = [correction(c) for c in corrections or ()]
+    words = corrected[-1].after if corrected else None
     return {
         "id": row["decision_id"],
         "portfolio_id": row["portfolio_id"],
@@ -149,8 +157,8 @@ def decision_fields(row: Row) -> dict[str, Any]:
         "kind": row["kind"],
         "amount": row["amount"],
         "released": row["released"],
-        "rationale": row["rationale"],
-        "meeting": row["meeting"],
+        "rationale": row["rationale"] if words is None else words.rationale,
+        "meeting": row["meeting"] if words is None else words.meeting,
         "decided_by": row["decided_by"],
         "decided_on": row["decided_on"],
         "recorded_at": parse_instant(row["recorded_at"]),
@@ -158,7 +166,33 @@ def decision_fields(row: Row) -> dict[str, Any]:
         "status_before": row["status_before"],
         "status_after": row["status_after"],
         "evidence": json.loads(row["evidence"]),
+        "rescinds": row["rescinds"],
+        "rescinded_by": rescinded_by,
+        "corrections": corrected,
     }
+
+
+def correction(row: Row) -> Correction:
+    return Correction(
+        by=row["corrected_by"],
+        recorded_at=parse_instant(row["recorded_at"]),
+        position=row["position"],
+        reason=row["reason"],
+        before=DecisionWords(**json.loads(row["before"])),
+        after=DecisionWords(**json.loads(row["after"])),
+    )
+
+
+def decision_records(sql: Sql, rows: list[Row], position: int, on: date | None
+                     ) -> list[DecisionRecord]:
+    """Decisions from their rows, with their corrections and rescissions by a position."""
+    corrections, rescinded_by = DecisionLog.amendments(
+        sql, [row["decision_id"] for row in rows], position, on)
+    return [
+        DecisionRecord(**decision_fields(row, corrections.get(row["decision_id"]),
+                                         rescinded_by.get(row["decision_id"])))
+        for row in rows
+    ]
 
 
 def moment_fields(moment: Moment) -> dict[str, Any]:
@@ -186,10 +220,6 @@ def project_standing(row: Row, today: date) -> ProjectStanding:
 
 def health_view(row: Row, today: date) -> HealthView:
     return HealthView(**health_fields(row, today))
-
-
-def decision_record(row: Row) -> DecisionRecord:
-    return DecisionRecord(**decision_fields(row))
 
 
 def composition_project(member: Row) -> CompositionProject:
@@ -424,6 +454,45 @@ class LedgerService:
         written = Written("decision", recorded.id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.decision(recorded.id))
 
+    def rescind(
+        self,
+        decision_id: UUID,
+        *,
+        actor: str,
+        reason: str,
+        decided_on: date | None = None,
+        meeting: str | None = None,
+        expected_version: int | None = None,
+    ) -> DecisionAt:
+        """Rescind a project's latest decision: a decision of kind `rescind`, answered as
+        recorded."""
+        rescinded = self.decision(decision_id)
+        recorded = self.app.rescind(Rescind(
+            rescinded.portfolio_id, rescinded.project_id, decision_id, reason, actor,
+            decided_on=decided_on, meeting=meeting, expected_version=expected_version,
+        ))
+        written = Written("decision", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.decision(recorded.id))
+
+    def correct_decision(
+        self,
+        decision_id: UUID,
+        *,
+        actor: str,
+        reason: str,
+        rationale: str | None = None,
+        meeting: str | None = None,
+    ) -> DecisionAt:
+        """Correct a decision's words (None leaves one as it is; a blank meeting removes it):
+        answered with the decision as corrected, its corrections listed."""
+        decision = self.decision(decision_id)
+        recorded = self.app.correct_decision(CorrectDecision(
+            decision.portfolio_id, decision.project_id, decision_id, reason, actor,
+            rationale=rationale, meeting=meeting,
+        ))
+        written = Written("decision", decision_id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.decision(decision_id))
+
     # Questions
 
     @contextmanager
@@ -592,9 +661,13 @@ class LedgerService:
     ) -> DecisionAt:
         with self._reading("decisions", as_of, effective_on) as (sql, moment):
             row = DecisionLog.decision(sql, str(decision_id), moment.position, effective_on)
-        if row is None:
-            raise DecisionNotFound(decision_id)
-        return DecisionAt(**decision_fields(row), as_of=moment.as_of, effective_on=effective_on)
+            if row is None:
+                raise DecisionNotFound(decision_id)
+            corrections, rescinded_by = DecisionLog.amendments(
+                sql, [row["decision_id"]], moment.position, effective_on)
+        fields = decision_fields(row, corrections.get(row["decision_id"]),
+                                 rescinded_by.get(row["decision_id"]))
+        return DecisionAt(**fields, as_of=moment.as_of, effective_on=effective_on)
 
     def decision_log(
         self,
@@ -616,7 +689,8 @@ class LedgerService:
                 sql, moment.position, on=effective_on, after=after, before=before,
                 newest_first=newest_first, limit=limit, **filters
             )
-        return page([decision_record(r) for r in rows], rows, limit, "position", moment)
+            items = decision_records(sql, rows, moment.position, effective_on)
+        return page(items, rows, limit, "position", moment)
 
     def decision_count(
         self,

@@ -28,6 +28,8 @@ from domain.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
+    NotLatest,
+    RescissionNotRescindable,
     StaleEvidence,
     StoreUnavailable,
     TransitionNotAllowed,
@@ -76,6 +78,11 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (BusinessDateOutOfOrder, Problem(409, "business-date-out-of-order",
                                      "A project's business dates never go backwards",
                                      "This date is earlier than the project's latest")),
+    (NotLatest, Problem(409, "not-latest", "Only a project's latest decision can be rescinded",
+                        "A later decision stands on this one")),
+    (RescissionNotRescindable, Problem(409, "rescission-not-rescindable",
+                                       "A rescission cannot be rescinded",
+                                       "A rescission is final")),
     (KeyReused, Problem(409, "idempotency-key-reused",
                         "This Idempotency-Key was used for a different request", CONFLICTS)),
     (KeyInFlight, Problem(409, "idempotency-key-in-flight",
@@ -187,6 +194,8 @@ def members(error: Exception) -> dict[str, Any]:
             return {"field": field_path(error.field), "latest": error.latest.isoformat()}
         case DuplicateCode():
             return {"code": error.code}
+        case NotLatest():
+            return {"latest": str(error.latest)}
         case NotFound():
             return {"id": str(error.ident)}
         case EventUnreadable():

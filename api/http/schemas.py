@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from email.message import Message
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -338,14 +338,37 @@ class CompletionCreate(RequestBody):
     completed_on: BusinessDate = None
 
 
+# The kinds that move a project by the lifecycle's table (domain.lifecycle.DECIDABLE).
+Decidable = Literal["fund", "pause", "resume", "discontinue"]
+
+
 class DecisionCreate(RequestBody):
     """A board decision on one of the portfolio's projects; the actor is the token's principal."""
 
     project_id: UUID
-    kind: DecisionKind
+    kind: Decidable = Field(description="A rescission has its own endpoint: "
+                            "`POST /v1/decisions/{id}/rescission`.")
     amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
     rationale: RequiredProse
     decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
+    meeting: Name | None = None
+
+
+class CorrectionCreate(RequestBody):
+    """A correction of a decision's words, with the reason; the decision as recorded stays in
+    the log. At least one of `rationale` and `meeting`; a blank `meeting` removes it."""
+
+    rationale: RequiredProse | None = Field(None, description="The corrected rationale.")
+    meeting: Name | None = Field(None, description="The corrected meeting; blank removes it.")
+    reason: RequiredProse
+
+
+class RescissionCreate(RequestBody):
+    """A rescission of the project's latest decision, with the reason (its rationale)."""
+
+    reason: RequiredProse
+    decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future, "
+                                      "nor before the decision rescinded.")
     meeting: Name | None = None
 
 

@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     "project_code", "project_name", "project_id", "kind", "amount", "released", "status_before",
     "status_after", "meeting", "rationale", "evidence_project_version", "evidence_status",
     "evidence_health", "evidence_cpi", "evidence_spi", "evidence_period_end", "evidence_stale",
+    "rescinds", "rescinded_by", "corrections",
 )
 
 
@@ -159,6 +160,7 @@ def csv_row(entry: DecisionRecord, portfolio_names: dict[UUID, str]) -> list[str
         "evidence_spi": health.get("spi"),
         "evidence_period_end": health.get("period_end"),
         "evidence_stale": health.get("stale"),
+        "corrections": len(entry.corrections),  # the words shown are the corrected ones
     }
     return [spreadsheet_cell(values.get(column)) for column in CSV_COLUMNS]
 

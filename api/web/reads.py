@@ -69,13 +69,14 @@ class ProjectFilter:
 
 @dataclass(frozen=True)
 class Entry:
-    """A decision as the pages list it: with its portfolio's name and currency, and a link
-    to its project."""
+    """A decision as the pages list it: with its portfolio's name and currency, and links
+    to its project and to its own page."""
 
     decision: DecisionRecord
     portfolio_name: str
     currency: str
     href: str
+    decision_href: str = ""
 
 
 def annotated(entries: list[DecisionRecord], portfolios: dict[UUID, PortfolioView],
@@ -83,7 +84,8 @@ def annotated(entries: list[DecisionRecord], portfolios: dict[UUID, PortfolioVie
     """Decisions with their portfolio's name and currency and a link to their project."""
     named = {ident: (p.name, p.currency) for ident, p in portfolios.items()}
     return [Entry(entry, *named.get(entry.portfolio_id, ("", "")),
-                  href=href(f"/projects/{entry.project_id}"))
+                  href=href(f"/projects/{entry.project_id}"),
+                  decision_href=href(f"/decisions/{entry.id}"))
             for entry in entries]
 
 

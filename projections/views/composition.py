@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
 
-from domain.lifecycle import Status
+from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.framework import IN_CHUNK, History, Pending, View, in_force, row_at
@@ -147,11 +147,11 @@ class PortfolioComposition(View):
     @process_event.register
     def _(self, event: Portfolio.Decision, sql: Sql, position: int) -> None:
         row = self.portfolio_history.following(str(event.originator_id))
+        # A fund allocates its amount, a discontinue gives back what it released; a rescission
+        # either gives back (a fund rescinded) or allocates again (a discontinue rescinded).
         allocated = Decimal(row["allocated"])
-        if isinstance(event, Portfolio.ProjectFunded):
-            allocated += event.amount
-        elif isinstance(event, Portfolio.ProjectDiscontinued):
-            allocated -= event.released
+        allocated += getattr(event, "amount", None) or 0
+        allocated -= getattr(event, "released", None) or 0
         row["allocated"] = str(allocated)
         self._portfolio_row(row, event, position)
 
@@ -199,6 +199,8 @@ class PortfolioComposition(View):
             row["allocated"] = str(Decimal(row["allocated"]) + event.amount)
         if event.status_after == Status.DISCONTINUED.value:
             row["allocated"] = "0.00"  # the portfolio takes its funding back
+        elif event.kind == DecisionKind.RESCIND.value:
+            row["allocated"] = row["funded"]  # what it held before the decision rescinded
         self.member_history.record(row, position)
 
     @process_event.register

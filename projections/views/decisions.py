@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.portfolio import Portfolio
 from domain.project import Project
-from projections.framework import Pending, View, keep_recent, rows_in
+from projections.framework import IN_CHUNK, Pending, View, keep_recent, rows_in
 from projections.store.database import Row, Sql, instant
 
 COLUMNS = (
@@ -32,13 +32,22 @@ COLUMNS = (
     "status_before",
     "status_after",
     "evidence",
+    "rescinds",
+)
+# A correction of a decision's words: who, when, why, and the words (rationale and meeting, as
+# JSON) in force before it and after it; the decision's own row keeps the words it was recorded
+# with, so a read as of an earlier instant shows those.
+CORRECTION_COLUMNS = (
+    "decision_id", "position", "recorded_at", "corrected_by", "reason", "before", "after",
 )
 KINDS = {
     Portfolio.ProjectFunded: "fund",
     Portfolio.ProjectPaused: "pause",
     Portfolio.ProjectResumed: "resume",
     Portfolio.ProjectDiscontinued: "discontinue",
+    Portfolio.DecisionRescinded: "rescind",
 }
+Words = dict[str, Any]  # a decision's rationale and meeting
 
 
 def plain(value: Any) -> Any:
@@ -52,12 +61,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+def text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 class DecisionLog(View):
     """Answers: every decision, with its reasons and evidence, filterable and in order."""
 
     name = "decisions"
+    version = 2  # rescissions (`rescinds`) and corrections of words
     reads_from = frozenset({"timeline"})  # `begin` reads when the log took each decision
-    tables = ("decisions", "decision_projects")
+    tables = ("decisions", "decision_projects", "decision_corrections")
     schema = (
         "CREATE TABLE IF NOT EXISTS decision_projects ("
         " project_id TEXT PRIMARY KEY, code TEXT, name TEXT NOT NULL)",
@@ -68,14 +82,23 @@ class DecisionLog(View):
         "CREATE INDEX IF NOT EXISTS decisions_by_portfolio ON decisions (portfolio_id, position)",
         "CREATE INDEX IF NOT EXISTS decisions_by_project ON decisions (project_id, position)",
         "CREATE INDEX IF NOT EXISTS decisions_by_actor ON decisions (decided_by, position)",
+        "CREATE INDEX IF NOT EXISTS decisions_by_rescinded ON decisions (rescinds, position)",
+        "CREATE TABLE IF NOT EXISTS decision_corrections ("
+        + ", ".join(f"{c} {'BIGINT' if c == 'position' else 'TEXT'}" for c in CORRECTION_COLUMNS)
+        + ", PRIMARY KEY (decision_id, position))",
     )
 
     def __init__(self) -> None:
-        self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS)
+        self.pending = Pending(decision_projects=("project_id", "code", "name"), decisions=COLUMNS,
+                               decision_corrections=CORRECTION_COLUMNS)
         self.projects: dict[str, Row] = {}  # a project's code and name never change
+        self.words: dict[str, Words] = {}  # the words in force of decisions seen lately
 
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
         decisions = [(e, position) for e, position in batch if isinstance(e, Portfolio.Decision)]
+        corrections = [
+            (e, position) for e, position in batch if isinstance(e, Portfolio.DecisionCorrected)
+        ]
         unknown = {str(e.project_id) for e, _ in decisions} - self.projects.keys()
         self.projects.update(
             (row["project_id"], row)
@@ -87,17 +110,31 @@ class DecisionLog(View):
                 sql,
                 "SELECT position, recorded_at FROM timeline",
                 "position",
-                (position for _, position in decisions),
+                (position for _, position in decisions + corrections),
             )
         }
+        self.load_words(sql, {str(e.decision_id) for e, _ in corrections} - self.words.keys())
+
+    def load_words(self, sql: Sql, ids: set[str]) -> None:
+        """The words in force of decisions a batch corrects: as recorded, or as last corrected."""
+        for row in rows_in(sql, "SELECT decision_id, rationale, meeting FROM decisions",
+                           "decision_id", ids):
+            self.words[row["decision_id"]] = {"rationale": row["rationale"],
+                                              "meeting": row["meeting"]}
+        corrected = rows_in(sql, "SELECT decision_id, position, after FROM decision_corrections",
+                            "decision_id", ids)
+        for row in sorted(corrected, key=lambda row: int(row["position"])):
+            self.words[row["decision_id"]] = json.loads(row["after"])
 
     def flush(self, sql: Sql) -> None:
         self.pending.write(sql)
         keep_recent(self.projects)
+        keep_recent(self.words)
 
     def forget(self) -> None:
         self.pending.clear()
         self.projects.clear()
+        self.words.clear()
 
     @singledispatchmethod
     def process_event(self, event: object, sql: Sql, position: int) -> None:
@@ -123,10 +160,8 @@ class DecisionLog(View):
             "project_code": project["code"],
             "project_name": project["name"],
             "kind": KINDS[type(event)],
-            "amount": str(event.amount) if isinstance(event, Portfolio.ProjectFunded) else None,
-            "released": (
-                str(event.released) if isinstance(event, Portfolio.ProjectDiscontinued) else None
-            ),
+            "amount": text(getattr(event, "amount", None)),
+            "released": text(getattr(event, "released", None)),
             "rationale": event.rationale,
             "meeting": event.meeting,
             "decided_by": event.actor,
@@ -135,10 +170,56 @@ class DecisionLog(View):
             "status_before": event.status_before,
             "status_after": event.status_after,
             "evidence": json.dumps(plain(event.evidence)),
+            "rescinds": text(getattr(event, "rescinds", None)),
         }
+        self.words[row["decision_id"]] = {"rationale": event.rationale, "meeting": event.meeting}
         self.pending.add("decisions", row)
 
+    @process_event.register
+    def _(self, event: Portfolio.DecisionCorrected, sql: Sql, position: int) -> None:
+        decision_id = str(event.decision_id)
+        before = self.words.get(decision_id)
+        if before is None:  # the domain corrects only decisions it recorded
+            raise ValueError(f"a correction of decision {decision_id}, which the log never took")
+        after = {**before, **event.corrected}
+        self.words[decision_id] = after
+        self.pending.add("decision_corrections", {
+            "decision_id": decision_id,
+            "position": position,
+            "recorded_at": self.recorded.get(position) or instant(event.timestamp),
+            "corrected_by": event.actor,
+            "reason": event.reason,
+            "before": json.dumps(before),
+            "after": json.dumps(after),
+        })
+
     # Reads
+
+    @staticmethod
+    def amendments(
+        sql: Sql, ids: Sequence[str], position: int, on: date | None = None
+    ) -> tuple[dict[str, list[Row]], dict[str, str]]:
+        """For the decisions named, as recorded by a position: the corrections of each, oldest
+        first, and the rescission of each rescinded (on a business date, one taken by then)."""
+        corrections: dict[str, list[Row]] = {}
+        rescinded_by: dict[str, str] = {}
+        wanted = sorted(set(ids))
+        taken = "" if on is None else " AND decided_on <= ?"
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in sql.execute(
+                f"SELECT * FROM decision_corrections WHERE decision_id IN ({marks})"
+                " AND position <= ? ORDER BY position", (*chunk, position)
+            ).all():
+                corrections.setdefault(row["decision_id"], []).append(row)
+            for row in sql.execute(
+                f"SELECT decision_id, rescinds FROM decisions WHERE rescinds IN ({marks})"
+                f" AND position <= ?{taken}",
+                (*chunk, position, *([] if on is None else [on.isoformat()])),
+            ).all():
+                rescinded_by[row["rescinds"]] = row["decision_id"]
+        return corrections, rescinded_by
 
     @staticmethod
     def decision(

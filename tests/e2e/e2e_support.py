@@ -23,6 +23,8 @@ WRITERS = {
     "report status": {Role.MANAGER, Role.ADMIN},
     "complete project": {Role.MANAGER, Role.BOARD, Role.ADMIN},
     "record decision": {Role.BOARD, Role.ADMIN},
+    "correct decision": {Role.BOARD, Role.ADMIN},
+    "rescind decision": {Role.BOARD, Role.ADMIN},
 }
 
 

@@ -23,7 +23,13 @@ def stage(api: Api, write: str) -> Callable[[Role], httpx.Response]:
     project = api.project(portfolio["id"])
     if write == "record decision":
         return lambda role: api.decide(project, "fund", role, amount="5")
-    api.fund(project)
+    funding = api.fund(project)["id"]
+    if write == "correct decision":
+        return lambda role: api.post(f"/v1/decisions/{funding}/corrections",
+                                     {"rationale": "Clearer", "reason": "a typo"}, role)
+    if write == "rescind decision":
+        return lambda role: api.post(f"/v1/decisions/{funding}/rescission",
+                                     {"reason": "in error"}, role)
     if write == "report status":
         return lambda role: api.report(project["id"], role)
     return lambda role: api.post(f"/v1/projects/{project['id']}/completion",

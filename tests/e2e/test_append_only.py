@@ -57,9 +57,22 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/v1/portfolios/{portfolio_id}/decisions"): lambda api, ids: Call(
         f"/v1/portfolios/{ids['portfolio']}/decisions",
         {"project_id": ids["proposed"], "kind": "fund", "amount": "1000", "rationale": "Go"}),
+    ("POST", "/v1/decisions/{decision_id}/corrections"): lambda api, ids: Call(
+        f"/v1/decisions/{ids['active_funding']}/corrections",
+        {"rationale": "Business case approved", "reason": "a typo"}),
+    ("POST", "/v1/decisions/{decision_id}/rescission"): lambda api, ids: Call(
+        f"/v1/decisions/{ids['rescinded_funding']}/rescission", {"reason": "in error"}),
     ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
         f"/projects/{ids['paused_later']}/decisions",
         form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
+    ("POST", "/decisions/{decision_id}/corrections"): lambda api, ids: Call(
+        f"/decisions/{ids['active_funding']}/corrections",
+        form={"csrf": ids["csrf"], "rationale": "Corrected on the page", "meeting": "",
+              "reason": "a typo"}),
+    ("POST", "/decisions/{decision_id}/rescission"): lambda api, ids: Call(
+        f"/decisions/{ids['page_rescinded_funding']}/rescission",
+        form={"csrf": ids["csrf"], "reason": "in error", "decided_on": "", "meeting": "",
+              "version": "2"}),
     ("POST", "/portfolios"): lambda api, ids: Call(
         "/portfolios", form={"csrf": ids["csrf"], "name": "From the page", "budget": "5,000",
                              "currency": "USD", "reporting_cadence_days": "30"}),
@@ -112,10 +125,15 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
     finishing = api.project(portfolio["id"], code="FIN")
     proposed = api.project(portfolio["id"], code="PRO")
     paused_later = api.project(portfolio["id"], code="PAU")
-    for funded in (active, finishing, paused_later):
-        api.fund(funded)
+    rescinded = api.project(portfolio["id"], code="RES")
+    rescinded_on_the_page = api.project(portfolio["id"], code="PGR")
+    fundings = {code: api.fund(funded)["id"] for code, funded in (
+        ("ACT", active), ("FIN", finishing), ("PAU", paused_later), ("RES", rescinded),
+        ("PGR", rescinded_on_the_page))}
     return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
+            "active_funding": fundings["ACT"], "rescinded_funding": fundings["RES"],
+            "page_rescinded_funding": fundings["PGR"],
             "token": api.secrets[Role.ADMIN]}
 
 

@@ -481,3 +481,51 @@ def test_a_month_of_routine_from_the_pages_open_propose_report(tab: Tab) -> None
     assert "Survey done; boiler ordered." in tab.text("section[aria-labelledby=reports-h] table")
     tab.shot("project-after-report")
     tab.assert_clean(expected_status=422)
+
+
+# A decision's page: corrections and rescission
+
+
+def test_the_board_corrects_a_decision_then_rescinds_it_from_its_page(tab: Tab) -> None:
+    page = tab.page
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/projects/{tab.served.project('DG-03')}")
+
+    # The project's latest decision, the pause, opens on its own page.
+    page.locator("a.kind-pause").first.click()
+    assert page.get_by_role("heading", name="Rescind this decision").count() == 1
+    page.get_by_label("Rationale").fill("SPI fell below 0.8; pause until the recovery plan "
+                                        "is reviewed by the board.")
+    page.get_by_label("Reason for the correction").fill("the minute was cut short")
+    page.get_by_role("button", name="Record correction").click()
+    assert "Correction recorded" in tab.text("#notice")
+    assert "the minute was cut short" in tab.text("#corrections")
+    assert "recovery plan is reviewed by the board." in tab.text("#rationale-now")
+    tab.shot("decision-corrected")
+
+    page.get_by_label("Reason (required: why the board rescinds it)").fill(
+        "Paused in error: the recovery plan was in.")
+    page.get_by_role("button", name="Rescind decision").click()
+    assert "Rescission recorded" in tab.text("#notice")
+    assert "Rescinds" in tab.text("#decision-facts")
+    assert page.get_by_role("button", name="Rescind decision").count() == 0
+    tab.shot("decision-rescission")
+
+    page.get_by_role("link", name="the project's decision it undoes").click()
+    assert "Rescinded by" in tab.text("#rescinded-by")
+    assert page.get_by_role("button", name="Rescind decision").count() == 0
+    page.get_by_role("link", name="DG-03 Benefits case management").first.click()
+    assert page.locator("h1 + .sub .status").inner_text() == "Active"
+    tab.assert_clean()
+
+
+def test_a_viewer_reads_a_decisions_page_without_forms(tab: Tab) -> None:
+    tab.sign_in(Role.VIEWER)
+    tab.open(f"/projects/{tab.served.project('DG-03')}")
+
+    tab.page.locator("a.kind-pause").first.click()
+
+    assert tab.page.get_by_role("heading", name="Corrections of its words").count() == 1
+    assert tab.page.locator("textarea, form[action*='/decisions/']").count() == 0
+    tab.shot("decision-as-viewer")
+    tab.assert_clean()

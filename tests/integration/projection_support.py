@@ -24,7 +24,7 @@ from domain.application import PortfolioLedger
 from domain.commands import Command, Decide, OpenPortfolio, ProposeProject, ReportStatus
 from domain.errors import BudgetExceeded, BusinessDateOutOfOrder, TransitionNotAllowed
 from domain.health import Rating, StatusReport, assess_health
-from domain.lifecycle import DecisionKind, Status, allowed_kinds, status_after
+from domain.lifecycle import DECIDABLE, DecisionKind, Status, allowed_kinds, status_after
 from domain.portfolio import Portfolio
 from domain.project import Project
 from projections.service import LedgerService
@@ -259,7 +259,7 @@ class Story:
         if roll < 0.42:
             return self.complete(rng.choice(list(board.projects)))
         if roll < 0.5 or not open_projects:
-            return self.decide(rng.choice(list(board.projects)), rng.choice(list(DecisionKind)))
+            return self.decide(rng.choice(list(board.projects)), rng.choice(DECIDABLE))
         project_id = rng.choice(open_projects)
         return self.decide(project_id, self.allowed_kind(board.projects[project_id].status))
 

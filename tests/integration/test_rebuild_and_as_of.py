@@ -23,10 +23,10 @@ from projection_support import (
 )
 
 from domain.commands import Decide
-from domain.lifecycle import DecisionKind, Status
+from domain.lifecycle import DECIDABLE, DecisionKind, Status
 
 SEED = 20250630
-DECISION_KINDS = {kind.value for kind in DecisionKind}
+DECISION_KINDS = {kind.value for kind in DECIDABLE}
 
 
 @pytest.mark.slow

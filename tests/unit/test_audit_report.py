@@ -103,3 +103,39 @@ def test_csv_keeps_amounts_and_times_exact_for_machines() -> None:
     assert rows[0]["recorded_at"] == "2026-03-31T09:00:00.000000Z"
     assert rows[0]["decided_on"] == "2026-03-30"
     assert rows[0]["status_before"] == "proposed" and rows[0]["status_after"] == "active"
+
+
+CORRECTION = {
+    "by": "board:deputy", "recorded_at": datetime(2026, 4, 2, 10, 0, tzinfo=UTC), "position": 9,
+    "reason": "a typo in the minutes",
+    "before": {"rationale": "Busines case", "meeting": "Q1"},
+    "after": {"rationale": "Business case approved", "meeting": "Q1"},
+}
+
+
+def amended() -> tuple[DecisionRecord, DecisionRecord]:
+    """A fund, corrected and then rescinded, and its rescission."""
+    fund = decision(rescinded_by=D2, corrections=[CORRECTION])
+    rescission = decision(id=D2, position=10, kind="rescind", rescinds=D1, amount=None,
+                          released="150000.00", rationale="Recorded in error",
+                          status_before="active", status_after="proposed")
+    return fund, rescission
+
+
+def test_every_format_shows_the_corrections_and_the_rescission() -> None:
+    fund, rescission = amended()
+
+    for fmt in ("md", "html"):
+        text = render(review(fund, rescission), fmt)
+        assert f"Rescind decision {D1} on CM Case management, giving back USD 150,000.00" \
+               " (active to proposed)" in text, fmt
+        assert f"Rescinded by decision {D2}" in text, fmt
+        assert "Corrected by board:deputy, recorded 2 Apr 2026, 10:00:00 UTC (position 9)," \
+               " because a typo in the minutes" in text, fmt
+    assert "rationale &#x27;Busines case&#x27; to &#x27;Business case approved&#x27;" in render(
+        review(fund), "html")
+
+    rows = list(csv.DictReader(io.StringIO(render(review(fund, rescission), "csv"))))
+    assert (rows[0]["rescinded_by"], rows[1]["rescinds"]) == (str(D2), str(D1))
+    assert '"reason": "a typo in the minutes"' in rows[0]["corrections"]
+    assert rows[1]["corrections"] == "[]" and rows[1]["released"] == "150000.00"

@@ -44,7 +44,9 @@ ALLOWED_FROM: dict[Status, set[str]] = {
     DISCONTINUED: set(),
     COMPLETED: set(),
 }
-ALL_PAIRS = [(status, kind) for status in Status for kind in DecisionKind]
+# `rescind` undoes a project's latest decision (domain/decisions.py): never a step of the table.
+TABLE_KINDS = (FUND, PAUSE, RESUME, DISCONTINUE)
+ALL_PAIRS = [(status, kind) for status in Status for kind in TABLE_KINDS]
 ALLOWED = [pair for pair in ALL_PAIRS if pair in LEADS_TO]
 REFUSED = [pair for pair in ALL_PAIRS if pair not in LEADS_TO]
 TODAY = date(2025, 6, 30)
@@ -96,8 +98,16 @@ def green_report() -> StatusReport:
 
 
 def test_the_table_covers_every_status_and_decision_kind() -> None:
-    assert len(ALLOWED) + len(REFUSED) == len(Status) * len(DecisionKind) == 20
+    assert len(ALLOWED) + len(REFUSED) == len(Status) * len(TABLE_KINDS) == 20
     assert len(ALLOWED) == 7
+    assert set(DecisionKind) - set(TABLE_KINDS) == {DecisionKind.RESCIND}
+
+
+@pytest.mark.parametrize("status", list(Status), ids=str)
+def test_no_status_moves_by_a_rescind_step_of_the_table(status: Status) -> None:
+    with pytest.raises(TransitionNotAllowed) as refused:
+        status_after(DecisionKind.RESCIND, status)
+    assert set(refused.value.allowed) == ALLOWED_FROM[status]
 
 
 # status_after: the pure rule

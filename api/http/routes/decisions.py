@@ -1,4 +1,5 @@
-"""The board's decisions: fund, pause, resume, discontinue, and the log of them all."""
+"""The board's decisions: fund, pause, resume, discontinue, their rescissions and corrections,
+and the log of them all."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ from api.http.deps import (
 )
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
-from api.http.schemas import DecisionCreate, DecisionPage, DecisionPublic
+from api.http.schemas import (
+    CorrectionCreate,
+    DecisionCreate,
+    DecisionPage,
+    DecisionPublic,
+    RescissionCreate,
+)
 from domain.lifecycle import DecisionKind
 from domain.values import NAME_LENGTH
 from projections.models import DecisionAt, DecisionRecord, Page
@@ -46,10 +53,48 @@ def record_decision(
 ) -> DecisionAt:
     """Record a board decision on one of the portfolio's projects, with its rationale (board)."""
     terms = decision.model_dump(exclude={"project_id", "kind"})
-    recorded = ledger.decide(portfolio_id, decision.project_id, decision.kind, actor=board.name,
+    recorded = ledger.decide(portfolio_id, decision.project_id, DecisionKind(decision.kind),
+                             actor=board.name,
                              expected_version=expected_version, **terms)
     response.headers["Location"] = f"/v1/decisions/{recorded.id}"
     return recorded
+
+
+@router.post("/decisions/{decision_id}/rescission", status_code=201,
+             response_model=DecisionPublic,
+             responses=problems(400, 401, 403, 404, 409, 412, 422, 503))
+def rescind_decision(
+    decision_id: UUID,
+    rescission: RescissionCreate,
+    ledger: LedgerDep,
+    board: BoardDep,
+    expected_version: ExpectedVersionDep,
+    response: Response,
+) -> DecisionAt:
+    """Rescind a project's latest decision: a new decision of kind `rescind` that returns the
+    project to its status before and the portfolio's allocation to what it was (board)."""
+    recorded = ledger.rescind(decision_id, actor=board.name, expected_version=expected_version,
+                              **rescission.model_dump())
+    response.headers["Location"] = f"/v1/decisions/{recorded.id}"
+    return recorded
+
+
+@router.post("/decisions/{decision_id}/corrections", status_code=201,
+             response_model=DecisionPublic,
+             responses=problems(400, 401, 403, 404, 409, 422, 503))
+def correct_decision(
+    decision_id: UUID,
+    correction: CorrectionCreate,
+    ledger: LedgerDep,
+    board: BoardDep,
+    response: Response,
+) -> DecisionAt:
+    """Correct a decision's words (rationale, meeting) with a reason; answers with the decision
+    as corrected, its corrections listed; the original stays in the log (board)."""
+    corrected = ledger.correct_decision(decision_id, actor=board.name,
+                                        **correction.model_dump())
+    response.headers["Location"] = f"/v1/decisions/{decision_id}"
+    return corrected
 
 
 @router.get("/decisions", response_model=DecisionPage, responses=problems(401, 403, 422, 503))
