@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.commands import Approval
 from domain.errors import InvalidInput
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
@@ -53,6 +54,25 @@ class Terms:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A portfolio decision's words and date (a budget revision, a policy change), checked."""
+
+    rationale: str
+    meeting: str | None
+    decided_on: date
+
+    @classmethod
+    def checked(
+        cls, *, rationale: str, today: date, decided_on: date | None, meeting: str | None
+    ) -> Words:
+        return cls(
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            meeting=text(meeting, "meeting", max_length=NAME_LENGTH),
+            decided_on=not_in_future(decided_on or today, today, "decided_on"),
+        )
+
+
+@dataclass(frozen=True)
 class Taken:
     """A decision applied to its project, with the evidence the board had before it."""
 
@@ -64,8 +84,9 @@ class Taken:
     status_after: Status
     evidence: dict[str, Any]
 
-    def record(self, portfolio: Portfolio) -> None:
-        """The portfolio's side: the decision itself, under its budget rule."""
+    def record(self, portfolio: Portfolio, approval: Approval | None = None) -> None:
+        """The portfolio's side: the decision itself, under its budget rule (and, carried by a
+        motion, its approvals)."""
         portfolio.record_decision(
             self.terms.kind,
             self.terms.amount,
@@ -78,6 +99,7 @@ class Taken:
             status_before=self.status_before.value,
             status_after=self.status_after.value,
             evidence=self.evidence,
+            **Approval.fields(approval),
         )
 
 
@@ -95,13 +117,18 @@ def take_on_project(
     if terms.amount is not None:
         portfolio.check_budget(terms.amount)
     status_before = project.status
-    evidence = {
-        "project_version": project.version,
-        "status": status_before.value,
-        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
-    }
+    evidence = evidence_of(portfolio, project, assessed_on)
     decision_id = uuid4()
     status_after = project.apply_decision(
         terms.kind, terms.amount, decision_id, actor, decided_on=terms.decided_on
     )
     return Taken(decision_id, terms, project.id, actor, status_before, status_after, evidence)
+
+
+def evidence_of(portfolio: Portfolio, project: Project, assessed_on: date) -> dict[str, Any]:
+    """What the board has in front of it on a project: its version, status and health."""
+    return {
+        "project_version": project.version,
+        "status": project.status.value,
+        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
+    }

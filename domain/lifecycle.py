@@ -31,6 +31,18 @@ class DecisionKind(StrEnum):
     DISCONTINUE = "discontinue"
 
 
+class LoggedKind(StrEnum):
+    """Every kind of decision in the log: the project decisions, and the portfolio's own
+    (a budget revision, a policy change). A motion moves one of them."""
+
+    FUND = "fund"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DISCONTINUE = "discontinue"
+    BUDGET = "budget"
+    POLICY = "policy"
+
+
 TRANSITIONS: dict[DecisionKind, tuple[frozenset[Status], Status]] = {
     DecisionKind.FUND: (frozenset({Status.PROPOSED, Status.ACTIVE}), Status.ACTIVE),
     DecisionKind.PAUSE: (frozenset({Status.ACTIVE}), Status.PAUSED),

@@ -244,14 +244,19 @@ class RecordedNotYetShown(LedgerError):
 class LedgerService:
     """The ledger as its users see it, on one store, for the API and the command line alike."""
 
-    def __init__(self, env: dict[str, str], today: Callable[[], date] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        today: Callable[[], date] | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         if not records_within_writes(env):
             # The views commit with each write only through the ledger's own recorders.
             raise ValueError(
                 f"PERSISTENCE_MODULE {env.get('PERSISTENCE_MODULE')!r} names none of the "
                 "ledger's recorders: build the environment with api.settings.store_env"
             )
-        self.app = PortfolioLedger(env, **({"today": today} if today else {}))
+        self.app = (PortfolioLedger(env, today, now) if today else PortfolioLedger(env, now=now))
         self.database = Database(self.app)
         self.projector = Projector(
             self.database,
