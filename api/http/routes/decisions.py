@@ -21,7 +21,7 @@ from api.http.deps import (
 from api.http.errors import problems
 from api.http.idempotency import LedgerRoute
 from api.http.schemas import DecisionCreate, DecisionPage, DecisionPublic
-from domain.lifecycle import DecisionKind
+from domain.lifecycle import LoggedKind
 from domain.values import NAME_LENGTH
 from projections.models import DecisionAt, DecisionRecord, Page
 
@@ -58,7 +58,7 @@ def list_decisions(
     _: ViewerDep,
     portfolio_id: UUID | None = None,
     project_id: UUID | None = None,
-    kind: DecisionKind | None = None,
+    kind: LoggedKind | None = None,
     decided_by: DecidedByQuery = None,
     since: DateOrInstantQuery = None,
     until: DateOrInstantQuery = None,
