@@ -23,6 +23,10 @@ WRITERS = {
     "report status": {Role.MANAGER, Role.ADMIN},
     "complete project": {Role.MANAGER, Role.BOARD, Role.ADMIN},
     "record decision": {Role.BOARD, Role.ADMIN},
+    "revise budget": {Role.BOARD, Role.ADMIN},
+    "change policy": {Role.BOARD, Role.ADMIN},
+    "propose motion": {Role.BOARD, Role.ADMIN},
+    "vote on motion": {Role.BOARD, Role.ADMIN},
 }
 
 

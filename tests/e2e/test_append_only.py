@@ -57,6 +57,18 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/v1/portfolios/{portfolio_id}/decisions"): lambda api, ids: Call(
         f"/v1/portfolios/{ids['portfolio']}/decisions",
         {"project_id": ids["proposed"], "kind": "fund", "amount": "1000", "rationale": "Go"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/budget"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/budget", {"budget": "5000000", "rationale": "Grant"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/policy"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/policy",
+        {"approvals_required": 0, "motion_days": 10, "rationale": "Shorter motions"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/motions"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/motions",
+        {"kind": "budget", "budget": "6000000", "rationale": "Another grant"}),
+    ("POST", "/v1/motions/{motion_id}/votes"): lambda api, ids: Call(
+        f"/v1/motions/{ids['to_vote']}/votes", {"vote": "approve", "comment": "Agreed"}),
+    ("POST", "/v1/motions/{motion_id}/withdrawal"): lambda api, ids: Call(
+        f"/v1/motions/{ids['to_withdraw']}/withdrawal", {"reason": "Later"}),
     ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
         f"/projects/{ids['paused_later']}/decisions",
         form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
@@ -114,8 +126,16 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
     paused_later = api.project(portfolio["id"], code="PAU")
     for funded in (active, finishing, paused_later):
         api.fund(funded)
+    motions = f"/v1/portfolios/{portfolio['id']}/motions"
+    proposer = api.tokens.create("board:proposer", Role.BOARD)
+    to_vote = api.client.post(motions, json={"kind": "budget", "budget": "3000000",
+                                             "rationale": "Grant"},
+                              headers={"Authorization": f"Bearer {proposer}"}).json()
+    to_withdraw = api.post(motions, {"kind": "budget", "budget": "4000000",
+                                     "rationale": "Grant"}).json()
     return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
+            "to_vote": to_vote["id"], "to_withdraw": to_withdraw["id"],
             "token": api.secrets[Role.ADMIN]}
 
 
