@@ -72,6 +72,16 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/projects/{project_id}/decisions"): lambda api, ids: Call(
         f"/projects/{ids['paused_later']}/decisions",
         form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Wait", "version": "2"}),
+    ("POST", "/projects/{project_id}/motions"): lambda api, ids: Call(
+        f"/projects/{ids['active']}/motions",
+        form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Review first",
+              "version": str(api.get(f"/v1/projects/{ids['active']}").json()["version"])}),
+    ("POST", "/motions/{motion_id}/votes"): lambda api, ids: Call(
+        f"/motions/{ids['to_vote_on_the_page']}/votes",
+        form={"csrf": ids["csrf"], "vote": "reject", "comment": "Not now"}),
+    ("POST", "/portfolios/{portfolio_id}/budget"): lambda api, ids: Call(
+        f"/portfolios/{ids['portfolio']}/budget",
+        form={"csrf": ids["csrf"], "budget": "9,000,000", "rationale": "From the page"}),
     ("POST", "/portfolios"): lambda api, ids: Call(
         "/portfolios", form={"csrf": ids["csrf"], "name": "From the page", "budget": "5,000",
                              "currency": "USD", "reporting_cadence_days": "30"}),
@@ -131,11 +141,15 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
     to_vote = api.client.post(motions, json={"kind": "budget", "budget": "3000000",
                                              "rationale": "Grant"},
                               headers={"Authorization": f"Bearer {proposer}"}).json()
+    on_the_page = api.client.post(motions, json={"kind": "budget", "budget": "3500000",
+                                                 "rationale": "Grant"},
+                                  headers={"Authorization": f"Bearer {proposer}"}).json()
     to_withdraw = api.post(motions, {"kind": "budget", "budget": "4000000",
                                      "rationale": "Grant"}).json()
     return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
             "to_vote": to_vote["id"], "to_withdraw": to_withdraw["id"],
+            "to_vote_on_the_page": on_the_page["id"],
             "token": api.secrets[Role.ADMIN]}
 
 
