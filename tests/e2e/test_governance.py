@@ -3,6 +3,7 @@ the roles that may do each, and the decision log that shows them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -337,3 +338,49 @@ def test_unknown_motions_are_404(api: Api) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
     assert api.get(f"/v1/motions/{unknown}").status_code == 404
     assert api.post(f"/v1/motions/{unknown}/votes", {"vote": "approve"}).status_code == 404
+
+
+# What a reviewer's bundle proves
+
+
+def test_a_portfolios_bundle_holds_the_motion_its_votes_and_the_carried_decision(
+    api: Api,
+) -> None:
+    ana, ben = Member(api, "board:ana"), Member(api, "board:ben")
+    portfolio = governed(api)
+    api.portfolio()  # another portfolio's events stay out
+    project = api.project(portfolio["id"])
+    motion = ana.propose(portfolio["id"], kind="fund", project_id=project["id"],
+                         amount="1000").json()
+    ben.vote(motion["id"], comment="Agreed")
+
+    response = api.get("/v1/audit/export", Role.AUDITOR, portfolio_id=portfolio["id"])
+
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    events = [line for line in lines if "type" in line]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("Proposed") == 1 and "Voted" in kinds and "Carried" in kinds
+    voted = next(e for e in events if e["type"] == "Voted")
+    assert (voted["actor"], voted["data"]["role"], voted["data"]["meaning"]) == (
+        "board:ben", "board", "approval")
+    funded = next(e for e in events if e["type"] == "ProjectFunded")
+    assert funded["data"]["proposed_by"] == "board:ana"
+    assert [a["name"] for a in funded["data"]["approved_by"]] == ["board:ben"]
+    assert "PortfolioCreated" in kinds and kinds.count("PortfolioCreated") == 1
+
+
+def test_a_vote_retried_with_its_idempotency_key_records_it_once(api: Api) -> None:
+    ana, ben = Member(api, "board:ana"), Member(api, "board:ben")
+    portfolio = governed(api, 2)
+    motion = ana.propose(portfolio["id"], kind="budget", budget="5000000").json()
+
+    first = ben.post(f"/v1/motions/{motion['id']}/votes", {"vote": "approve"},
+                     **{"Idempotency-Key": "vote-1"})
+    events = api.events()
+    again = ben.post(f"/v1/motions/{motion['id']}/votes", {"vote": "approve"},
+                     **{"Idempotency-Key": "vote-1"})
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert api.events() == events
