@@ -784,7 +784,7 @@ class LedgerService:
         at = as_of
         if effective_on is not None:
             end = datetime.combine(effective_on + timedelta(days=1), time(), UTC)
-            at = min(as_of or end, end)
+            at = min(as_of or datetime.now(UTC), end)
         with self._reading("motions", at, effective_on) as (sql, moment):
             yield sql, moment, min(moment.as_of, at) if at else moment.as_of
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import Api
+from e2e_support import Api, days_ago
 
 from api.auth.tokens import Role
 
@@ -384,3 +384,16 @@ def test_a_vote_retried_with_its_idempotency_key_records_it_once(api: Api) -> No
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert api.events() == events
+
+
+def test_motions_read_on_a_business_date_stand_as_at_its_end(api: Api) -> None:
+    ana = Member(api, "board:ana")
+    portfolio = governed(api)
+    motion = ana.propose(portfolio["id"], kind="budget", budget="5000000").json()
+
+    yesterday = api.get("/v1/motions", effective_on=days_ago(1)).json()
+    today = api.get("/v1/motions", effective_on=days_ago(0)).json()
+
+    assert yesterday["items"] == [] and yesterday["effective_on"] == days_ago(1)
+    assert [m["id"] for m in today["items"]] == [motion["id"]]
+    assert api.get(f"/v1/motions/{motion['id']}", effective_on=days_ago(1)).status_code == 404
