@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -26,20 +26,26 @@ from eventsourcing.utils import TopicError
 
 from domain.batch import Batch
 from domain.commands import (
+    CastVote,
+    ChangePolicy,
     Command,
     CompleteProject,
     CorrectDecision,
     Decide,
     OpenPortfolio,
+    ProposeMotion,
     ProposeProject,
     ReportStatus,
     Rescind,
+    ReviseBudget,
+    WithdrawMotion,
 )
 from domain.decisions import Taken
 from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
     EventUnreadable,
+    MotionNotFound,
     PortfolioNotFound,
     ProjectNotFound,
     StoreUnavailable,
@@ -47,6 +53,7 @@ from domain.errors import (
 from domain.health import StatusReport
 from domain.hooks import EachWrite
 from domain.lifecycle import DecisionKind, Status
+from domain.motion import Motion
 from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.transcodings import DateAsISO
@@ -56,6 +63,9 @@ from domain.work import Work
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 DECISION_RETRIES = 5
+# A write that lost a race is tried again on fresh state, every rule checked again: ten board
+# members approving one motion at once each find, in turn, the motion as the others left it.
+GOVERNANCE_RETRIES = 30
 # What decoding or applying a stored event raises when the store holds what the ledger never
 # wrote there (text for bytes, a topic that names no event, a version out of sequence).
 UNREADABLE = (EventSourcingError, TopicError, ValueError, TypeError, KeyError, AttributeError)
@@ -109,10 +119,13 @@ class PortfolioLedger(Application[UUID]):
     # Keep recently used aggregates; each read still fast-forwards them from the store, so
     # writes made by other processes are seen, and reads hand out copies.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
-    snapshotting_intervals = {Portfolio: 20, Project: 20}
+    snapshotting_intervals = {Portfolio: 20, Project: 20, Motion: 20}
 
     def __init__(
-        self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today
+        self,
+        env: dict[str, str] | None = None,
+        today: Callable[[], date] = utc_today,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         # Work to do in each write's own transaction, after its events (the views, say).
         self.each_write: EachWrite | None = None
@@ -124,6 +137,7 @@ class PortfolioLedger(Application[UUID]):
             # PostgreSQL, the ledger's own recorders (projections/store/persistence.py).
             super().__init__(env)
         self.today = today
+        self.now = now or utc_now
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -143,6 +157,7 @@ class PortfolioLedger(Application[UUID]):
         objectives: list[dict[str, Any]] | None = None,
         actor: str,
         created_on: date | None = None,
+        policy: dict[str, Any] | None = None,
     ) -> Recorded:
         portfolio = self._work().open_portfolio(
             OpenPortfolio(
@@ -153,6 +168,7 @@ class PortfolioLedger(Application[UUID]):
                 objectives=tuple(objectives or ()),
                 actor=actor,
                 created_on=created_on,
+                policy=policy,
             )
         )
         return self._recorded(portfolio, self._save(portfolio))
@@ -304,6 +320,43 @@ class PortfolioLedger(Application[UUID]):
             )
         raise ConcurrentWrite
 
+    # Governance: the portfolio's own decisions, and motions carried by approvals. Each is
+    # tried again on fresh state when it loses a race, every rule checked again.
+
+    def revise_budget(self, command: ReviseBudget) -> Recorded:
+        """Revise a portfolio's budget (a decision of kind `budget`); `id` is the decision's."""
+        return self._govern(command, command.decision_id)
+
+    def change_policy(self, command: ChangePolicy) -> Recorded:
+        """Change a portfolio's policy (a decision of kind `policy`); `id` is the decision's."""
+        return self._govern(command, command.decision_id)
+
+    def propose_motion(self, command: ProposeMotion) -> Recorded:
+        return self._govern(command, command.motion_id)
+
+    def vote(self, command: CastVote) -> Recorded:
+        """A vote on a motion; the carrying approval records its decision in the same write."""
+        return self._govern(command, command.motion_id)
+
+    def withdraw_motion(self, command: WithdrawMotion) -> Recorded:
+        return self._govern(command, command.motion_id)
+
+    def _govern(self, command: Command, ident: UUID) -> Recorded:
+        for _ in range(GOVERNANCE_RETRIES):
+            work = self._work()
+            work.apply(command)
+            changed = sorted((a for a in work.held.values() if a.pending_events),
+                             key=lambda a: SAVE_ORDER[type(a)])
+            try:
+                recordings = self._save(*changed)
+            except ConcurrentWrite:
+                continue
+            last = recordings[-1]
+            held = work.held[ident] if ident in work.held else changed[0]
+            return Recorded(id=ident, version=held.version, position=last.notification.id,
+                            recorded_at=recorded_at(last))
+        raise ConcurrentWrite
+
     # Batches of commands: an import, the demo
 
     def record(self, commands: Sequence[Command]) -> int:
@@ -329,7 +382,7 @@ class PortfolioLedger(Application[UUID]):
         )
 
     def _work(self) -> Work:
-        return Work(self, self.today())
+        return Work(self, self.today(), self.now())
 
     # Reads of one aggregate
 
@@ -338,6 +391,9 @@ class PortfolioLedger(Application[UUID]):
 
     def project(self, project_id: UUID, version: int | None = None) -> Project:
         return self._get(Project, project_id, version, ProjectNotFound)
+
+    def motion(self, motion_id: UUID, version: int | None = None) -> Motion:
+        return self._get(Motion, motion_id, version, MotionNotFound)
 
     def is_recorded(self, ident: UUID) -> bool:
         """Whether any event is recorded under this id."""
@@ -413,6 +469,14 @@ class PortfolioLedger(Application[UUID]):
             position=last.notification.id,
             recorded_at=recorded_at(last),
         )
+
+
+# A vote's write: the motion, then the decision's two halves side by side.
+SAVE_ORDER: dict[type, int] = {Motion: 0, Portfolio: 1, Project: 2}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def no_hook() -> AbstractContextManager[None]:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.commands import Command
 from domain.errors import CommandRefused, GovernanceError
+from domain.motion import Motion
 from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.work import NEW, Held, Work
@@ -121,6 +122,8 @@ class Batch:
             rebuilt = None  # nothing of it is recorded: its first event creates it
         elif isinstance(aggregate, Portfolio):
             rebuilt = self.work.load(Portfolio, aggregate.id, recorded)
+        elif isinstance(aggregate, Motion):
+            rebuilt = self.work.load(Motion, aggregate.id, recorded)
         else:
             rebuilt = self.work.load(Project, aggregate.id, recorded)
         for event in events:

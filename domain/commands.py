@@ -19,6 +19,24 @@ from domain.lifecycle import DecisionKind
 
 
 @dataclass(frozen=True)
+class Approval:
+    """How a motion carried a decision: the motion, who proposed it, and who approved it
+    (each `{name, role, recorded_at, meaning: "approval"}`), recorded on the decision."""
+
+    motion_id: UUID
+    proposed_by: str
+    approved_by: tuple[dict[str, Any], ...]
+
+    @staticmethod
+    def fields(approval: Approval | None) -> dict[str, Any]:
+        """The decision event's fields for it (none for a decision recorded at once)."""
+        if approval is None:
+            return {"motion_id": None, "proposed_by": None, "approved_by": []}
+        return {"motion_id": approval.motion_id, "proposed_by": approval.proposed_by,
+                "approved_by": [dict(a) for a in approval.approved_by]}
+
+
+@dataclass(frozen=True)
 class OpenPortfolio:
     """Open a portfolio: a budget envelope, its reporting cadence and strategic objectives.
 
@@ -33,6 +51,7 @@ class OpenPortfolio:
     objectives: tuple[dict[str, Any], ...] = ()
     portfolio_id: UUID = field(default_factory=uuid4)
     created_on: date | None = None
+    policy: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class Decide:
     meeting: str | None = None
     expected_version: int | None = None
     evidence_on: date | None = None
+    approval: Approval | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +131,11 @@ class Rescind:
 class CorrectDecision:
     """Correct the words of a recorded decision (its rationale, its meeting, or both), giving
     the reason: a new event that refers to the decision; the decision as recorded never
-    changes. None leaves a word as it is; a blank meeting removes it."""
+    changes. None leaves a word as it is; a blank meeting removes it. `project_id` is None
+    for a decision on the portfolio itself (a budget revision, a policy change)."""
 
     portfolio_id: UUID
-    project_id: UUID
+    project_id: UUID | None
     decision_id: UUID
     reason: str
     actor: str
@@ -133,7 +154,74 @@ class CompleteProject:
     completed_on: date | None = None
 
 
-Command = (
-    OpenPortfolio | ProposeProject | ReportStatus | Decide | Rescind | CorrectDecision
-    | CompleteProject
-)
+@dataclass(frozen=True)
+class ReviseBudget:
+    """Revise a portfolio's budget envelope: a decision of kind `budget`, never below what
+    the portfolio has allocated."""
+
+    portfolio_id: UUID
+    budget: Decimal
+    rationale: str
+    actor: str
+    decided_on: date | None = None
+    meeting: str | None = None
+    approval: Approval | None = None
+    decision_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class ChangePolicy:
+    """Change a portfolio's policy: a decision of kind `policy`."""
+
+    portfolio_id: UUID
+    policy: dict[str, Any]
+    rationale: str
+    actor: str
+    decided_on: date | None = None
+    meeting: str | None = None
+    approval: Approval | None = None
+    decision_id: UUID = field(default_factory=uuid4)
+
+
+Proposal = Decide | ReviseBudget | ChangePolicy
+"""What a motion may carry: one of the board's decisions, applied by its own step."""
+
+
+@dataclass(frozen=True)
+class ProposeMotion:
+    """Move a decision as a motion, to be carried by the approvals the policy requires.
+
+    `proposal` is the decision as it would be recorded (its actor the proposer); the
+    `motion_id` is chosen here, so a batch can name it."""
+
+    proposal: Proposal
+    actor: str
+    role: str
+    expected_version: int | None = None
+    motion_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class CastVote:
+    """A board member's vote on a motion: `approve` or `reject`, with a comment."""
+
+    motion_id: UUID
+    vote: str
+    actor: str
+    role: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawMotion:
+    """The proposer takes an open motion back."""
+
+    motion_id: UUID
+    actor: str
+    role: str
+    reason: str | None = None
+
+
+Command = (OpenPortfolio | ProposeProject | ReportStatus | Decide | Rescind | CorrectDecision
+           | CompleteProject | ReviseBudget | ChangePolicy | ProposeMotion | CastVote
+           | WithdrawMotion)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.commands import Approval
 from domain.errors import InvalidInput
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
@@ -56,6 +57,25 @@ class Terms:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A portfolio decision's words and date (a budget revision, a policy change), checked."""
+
+    rationale: str
+    meeting: str | None
+    decided_on: date
+
+    @classmethod
+    def checked(
+        cls, *, rationale: str, today: date, decided_on: date | None, meeting: str | None
+    ) -> Words:
+        return cls(
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            meeting=text(meeting, "meeting", max_length=NAME_LENGTH),
+            decided_on=not_in_future(decided_on or today, today, "decided_on"),
+        )
+
+
+@dataclass(frozen=True)
 class Taken:
     """A decision applied to its project, with the evidence the board had before it."""
 
@@ -67,8 +87,9 @@ class Taken:
     status_after: Status
     evidence: dict[str, Any]
 
-    def record(self, portfolio: Portfolio) -> None:
-        """The portfolio's side: the decision itself, under its budget rule."""
+    def record(self, portfolio: Portfolio, approval: Approval | None = None) -> None:
+        """The portfolio's side: the decision itself, under its budget rule (and, carried by a
+        motion, its approvals)."""
         portfolio.record_decision(
             self.terms.kind,
             self.terms.amount,
@@ -81,6 +102,7 @@ class Taken:
             status_before=self.status_before.value,
             status_after=self.status_after.value,
             evidence=self.evidence,
+            **Approval.fields(approval),
         )
 
 
@@ -92,7 +114,7 @@ class Rescinded(Taken):
     rescinded: ProjectDecision
     allocated_before: Decimal | None
 
-    def record(self, portfolio: Portfolio) -> None:
+    def record(self, portfolio: Portfolio, approval: Approval | None = None) -> None:
         portfolio.record_rescission(
             self.rescinded,
             self.allocated_before,
@@ -105,17 +127,8 @@ class Rescinded(Taken):
             status_before=self.status_before.value,
             status_after=self.status_after.value,
             evidence=self.evidence,
+            **Approval.fields(approval),
         )
-
-
-def evidence_of(project: Project, portfolio: Portfolio, assessed_on: date) -> dict[str, Any]:
-    """What the board had in front of it: the project's version, status and health (assessed
-    on `assessed_on`) before the decision."""
-    return {
-        "project_version": project.version,
-        "status": project.status.value,
-        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
-    }
 
 
 def rescind_on_project(
@@ -133,7 +146,7 @@ def rescind_on_project(
     if project.portfolio_id != portfolio.id:
         raise InvalidInput("project_id", f"project {project.id} is not in portfolio {portfolio.id}")
     status_before = project.status
-    evidence = evidence_of(project, portfolio, assessed_on)
+    evidence = evidence_of(portfolio, project, assessed_on)
     # A discontinued project's latest decision is its discontinue (the status is final): what
     # it released is its funding, allocated again only within the budget.
     project.check_rescindable(rescinds)
@@ -162,9 +175,18 @@ def take_on_project(
     if terms.amount is not None:
         portfolio.check_budget(terms.amount)
     status_before = project.status
-    evidence = evidence_of(project, portfolio, assessed_on)
+    evidence = evidence_of(portfolio, project, assessed_on)
     decision_id = uuid4()
     status_after = project.apply_decision(
         terms.kind, terms.amount, decision_id, actor, decided_on=terms.decided_on
     )
     return Taken(decision_id, terms, project.id, actor, status_before, status_after, evidence)
+
+
+def evidence_of(portfolio: Portfolio, project: Project, assessed_on: date) -> dict[str, Any]:
+    """What the board has in front of it on a project: its version, status and health."""
+    return {
+        "project_version": project.version,
+        "status": project.status.value,
+        "health": project.health(portfolio.reporting_cadence_days, assessed_on).as_evidence(),
+    }

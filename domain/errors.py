@@ -60,6 +60,10 @@ class DecisionNotFound(NotFound):
     kind = "decision"
 
 
+class MotionNotFound(NotFound):
+    kind = "motion"
+
+
 class InvalidInput(GovernanceError):
     """A value breaks a rule of its own, whatever the state of the ledger."""
 
@@ -139,6 +143,19 @@ class NotLatest(Conflict):
         )
 
 
+class PortfolioDecisionNotRescindable(Conflict):
+    """A budget revision or a policy change is undone by deciding again, not by rescission:
+    rescission undoes a project's latest decision."""
+
+    def __init__(self, decision_id: UUID, kind: str) -> None:
+        self.decision_id = decision_id
+        self.kind = kind
+        super().__init__(
+            f"decision {decision_id} is the portfolio's own ({kind}): only a project's latest "
+            f"decision can be rescinded; record a new {kind} decision instead"
+        )
+
+
 class RescissionNotRescindable(Conflict):
     """A rescission is final: it cannot itself be rescinded (decide again instead)."""
 
@@ -148,6 +165,68 @@ class RescissionNotRescindable(Conflict):
             f"decision {decision_id} is a rescission, and a rescission cannot be rescinded: "
             "record a new decision instead"
         )
+
+
+class BudgetBelowAllocated(Conflict):
+    """A budget revision never takes the envelope below what is allocated already."""
+
+    def __init__(self, budget: Decimal, allocated: Decimal) -> None:
+        self.budget = budget
+        self.allocated = allocated
+        super().__init__(
+            f"a budget of {budget} is below the {allocated} the portfolio has allocated"
+        )
+
+
+class ApprovalRequired(Conflict):
+    """The portfolio's policy requires approvals: the change must be moved as a motion."""
+
+    def __init__(self, portfolio_id: UUID, required: int) -> None:
+        self.portfolio_id = portfolio_id
+        self.required = required
+        self.motions = f"/v1/portfolios/{portfolio_id}/motions"
+        plural = "" if required == 1 else "s"
+        super().__init__(
+            f"the portfolio's policy requires {required} approval{plural} by other board"
+            f" members: propose it as a motion (POST {self.motions})"
+        )
+
+
+class SelfApproval(Conflict):
+    """The proposer of a motion never votes on it: separation of duties."""
+
+    def __init__(self, motion_id: UUID) -> None:
+        self.motion_id = motion_id
+        super().__init__(f"the proposer of motion {motion_id} cannot vote on it")
+
+
+class AlreadyVoted(Conflict):
+    """Nobody votes twice on one motion."""
+
+    def __init__(self, motion_id: UUID, voter: str) -> None:
+        self.motion_id = motion_id
+        self.voter = voter
+        super().__init__(f"{voter} has voted on motion {motion_id} already")
+
+
+class MotionClosed(Conflict):
+    """The motion is no longer open: carried, rejected, withdrawn, lapsed or expired."""
+
+    def __init__(self, motion_id: UUID, status: str, reason: str | None = None) -> None:
+        self.motion_id = motion_id
+        self.status = status
+        self.reason = reason
+        because = f" ({reason})" if reason else ""
+        super().__init__(f"motion {motion_id} is {status}{because}: it takes no more votes")
+
+
+class NotTheProposer(GovernanceError):
+    """Only the board member who proposed a motion may withdraw it."""
+
+    def __init__(self, motion_id: UUID, proposer: str) -> None:
+        self.motion_id = motion_id
+        self.proposer = proposer
+        super().__init__(f"only the proposer of motion {motion_id} ({proposer}) may withdraw it")
 
 
 class ConcurrentWrite(Conflict):

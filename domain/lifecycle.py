@@ -32,6 +32,19 @@ class DecisionKind(StrEnum):
     RESCIND = "rescind"  # undoes a project's latest decision: domain/decisions.py, not TRANSITIONS
 
 
+class LoggedKind(StrEnum):
+    """Every kind of decision in the log: the project decisions (a rescission among them),
+    and the portfolio's own (a budget revision, a policy change). A motion moves one of them."""
+
+    FUND = "fund"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DISCONTINUE = "discontinue"
+    RESCIND = "rescind"
+    BUDGET = "budget"
+    POLICY = "policy"
+
+
 TRANSITIONS: dict[DecisionKind, tuple[frozenset[Status], Status]] = {
     DecisionKind.FUND: (frozenset({Status.PROPOSED, Status.ACTIVE}), Status.ACTIVE),
     DecisionKind.PAUSE: (frozenset({Status.ACTIVE}), Status.PAUSED),

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.domain import Snapshot as AggregateSnapshot
 
-from domain.errors import BudgetExceeded, InvalidInput
+from domain.errors import ApprovalRequired, BudgetBelowAllocated, BudgetExceeded, InvalidInput
 from domain.lifecycle import DecisionKind
 from domain.values import (
     CODE_LENGTH,
@@ -28,6 +28,9 @@ from domain.values import (
 )
 
 ZERO = Decimal("0.00")
+DEFAULT_POLICY: dict[str, int] = {"approvals_required": 0, "motion_days": 30}
+MAX_APPROVALS = 9
+MAX_MOTION_DAYS = 365
 # Values a copy of a portfolio may share with the original: nothing can change them in place.
 IMMUTABLE = (str, int, Decimal, UUID, date, type(None))
 
@@ -40,12 +43,21 @@ class Portfolio(Aggregate):
     """
 
     # Version 2 keeps the business date it was opened on; a snapshot taken before has none.
-    class_version = 2
+    # Version 3 keeps its policy (how many approvals a change needs) and the ids of its own
+    # decisions (budget revisions, policy changes), which a correction may name.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A version 1 snapshot: the portfolio was opened on the day it was recorded."""
         state["opened_on"] = recorded_on(state, "_created_on")
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A snapshot taken before policies: the default policy (no approvals) applied, and no
+        decision of its own yet."""
+        state["policy"] = dict(DEFAULT_POLICY)
+        state["own_decisions"] = []
 
     class PortfolioCreated(Aggregate.Created):
         name: str
@@ -55,8 +67,9 @@ class Portfolio(Aggregate):
         objectives: list[dict[str, Any]]
         actor: str
         created_on: date
+        policy: dict[str, int]
 
-        class_version = 3
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -68,8 +81,14 @@ class Portfolio(Aggregate):
             """Version 2 portfolios had no business date: opened on the day recorded."""
             state["created_on"] = recorded_on(state)
 
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """Version 3 portfolios had no policy: the default (no approvals) applied."""
+            state["policy"] = dict(DEFAULT_POLICY)
+
     class Decision(Aggregate.Event):
-        """A board decision on one of the portfolio's projects."""
+        """A board decision on one of the portfolio's projects. One carried by a motion names
+        it, its proposer and its approvals (`approved_by`: name, role, recorded_at, meaning)."""
 
         decision_id: UUID
         project_id: UUID
@@ -80,6 +99,56 @@ class Portfolio(Aggregate):
         status_before: str
         status_after: str
         evidence: dict[str, Any]
+        motion_id: UUID | None
+        proposed_by: str | None
+        approved_by: list[dict[str, Any]]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Decisions recorded before motions were recorded at once, by one board member."""
+            state["motion_id"] = None
+            state["proposed_by"] = None
+            state["approved_by"] = []
+
+    class BudgetRevised(Aggregate.Event):
+        """The board revised the portfolio's budget envelope (a decision of kind `budget`)."""
+
+        decision_id: UUID
+        budget_before: Decimal
+        budget: Decimal
+        rationale: str
+        decided_on: date
+        meeting: str | None
+        actor: str
+        evidence: dict[str, Any]
+        motion_id: UUID | None
+        proposed_by: str | None
+        approved_by: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.budget = self.budget
+            aggregate.own_decisions.append(str(self.decision_id))
+
+    class PolicyChanged(Aggregate.Event):
+        """The board changed the portfolio's policy (a decision of kind `policy`)."""
+
+        decision_id: UUID
+        policy_before: dict[str, int]
+        policy: dict[str, int]
+        rationale: str
+        decided_on: date
+        meeting: str | None
+        actor: str
+        evidence: dict[str, Any]
+        motion_id: UUID | None
+        proposed_by: str | None
+        approved_by: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.policy = dict(self.policy)
+            aggregate.own_decisions.append(str(self.decision_id))
 
     class ProjectFunded(Decision):
         amount: Decimal
@@ -123,7 +192,7 @@ class Portfolio(Aggregate):
         what it now says), with the reason; the decision's own event is never changed."""
 
         decision_id: UUID
-        project_id: UUID
+        project_id: UUID | None  # None: a decision on the portfolio itself
         reason: str
         corrected: dict[str, str | None]
         actor: str
@@ -161,6 +230,7 @@ class Portfolio(Aggregate):
         objectives: list[dict[str, Any]],
         actor: str,
         created_on: date,
+        policy: dict[str, int],
     ) -> None:
         self.name = name
         self.currency = currency
@@ -170,6 +240,8 @@ class Portfolio(Aggregate):
         self.created_by = actor
         self.opened_on = created_on
         self.allocations: dict[str, Decimal] = {}
+        self.policy = dict(policy)
+        self.own_decisions: list[str] = []  # its budget revisions and policy changes
 
     @classmethod
     def open(
@@ -183,6 +255,7 @@ class Portfolio(Aggregate):
         actor: str,
         portfolio_id: UUID | None = None,
         created_on: date | None = None,
+        policy: dict[str, Any] | None = None,
     ) -> Portfolio:
         """Check a new portfolio's terms, then create it (under `portfolio_id`, if given: a batch
         of commands names a portfolio it opens before it is recorded) on `created_on`, by
@@ -207,6 +280,7 @@ class Portfolio(Aggregate):
             objectives=check_objectives(objectives or []),
             actor=actor_name(actor),
             created_on=created_on or utc_today(),
+            policy=check_policy(policy),
         )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Portfolio:
@@ -234,6 +308,10 @@ class Portfolio(Aggregate):
     def available(self) -> Decimal:
         return self.budget - self.allocated
 
+    @property
+    def approvals_required(self) -> int:
+        return int(self.policy["approvals_required"])
+
     def objective_keys(self) -> set[str]:
         return {objective["key"] for objective in self.objectives}
 
@@ -241,8 +319,33 @@ class Portfolio(Aggregate):
         if amount > self.available:
             raise BudgetExceeded(amount, self.available)
 
+    def check_direct(self, carried: bool) -> None:
+        """Under a policy that requires approvals, a change is carried by a motion only."""
+        if not carried and self.approvals_required > 0:
+            raise ApprovalRequired(self.id, self.approvals_required)
+
+    def check_budget_revision(self, budget: Decimal) -> Decimal:
+        """A revised budget: positive money, never below what is allocated."""
+        checked = money(budget, "budget", positive=True)
+        if checked < self.allocated:
+            raise BudgetBelowAllocated(checked, self.allocated)
+        return checked
+
+    def revise_budget(self, budget: Decimal, **decision: Any) -> None:
+        """Revise the envelope (a decision of kind `budget`), checked against the allocation."""
+        checked = self.check_budget_revision(budget)
+        self.trigger_event(self.BudgetRevised, budget_before=self.budget, budget=checked,
+                           **decision)
+
+    def change_policy(self, policy: dict[str, Any], **decision: Any) -> None:
+        """Change the policy (a decision of kind `policy`)."""
+        self.trigger_event(self.PolicyChanged, policy_before=dict(self.policy),
+                           policy=check_policy(policy), **decision)
+
     def record_decision(self, kind: DecisionKind, amount: Decimal | None, **decision: Any) -> None:
-        """Record a decision already checked against the project's lifecycle."""
+        """Record a decision already checked against the project's lifecycle (one recorded at
+        once names no motion)."""
+        decision = {"motion_id": None, "proposed_by": None, "approved_by": [], **decision}
         if kind is DecisionKind.FUND:
             if amount is None:
                 raise InvalidInput("amount", "is required to fund a project")
@@ -264,6 +367,7 @@ class Portfolio(Aggregate):
         to what it was before the rescinded decision (`rescinded`, a ProjectDecision). A fund
         gives its amount back; a discontinue allocates again what it released
         (`allocated_before`), within the budget."""
+        decision = {"motion_id": None, "proposed_by": None, "approved_by": [], **decision}
         amount: Decimal | None = None
         released: Decimal | None = None
         if rescinded.kind is DecisionKind.FUND and rescinded.amount:
@@ -277,7 +381,7 @@ class Portfolio(Aggregate):
     def correct_decision(
         self,
         decision_id: UUID,
-        project_id: UUID,
+        project_id: UUID | None,
         *,
         reason: str,
         corrected: dict[str, str | None],
@@ -287,6 +391,23 @@ class Portfolio(Aggregate):
         self.trigger_event(self.DecisionCorrected, decision_id=decision_id,
                            project_id=project_id, reason=reason, corrected=corrected,
                            actor=actor_name(actor))
+def check_policy(policy: dict[str, Any] | None) -> dict[str, int]:
+    """A portfolio's policy: approvals required (0..9, by board members other than the
+    proposer) and the days a motion stays open (1..365); each defaults as DEFAULT_POLICY."""
+    given = {} if policy is None else policy
+    if not isinstance(given, dict):
+        raise InvalidInput("policy", "must be an object with approvals_required and motion_days")
+    unknown = sorted(set(given) - set(DEFAULT_POLICY))
+    if unknown:
+        raise InvalidInput(f"policy.{unknown[0]}", "is not a field of a policy")
+    checked: dict[str, int] = {}
+    for key, low, high in (("approvals_required", 0, MAX_APPROVALS),
+                           ("motion_days", 1, MAX_MOTION_DAYS)):
+        value = given.get(key, DEFAULT_POLICY[key])
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(f"policy.{key}", f"must be a whole number from {low} to {high}")
+        checked[key] = value
+    return checked
 
 
 def check_objectives(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,36 +4,45 @@ aggregates it changes, loaded once and held until they are saved."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import Protocol, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from domain.commands import (
+    Approval,
+    CastVote,
+    ChangePolicy,
     Command,
     CompleteProject,
     CorrectDecision,
     Decide,
     OpenPortfolio,
+    ProposeMotion,
     ProposeProject,
     ReportStatus,
     Rescind,
+    ReviseBudget,
+    WithdrawMotion,
 )
-from domain.decisions import Taken, Terms, rescind_on_project, take_on_project
+from domain.decisions import Taken, Terms, Words, evidence_of, rescind_on_project, take_on_project
 from domain.errors import (
+    BusinessDateOutOfOrder,
     DecisionNotFound,
     DuplicateCode,
     InvalidInput,
+    MotionNotFound,
     PortfolioNotFound,
     ProjectNotFound,
     StaleEvidence,
 )
-from domain.lifecycle import DECIDABLE, DecisionKind
-from domain.portfolio import Portfolio
+from domain.lifecycle import DECIDABLE, DecisionKind, status_after
+from domain.motion import Motion, checked_vote
+from domain.portfolio import Portfolio, check_policy
 from domain.project import Project
-from domain.values import NAME_LENGTH, PROSE_LENGTH, business_date, text
+from domain.values import NAME_LENGTH, PROSE_LENGTH, actor_name, business_date, text
 
-Held = Portfolio | Project
-H = TypeVar("H", Portfolio, Project)
+Held = Portfolio | Project | Motion
+H = TypeVar("H", Portfolio, Project, Motion)
 NEW = -1  # a touch of an aggregate that came into hand during the group
 
 
@@ -43,6 +52,8 @@ class Reads(Protocol):
     def portfolio(self, portfolio_id: UUID, version: int | None = None) -> Portfolio: ...
 
     def project(self, project_id: UUID, version: int | None = None) -> Project: ...
+
+    def motion(self, motion_id: UUID, version: int | None = None) -> Motion: ...
 
     def is_recorded(self, ident: UUID) -> bool: ...
 
@@ -54,9 +65,10 @@ class Work:
     both. Each step checks before it changes anything, so a refused command changes nothing.
     """
 
-    def __init__(self, reads: Reads, today: date) -> None:
+    def __init__(self, reads: Reads, today: date, now: datetime | None = None) -> None:
         self.reads = reads
         self.today = today
+        self.now = now or datetime.now(UTC)  # the instant motions are judged at
         self.held: dict[UUID, Held] = {}  # in the order they came into hand
         self.opened: set[UUID] = set()  # portfolios opened here: none of their projects is
         self.proposed: set[UUID] = set()  # recorded but these, proposed here
@@ -67,6 +79,16 @@ class Work:
 
     def apply(self, command: Command) -> Held | Taken:
         match command:
+            case ReviseBudget():
+                return self.revise_budget(command)
+            case ChangePolicy():
+                return self.change_policy(command)
+            case ProposeMotion():
+                return self.propose_motion(command)
+            case CastVote():
+                return self.cast_vote(command)
+            case WithdrawMotion():
+                return self.withdraw_motion(command)
             case OpenPortfolio():
                 return self.open_portfolio(command)
             case ProposeProject():
@@ -96,6 +118,7 @@ class Work:
             actor=command.actor,
             portfolio_id=command.portfolio_id,
             created_on=business_date(command.created_on, self.today, "created_on"),
+            policy=command.policy,
         )
         self.opened.add(portfolio.id)
         return self._hold(portfolio)
@@ -153,6 +176,7 @@ class Work:
             meeting=command.meeting,
         )
         portfolio = self.portfolio(command.portfolio_id)
+        portfolio.check_direct(command.approval is not None)
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
         taken = take_on_project(
@@ -162,7 +186,7 @@ class Work:
             actor=command.actor,
             assessed_on=command.evidence_on or self.today,
         )
-        taken.record(portfolio)
+        taken.record(portfolio, command.approval)
         return taken
 
     def rescind(self, command: Rescind) -> Taken:
@@ -202,12 +226,143 @@ class Work:
         if not corrected:
             raise InvalidInput("rationale", "give the corrected rationale or meeting (or both)")
         portfolio = self.portfolio(command.portfolio_id)
-        project = self.project(command.project_id)
-        if project.portfolio_id != portfolio.id or project.decision(command.decision_id) is None:
-            raise DecisionNotFound(command.decision_id)
-        portfolio.correct_decision(command.decision_id, project.id, reason=reason,
+        if command.project_id is None:
+            if str(command.decision_id) not in portfolio.own_decisions:
+                raise DecisionNotFound(command.decision_id)
+        else:
+            project = self.project(command.project_id)
+            if project.portfolio_id != portfolio.id or (
+                project.decision(command.decision_id) is None
+            ):
+                raise DecisionNotFound(command.decision_id)
+        portfolio.correct_decision(command.decision_id, command.project_id, reason=reason,
                                    corrected=corrected, actor=command.actor)
         return portfolio
+
+    def revise_budget(self, command: ReviseBudget) -> Portfolio:
+        """A decision of kind `budget`: the envelope revised, never below what is allocated."""
+        portfolio = self.portfolio(command.portfolio_id)
+        portfolio.check_direct(command.approval is not None)
+        words = self.portfolio_words(portfolio, command)
+        portfolio.revise_budget(
+            command.budget,
+            decision_id=command.decision_id,
+            rationale=words.rationale,
+            decided_on=words.decided_on,
+            meeting=words.meeting,
+            actor=actor_name(command.actor),
+            evidence=budget_evidence(portfolio),
+            **Approval.fields(command.approval),
+        )
+        return portfolio
+
+    def change_policy(self, command: ChangePolicy) -> Portfolio:
+        """A decision of kind `policy`: how many approvals a change needs from now on."""
+        portfolio = self.portfolio(command.portfolio_id)
+        portfolio.check_direct(command.approval is not None)
+        words = self.portfolio_words(portfolio, command)
+        portfolio.change_policy(
+            command.policy,
+            decision_id=command.decision_id,
+            rationale=words.rationale,
+            decided_on=words.decided_on,
+            meeting=words.meeting,
+            actor=actor_name(command.actor),
+            evidence=budget_evidence(portfolio),
+            **Approval.fields(command.approval),
+        )
+        return portfolio
+
+    def portfolio_words(self, portfolio: Portfolio, command: ReviseBudget | ChangePolicy) -> Words:
+        words = Words.checked(rationale=command.rationale, today=self.today,
+                              decided_on=command.decided_on, meeting=command.meeting)
+        if words.decided_on < portfolio.opened_on:
+            raise BusinessDateOutOfOrder("decided_on", words.decided_on, portfolio.opened_on,
+                                         "the date the portfolio was opened")
+        return words
+
+    def propose_motion(self, command: ProposeMotion) -> Motion:
+        """A motion for a decision, checked now as the decision itself would be (a motion
+        that could not be carried today is refused), with the evidence the board has."""
+        proposal = command.proposal
+        portfolio = self.portfolio(proposal.portfolio_id)
+        if command.motion_id in self.held or self.reads.is_recorded(command.motion_id):
+            raise InvalidInput("motion_id", f"{command.motion_id} is recorded already")
+        project_id: UUID | None = None
+        match proposal:
+            case Decide():
+                terms = Terms.checked(proposal.kind, rationale=proposal.rationale,
+                                      today=self.today, amount=proposal.amount,
+                                      decided_on=proposal.decided_on, meeting=proposal.meeting)
+                project = self.project(proposal.project_id)
+                check_version(project, command.expected_version)
+                if project.portfolio_id != portfolio.id:
+                    raise InvalidInput("project_id", f"project {project.id} is not in portfolio"
+                                       f" {portfolio.id}")
+                status_after(terms.kind, project.status)
+                project.check_dated("decided_on", terms.decided_on)
+                if terms.amount is not None:
+                    portfolio.check_budget(terms.amount)
+                proposal = Decide(portfolio.id, project.id, terms.kind, terms.rationale,
+                                  proposal.actor, amount=terms.amount,
+                                  decided_on=proposal.decided_on, meeting=terms.meeting)
+                project_id = project.id
+                evidence = evidence_of(portfolio, project, self.today)
+            case ReviseBudget() | ChangePolicy():
+                words = self.portfolio_words(portfolio, proposal)
+                if isinstance(proposal, ReviseBudget):
+                    portfolio.check_budget_revision(proposal.budget)
+                else:
+                    check_policy(proposal.policy)
+                evidence = budget_evidence(portfolio)
+                del words
+        motion = Motion.propose(
+            motion_id=command.motion_id,
+            proposal=proposal,
+            project_id=project_id,
+            evidence=evidence,
+            required=max(1, portfolio.approvals_required),
+            now=self.now,
+            motion_days=int(portfolio.policy["motion_days"]),
+            actor=command.actor,
+            role=command.role,
+        )
+        return self._hold(motion)
+
+    def cast_vote(self, command: CastVote) -> Motion:
+        """A vote; the approval that reaches the bar records the decision with it, checked
+        by the rules as they stand now (refused: this vote is refused, the motion open)."""
+        vote = checked_vote(command.vote)
+        comment = text(command.comment, "comment", max_length=PROSE_LENGTH)
+        motion = self.motion(command.motion_id)
+        voter = actor_name(command.actor)
+        motion.check_vote(voter, self.now, self.project_version(motion))
+        if motion.carried_by(vote):
+            approval = motion.approval(voter, command.role, self.now)
+            carried = motion.carrying(voter, approval)
+            outcome = self.apply(carried)
+            if isinstance(outcome, Taken):
+                decision_id = outcome.id
+            elif isinstance(carried, ReviseBudget | ChangePolicy):
+                decision_id = carried.decision_id
+            else:  # every command a motion carries names the decision it records
+                raise TypeError(f"{type(carried).__name__} names no decision")
+            motion.vote(vote, actor=voter, role=command.role, comment=comment)
+            motion.carry(decision_id, actor=voter, role=command.role)
+        else:
+            motion.vote(vote, actor=voter, role=command.role, comment=comment)
+        return motion
+
+    def withdraw_motion(self, command: WithdrawMotion) -> Motion:
+        motion = self.motion(command.motion_id)
+        motion.withdraw(actor=actor_name(command.actor), role=command.role,
+                        reason=command.reason, now=self.now,
+                        project_version=self.project_version(motion))
+        return motion
+
+    def project_version(self, motion: Motion) -> int | None:
+        """The version of the motion's project now (None for a motion on the portfolio)."""
+        return None if motion.project_id is None else self.project(motion.project_id).version
 
     # In hand
 
@@ -217,12 +372,16 @@ class Work:
     def project(self, project_id: UUID) -> Project:
         return self._get(Project, project_id, ProjectNotFound)
 
+    def motion(self, motion_id: UUID) -> Motion:
+        return self._get(Motion, motion_id, MotionNotFound)
+
     def load(self, cls: type[H], ident: UUID, version: int | None = None) -> H:
         """The aggregate as recorded (at `version`, if given), read again."""
         if ident in self.forgotten:
             raise RuntimeError(f"a dry run let go of {ident} after changing it; it cannot "
                                "come back to it (hold more projects)")
         loaded = (self.reads.portfolio(ident, version) if cls is Portfolio
+                  else self.reads.motion(ident, version) if cls is Motion
                   else self.reads.project(ident, version))
         if not isinstance(loaded, cls):  # the reads answer each id with its own kind
             raise TypeError(f"{ident} is a {type(loaded).__name__}, not a {cls.__name__}")
@@ -253,6 +412,12 @@ class Work:
         if self.touches is not None:
             self.touches[aggregate.id] = NEW
         return aggregate
+
+
+def budget_evidence(portfolio: Portfolio) -> dict[str, Any]:
+    """What the board has in front of it on the portfolio itself."""
+    return {"budget": portfolio.budget, "allocated": portfolio.allocated,
+            "policy": dict(portfolio.policy)}
 
 
 def check_version(project: Project, expected_version: int | None) -> None:

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from domain.lifecycle import DecisionKind, Status
+from domain.lifecycle import LoggedKind, Status
 from domain.values import CENT
 
 T = TypeVar("T")
@@ -68,6 +68,24 @@ class Objective(ReadModel):
     weight: DecimalText
 
 
+class Policy(ReadModel):
+    """How the portfolio decides: approvals by board members other than the proposer (0: a
+    board member's decision is recorded at once), and the days a motion stays open."""
+
+    approvals_required: int = Field(ge=0, le=9)
+    motion_days: int = Field(ge=1, le=365)
+
+
+class Signature(ReadModel):
+    """A board member's signature on a motion: who, in which role, when, and what it means."""
+
+    name: str
+    role: str
+    recorded_at: datetime
+    meaning: Literal["approval", "rejection"]
+    comment: str | None = None
+
+
 class PortfolioView(ReadModel):
     """A portfolio as listed."""
 
@@ -79,6 +97,7 @@ class PortfolioView(ReadModel):
     available: Money
     reporting_cadence_days: int
     objectives: list[Objective]
+    policy: Policy
     created_on: date = Field(description="The business date it was opened.")
     created_at: datetime
     created_by: str
@@ -215,10 +234,11 @@ class DecisionRecord(ReadModel):
 
     id: UUID
     portfolio_id: UUID
-    project_id: UUID
+    project_id: UUID | None = Field(description="Null for the portfolio's own decisions "
+                                    "(`budget`, `policy`).")
     project_code: str | None
     project_name: str | None
-    kind: DecisionKind
+    kind: LoggedKind
     amount: Money | None = Field(
         description="Fund: the amount allocated; a rescission of a discontinue: the funding "
         "allocated again.")
@@ -231,8 +251,8 @@ class DecisionRecord(ReadModel):
     decided_on: date
     recorded_at: datetime
     position: int
-    status_before: Status
-    status_after: Status
+    status_before: Status | None
+    status_after: Status | None
     evidence: dict[str, Any]
     rescinds: UUID | None = Field(None, description="A rescission: the decision it rescinds.")
     rescinded_by: UUID | None = Field(
@@ -240,10 +260,60 @@ class DecisionRecord(ReadModel):
     corrections: list[Correction] = Field(
         default_factory=list,
         description="Corrections of the words, oldest first; empty when never corrected.")
+    budget_before: Money | None = Field(None, description="Budget only: the envelope before.")
+    budget_after: Money | None = Field(None, description="Budget only: the envelope after.")
+    policy_before: Policy | None = Field(None, description="Policy only: the policy before.")
+    policy_after: Policy | None = Field(None, description="Policy only: the policy after.")
+    motion_id: UUID | None = Field(None, description="The motion that carried it, if one did.")
+    proposed_by: str | None = Field(None, description="Who proposed the motion that carried it.")
+    approved_by: list[Signature] = Field(
+        [], description="The approvals that carried it, each `meaning: approval`.")
 
 
 class DecisionAt(DecisionRecord):
     """A decision as read on its own; `position` is where it stands in the log."""
+
+    as_of: datetime
+    effective_on: date | None = EFFECTIVE_ON
+
+
+MotionStatusText = Literal["open", "carried", "rejected", "withdrawn", "lapsed", "expired"]
+
+
+class MotionRecord(ReadModel):
+    """A decision proposed to the board, and where it stands: the approvals (by members other
+    than the proposer) it has and needs, the rejection that closed it, the decision it carried.
+    `lapsed` (reason `evidence-changed`): its project changed after it was proposed; `expired`:
+    open past `expires_at`. Both are judged at the instant read, never recorded."""
+
+    id: UUID
+    portfolio_id: UUID
+    kind: LoggedKind
+    project_id: UUID | None
+    amount: Money | None
+    budget: Money | None
+    policy: Policy | None
+    rationale: str
+    decided_on: date | None
+    meeting: str | None
+    proposed_by: str
+    proposed_role: str
+    proposed_at: datetime
+    evidence: dict[str, Any]
+    status: MotionStatusText
+    reason: str | None = Field(description="Why it lapsed: `evidence-changed`.")
+    approvals: list[Signature]
+    rejections: list[Signature]
+    required: int
+    expires_at: datetime
+    decision_id: UUID | None
+    withdrawn_by: str | None
+    withdrawal_reason: str | None
+    position: int = Field(description="The log position of its latest step.")
+
+
+class MotionAt(MotionRecord):
+    """A motion as read on its own, as of an instant."""
 
     as_of: datetime
     effective_on: date | None = EFFECTIVE_ON

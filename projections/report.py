@@ -11,14 +11,14 @@ import csv
 import html
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from projections.audit.heads import HeadSigner, TreeHead
-from projections.models import DecisionRecord
+from projections.models import DecisionRecord, MotionRecord, Signature
 from projections.service import LedgerService
 from projections.store.database import instant
 
@@ -29,7 +29,8 @@ CSV_COLUMNS = (
     "project_code", "project_name", "kind", "amount", "released", "status_before",
     "status_after", "decided_by", "decided_on", "recorded_at", "rationale", "meeting",
     "evidence", "rescinds", "rescinded_by", "corrections", "head_tree_size", "head_root_hash",
-    "head_timestamp",
+    "head_timestamp", "budget_before", "budget_after", "policy_before", "policy_after",
+    "motion_id", "proposed_by", "approved_by",
 )
 
 
@@ -43,6 +44,7 @@ class Review:
     decisions: list[DecisionRecord]
     leaves: dict[int, tuple[int, bytes]]
     head: TreeHead
+    motions: list[MotionRecord] = field(default_factory=list)
 
 
 def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
@@ -58,6 +60,8 @@ def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
     decisions = list(service.every(
         service.decision_log, portfolio_id=str(portfolio_id) if portfolio_id else None,
         since=since, until=until, effective_on=effective_on, as_of=as_of))
+    motions = list(service.every(service.motions, portfolio_id=portfolio_id,
+                                 effective_on=effective_on, as_of=as_of))
     head = service.tree_head(signer)
     leaves = service.sealed_leaves(d.position for d in decisions)
     bounds = [f"since {_when(since)}" if since else "", f"until {_when(until)}" if until else "",
@@ -65,7 +69,7 @@ def gather(service: LedgerService, *, portfolio_id: UUID | None = None,
               f"as recorded at {moment(as_of)}" if as_of else ""]
     chosen = f"portfolio {title} ({portfolio_id})" if portfolio_id else ""
     scope = " ".join(filter(None, [chosen, *bounds]))
-    return Review(title, scope or "every decision", currency, decisions, leaves, head)
+    return Review(title, scope or "every decision", currency, decisions, leaves, head, motions)
 
 
 def render(review: Review, fmt: str) -> str:
@@ -98,9 +102,21 @@ def counted(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
+def _policy(policy: Any) -> str:
+    return (f"{counted(policy.approvals_required, 'approval')} required,"
+            f" motions open {counted(policy.motion_days, 'day')}")
+
+
 def _what(decision: DecisionRecord, currency: str) -> str:
     """``Fund USD 150,000.00 for CM Case management (proposed to active)``; a rescission says
-    what it gives back or allocates again."""
+    what it gives back or allocates again; a budget or a policy decision says what it was
+    before and after."""
+    if decision.kind == "budget" and decision.budget_after is not None:
+        before = money(decision.budget_before or Decimal(0), currency)
+        return f"Budget revised from {before} to {money(decision.budget_after, currency)}"
+    if decision.kind == "policy" and decision.policy_after is not None:
+        before = _policy(decision.policy_before) if decision.policy_before else "none"
+        return f"Policy changed from {before} to {_policy(decision.policy_after)}"
     project = " ".join(filter(None, [decision.project_code, decision.project_name]))
     if decision.rescinds is not None:
         effect = (f", giving back {money(decision.released, currency)}"
@@ -120,6 +136,10 @@ def _what(decision: DecisionRecord, currency: str) -> str:
 
 def _evidence(evidence: dict[str, Any]) -> str:
     """What the board had in front of it, in one line."""
+    if "project_version" not in evidence and "budget" in evidence:
+        policy = evidence.get("policy") or {}
+        return (f"budget {money(evidence['budget'])}; allocated {money(evidence['allocated'])};"
+                f" {policy.get('approvals_required', 0)} approvals required")
     health = evidence.get("health") or {}
     parts = [f"project version {evidence.get('project_version')}",
              f"status {evidence.get('status')}", f"health {health.get('overall', 'unknown')}"]
@@ -154,6 +174,45 @@ def _amendments(decision: DecisionRecord) -> list[str]:
 
 def _corrections_json(decision: DecisionRecord) -> str:
     return json.dumps([c.model_dump(mode="json") for c in decision.corrections])
+
+
+def _signature(signed: Signature) -> str:
+    comment = f": {signed.comment}" if signed.comment else ""
+    return f"{signed.name} ({signed.role}, {signed.meaning}, {moment(signed.recorded_at)}){comment}"
+
+
+def _who(decision: DecisionRecord) -> str:
+    """Who decided, and for a decision a motion carried, who proposed and who approved it."""
+    if decision.motion_id is None:
+        return decision.decided_by
+    approved = "; ".join(_signature(a) for a in decision.approved_by)
+    return (f"{decision.decided_by}, carrying motion {decision.motion_id} proposed by"
+            f" {decision.proposed_by}, approved by {approved}")
+
+
+def _motion_what(motion: MotionRecord, currency: str) -> str:
+    if motion.kind == "budget" and motion.budget is not None:
+        return f"Budget to {money(motion.budget, currency)}"
+    if motion.kind == "policy" and motion.policy is not None:
+        return f"Policy: {_policy(motion.policy)}"
+    amount = f" {money(motion.amount, currency)}" if motion.amount is not None else ""
+    return f"{motion.kind.capitalize()}{amount} for project {motion.project_id}"
+
+
+def _motion_lines(motion: MotionRecord, currency: str) -> list[str]:
+    """A motion in a few lines: what, who proposed it when, where it stands, every vote."""
+    reason = f" ({motion.reason})" if motion.reason else ""
+    carried = f", carried as decision {motion.decision_id}" if motion.decision_id else ""
+    votes = [*motion.approvals, *motion.rejections]
+    return [
+        f"{_motion_what(motion, currency)}: {motion.status}{reason}{carried}",
+        f"proposed by {motion.proposed_by} ({motion.proposed_role}) {moment(motion.proposed_at)},"
+        f" {motion.required} approval(s) required, expires {moment(motion.expires_at)}",
+        f"why: {motion.rationale}",
+        *(f"vote: {_signature(v)}" for v in sorted(votes, key=lambda v: v.recorded_at)),
+        *([f"withdrawn by {motion.withdrawn_by}: {motion.withdrawal_reason or ''}"]
+          if motion.withdrawn_by else []),
+    ]
 
 
 def _seal(review: Review, position: int) -> tuple[str, str]:
@@ -197,7 +256,7 @@ def markdown(review: Review) -> str:
         meeting = f" (meeting: {_md(d.meeting)})" if d.meeting else ""
         out += [
             f"## {number}. {_md(_what(d, review.currency))}", "",
-            f"- Who: {_md(d.decided_by)}",
+            f"- Who: {_md(_who(d))}",
             f"- When: decided {day(d.decided_on)}, recorded {moment(d.recorded_at)}",
             f"- Why: {_md(d.rationale)}{meeting}",
             f"- Evidence: {_md(_evidence(d.evidence))}",
@@ -206,6 +265,13 @@ def markdown(review: Review) -> str:
             f"- Sealed: position {d.position}, leaf {index}, leaf hash {leaf or 'NOT SEALED'}",
             "",
         ]
+    if review.motions:
+        out += [f"# Motions: {counted(len(review.motions), 'motion')}, oldest first", ""]
+        for number, motion in enumerate(review.motions, start=1):
+            first, *rest = _motion_lines(motion, review.currency)
+            out += [f"## Motion {number}. {_md(first)}", "", f"- Motion: {motion.id}"]
+            out += [f"- {_md(line)}" for line in rest]
+            out.append("")
     return "\n".join(out)
 
 
@@ -230,6 +296,9 @@ def comma_separated(review: Review) -> str:
             **dict(d), "decision_id": d.id, "leaf_index": index, "leaf_hash": leaf,
             "recorded_at": instant(d.recorded_at), "evidence": json.dumps(d.evidence),
             "corrections": _corrections_json(d),
+            "policy_before": d.policy_before.model_dump_json() if d.policy_before else None,
+            "policy_after": d.policy_after.model_dump_json() if d.policy_after else None,
+            "approved_by": json.dumps([a.model_dump(mode="json") for a in d.approved_by]),
             "head_tree_size": head.tree_size, "head_root_hash": head.root_hash,
             "head_timestamp": head.timestamp,
         }
@@ -255,7 +324,7 @@ def page(review: Review) -> str:
         meeting = f"<br><small>meeting: {e(d.meeting)}</small>" if d.meeting else ""
         amended = "".join(f"<br><small>{e(line)}</small>" for line in _amendments(d))
         rows.append(
-            f"<tr><td>{number}</td><td>{e(d.decided_by)}</td>"
+            f"<tr><td>{number}</td><td>{e(_who(d))}</td>"
             f"<td>decided <time datetime=\"{d.decided_on}\">{e(day(d.decided_on))}</time><br>"
             f"recorded <time datetime=\"{instant(d.recorded_at)}\">{e(moment(d.recorded_at))}"
             "</time></td>"
@@ -264,6 +333,14 @@ def page(review: Review) -> str:
             f"<td>position {d.position}, leaf {e(index)}<br><code>{e(leaf)}</code></td></tr>"
         )
     head = "".join(f"<li>{e(line)}</li>" for line in _head_lines(review))
+    motions = "".join(
+        f"<tr><td>{number}</td><td>{e(str(m.id))}</td><td>"
+        + "<br>".join(e(line) for line in _motion_lines(m, review.currency)) + "</td></tr>"
+        for number, m in enumerate(review.motions, start=1))
+    motion_table = (
+        f"<h2>Motions: {counted(len(review.motions), 'motion')}, oldest first</h2>"
+        "<table><thead><tr><th>#</th><th>Motion</th><th>What, who, votes</th></tr></thead>"
+        f"<tbody>{motions}</tbody></table>" if review.motions else "")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Decisions review: {e(review.title)}</title><style>{STYLE}</style></head><body>"
@@ -272,5 +349,5 @@ def page(review: Review) -> str:
         f"<p>{counted(len(review.decisions), 'decision')}, oldest first.</p>"
         "<table><thead><tr><th>#</th><th>Who</th><th>When</th><th>What</th><th>Why</th>"
         "<th>Evidence</th><th>Seal</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></body></html>\n"
+        + "".join(rows) + f"</tbody></table>{motion_table}</body></html>\n"
     )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -15,20 +15,34 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
-from domain.application import UNREADABLE, PortfolioLedger, RecordedDecision
+from domain.application import UNREADABLE, PortfolioLedger, Recorded, RecordedDecision
 from domain.batch import Batch
-from domain.commands import CorrectDecision, Rescind
+from domain.commands import (
+    CastVote,
+    ChangePolicy,
+    CorrectDecision,
+    Decide,
+    Proposal,
+    ProposeMotion,
+    Rescind,
+    ReviseBudget,
+    WithdrawMotion,
+)
 from domain.errors import (
     DecisionNotFound,
     EventUnreadable,
+    InvalidInput,
     LedgerError,
+    MotionNotFound,
     NotFound,
+    PortfolioDecisionNotRescindable,
     PortfolioNotFound,
     ProjectNotFound,
     StoreUnavailable,
 )
 from domain.health import StatusReport
-from domain.lifecycle import DecisionKind
+from domain.lifecycle import DecisionKind, LoggedKind
+from domain.motion import MotionStatus
 from domain.project import Project
 from projections.audit import proofs
 from projections.audit import verify as verification
@@ -52,6 +66,8 @@ from projections.models import (
     HealthView,
     Listing,
     Moment,
+    MotionAt,
+    MotionRecord,
     Page,
     PortfolioAt,
     PortfolioView,
@@ -70,17 +86,18 @@ from projections.store.tokens import TokenTable
 from projections.views.composition import PortfolioComposition, summarise
 from projections.views.decisions import DecisionLog
 from projections.views.health import REPORT_COLUMNS, ProjectHealth, stale
+from projections.views.motions import MotionBook
 from projections.views.timeline import Timeline
 
 MAX_LIMIT = 1000
 T = TypeVar("T")
 # The views, in the order they are kept; `rebuild --help` names them without opening a store.
-VIEWS = (Timeline, ProjectHealth, PortfolioComposition, DecisionLog, Seal)
+VIEWS = (Timeline, ProjectHealth, PortfolioComposition, DecisionLog, MotionBook, Seal)
 VIEW_NAMES = tuple(view.name for view in VIEWS)
 Shown = TypeVar("Shown", bound=ReadModel)
 # The view that answers for each kind of write just recorded.
 SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
-            "decision": "decisions"}
+            "decision": "decisions", "motion": "motions"}
 
 
 def page(items: list[T], rows: list[Row], limit: int, key: str, moment: Moment) -> Page[T]:
@@ -99,6 +116,7 @@ def portfolio_fields(row: Row) -> dict[str, Any]:
         "available": budget - allocated,
         "reporting_cadence_days": row["cadence_days"],
         "objectives": json.loads(row["objectives"]),
+        "policy": json.loads(row["policy"]),
         "created_on": row["created_on"],
         "created_at": parse_instant(row["created_at"]),
         "created_by": row["created_by"],
@@ -169,6 +187,13 @@ def decision_fields(
         "rescinds": row["rescinds"],
         "rescinded_by": rescinded_by,
         "corrections": corrected,
+        "budget_before": row["budget_before"],
+        "budget_after": row["budget_after"],
+        "policy_before": json.loads(row["policy_before"]) if row["policy_before"] else None,
+        "policy_after": json.loads(row["policy_after"]) if row["policy_after"] else None,
+        "motion_id": row["motion_id"],
+        "proposed_by": row["proposed_by"],
+        "approved_by": json.loads(row["approved_by"] or "[]"),
     }
 
 
@@ -193,6 +218,70 @@ def decision_records(sql: Sql, rows: list[Row], position: int, on: date | None
                                          rescinded_by.get(row["decision_id"])))
         for row in rows
     ]
+
+
+def signatures(votes: list[dict[str, Any]], vote: str) -> list[dict[str, Any]]:
+    return [{key: v[key] for key in ("name", "role", "recorded_at", "meaning", "comment")}
+            for v in votes if v["vote"] == vote]
+
+
+def motion_fields(row: Row, at: datetime) -> dict[str, Any]:
+    """A motion's row as read at the instant `at`: an open motion past its time is expired."""
+    terms = json.loads(row["terms"])
+    votes = json.loads(row["votes"])
+    expires_at = parse_instant(row["expires_at"])
+    status = row["status"]
+    if status == MotionStatus.OPEN.value and expires_at <= at:
+        status = MotionStatus.EXPIRED.value
+    return {
+        "id": row["motion_id"],
+        "portfolio_id": row["portfolio_id"],
+        "kind": row["kind"],
+        "project_id": row["project_id"],
+        "amount": terms.get("amount"),
+        "budget": terms.get("budget"),
+        "policy": terms.get("policy"),
+        "rationale": terms["rationale"],
+        "decided_on": terms.get("decided_on"),
+        "meeting": terms.get("meeting"),
+        "proposed_by": row["proposed_by"],
+        "proposed_role": row["proposed_role"],
+        "proposed_at": parse_instant(row["proposed_at"]),
+        "evidence": json.loads(row["evidence"]),
+        "status": status,
+        "reason": row["reason"],
+        "approvals": signatures(votes, "approve"),
+        "rejections": signatures(votes, "reject"),
+        "required": row["required"],
+        "expires_at": expires_at,
+        "decision_id": row["decision_id"],
+        "withdrawn_by": row["withdrawn_by"],
+        "withdrawal_reason": row["withdrawal_reason"],
+        "position": row["valid_from"],
+    }
+
+
+def proposal_of(
+    portfolio_id: UUID, kind: LoggedKind, actor: str, body: dict[str, Any]
+) -> Proposal:
+    """The command a motion of this kind would carry, from the fields of its body."""
+    rationale: str = body.get("rationale") or ""
+    decided_on: date | None = body.get("decided_on")
+    meeting: str | None = body.get("meeting")
+    if kind is LoggedKind.BUDGET:
+        if body.get("budget") is None:
+            raise InvalidInput("budget", "is required for a motion of kind budget")
+        return ReviseBudget(portfolio_id, body["budget"], rationale, actor,
+                            decided_on=decided_on, meeting=meeting)
+    if kind is LoggedKind.POLICY:
+        if body.get("policy") is None:
+            raise InvalidInput("policy", "is required for a motion of kind policy")
+        return ChangePolicy(portfolio_id, dict(body["policy"]), rationale, actor,
+                            decided_on=decided_on, meeting=meeting)
+    if body.get("project_id") is None:
+        raise InvalidInput("project_id", f"is required for a motion of kind {kind.value}")
+    return Decide(portfolio_id, body["project_id"], DecisionKind(kind.value), rationale, actor,
+                  amount=body.get("amount"), decided_on=decided_on, meeting=meeting)
 
 
 def moment_fields(moment: Moment) -> dict[str, Any]:
@@ -274,14 +363,19 @@ class RecordedNotYetShown(LedgerError):
 class LedgerService:
     """The ledger as its users see it, on one store, for the API and the command line alike."""
 
-    def __init__(self, env: dict[str, str], today: Callable[[], date] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        today: Callable[[], date] | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         if not records_within_writes(env):
             # The views commit with each write only through the ledger's own recorders.
             raise ValueError(
                 f"PERSISTENCE_MODULE {env.get('PERSISTENCE_MODULE')!r} names none of the "
                 "ledger's recorders: build the environment with api.settings.store_env"
             )
-        self.app = PortfolioLedger(env, **({"today": today} if today else {}))
+        self.app = (PortfolioLedger(env, today, now) if today else PortfolioLedger(env, now=now))
         self.database = Database(self.app)
         self.projector = Projector(
             self.database,
@@ -467,6 +561,8 @@ class LedgerService:
         """Rescind a project's latest decision: a decision of kind `rescind`, answered as
         recorded."""
         rescinded = self.decision(decision_id)
+        if rescinded.project_id is None:
+            raise PortfolioDecisionNotRescindable(decision_id, rescinded.kind.value)
         recorded = self.app.rescind(Rescind(
             rescinded.portfolio_id, rescinded.project_id, decision_id, reason, actor,
             decided_on=decided_on, meeting=meeting, expected_version=expected_version,
@@ -492,6 +588,57 @@ class LedgerService:
         ))
         written = Written("decision", decision_id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.decision(decision_id))
+    # Governance: the portfolio's own decisions, and motions
+
+    def revise_budget(
+        self, portfolio_id: UUID, *, actor: str, budget: Decimal, rationale: str,
+        decided_on: date | None = None, meeting: str | None = None,
+    ) -> DecisionAt:
+        recorded = self.app.revise_budget(ReviseBudget(
+            portfolio_id, budget, rationale, actor, decided_on=decided_on, meeting=meeting))
+        return self._decision_shown(recorded)
+
+    def change_policy(
+        self, portfolio_id: UUID, *, actor: str, approvals_required: int, motion_days: int,
+        rationale: str, decided_on: date | None = None, meeting: str | None = None,
+    ) -> DecisionAt:
+        policy = {"approvals_required": approvals_required, "motion_days": motion_days}
+        recorded = self.app.change_policy(ChangePolicy(
+            portfolio_id, policy, rationale, actor, decided_on=decided_on, meeting=meeting))
+        return self._decision_shown(recorded)
+
+    def _decision_shown(self, recorded: Recorded) -> DecisionAt:
+        written = Written("decision", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.decision(recorded.id))
+
+    def propose_motion(
+        self, portfolio_id: UUID, kind: LoggedKind, *, actor: str, role: str,
+        expected_version: int | None = None, **body: Any,
+    ) -> MotionAt:
+        """Move a decision (`project_id`, `amount`...), a budget (`budget`) or a policy
+        (`policy`) as a motion; `role` is the proposer's."""
+        proposal = proposal_of(portfolio_id, kind, actor, body)
+        recorded = self.app.propose_motion(
+            ProposeMotion(proposal, actor=actor, role=role, expected_version=expected_version))
+        return self._motion_shown(recorded)
+
+    def vote(
+        self, motion_id: UUID, vote: str, *, actor: str, role: str, comment: str | None = None
+    ) -> MotionAt:
+        recorded = self.app.vote(CastVote(motion_id, vote, actor=actor, role=role,
+                                          comment=comment))
+        return self._motion_shown(recorded)
+
+    def withdraw_motion(
+        self, motion_id: UUID, *, actor: str, role: str, reason: str | None = None
+    ) -> MotionAt:
+        recorded = self.app.withdraw_motion(
+            WithdrawMotion(motion_id, actor=actor, role=role, reason=reason))
+        return self._motion_shown(recorded)
+
+    def _motion_shown(self, recorded: Recorded) -> MotionAt:
+        written = Written("motion", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.motion(recorded.id))
 
     # Questions
 
@@ -704,6 +851,47 @@ class LedgerService:
         with self._reading("decisions", as_of, effective_on) as (sql, moment):
             return DecisionLog.count(sql, moment.position, on=effective_on, after=after,
                                      **filters)
+
+    @contextmanager
+    def _reading_motions(
+        self, as_of: datetime | None, effective_on: date | None
+    ) -> Iterator[tuple[Sql, Moment, datetime]]:
+        """Motions have no business date of their own: on a date, they stand as they did at
+        its end (UTC), or at `as_of` if that is earlier. Expiry is judged at that instant."""
+        at = as_of
+        if effective_on is not None:
+            end = datetime.combine(effective_on + timedelta(days=1), time(), UTC)
+            at = min(as_of or datetime.now(UTC), end)
+        with self._reading("motions", at, effective_on) as (sql, moment):
+            yield sql, moment, min(moment.as_of, at) if at else moment.as_of
+
+    def motion(
+        self, motion_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> MotionAt:
+        with self._reading_motions(as_of, effective_on) as (sql, moment, at):
+            row = MotionBook.motion(sql, str(motion_id), moment.position)
+        if row is None:
+            raise MotionNotFound(motion_id)
+        return MotionAt(**motion_fields(row, at), as_of=moment.as_of, effective_on=effective_on)
+
+    def motions(
+        self,
+        *,
+        portfolio_id: UUID | None = None,
+        status: str | None = None,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[MotionRecord]:
+        """Motions in the order proposed, each as it stood (and, open, whether expired) then."""
+        with self._reading_motions(as_of, effective_on) as (sql, moment, at):
+            rows = MotionBook.motions(
+                sql, moment.position, at, after=cursor_position(cursor), limit=limit,
+                portfolio_id=str(portfolio_id) if portfolio_id else None, status=status)
+        return page([MotionRecord(**motion_fields(r, at)) for r in rows], rows, limit,
+                    "first_position", moment)
 
     def every(self, read: Callable[..., Listing[T]], /, **query: Any) -> Iterator[T]:
         """Every item of one of this service's paged reads, following its cursor: e.g.

@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException
 
 from api.http.schemas import ProblemDetails, RecordedPublic, money_text
 from domain.errors import (
+    AlreadyVoted,
+    ApprovalRequired,
+    BudgetBelowAllocated,
     BudgetExceeded,
     BusinessDateOutOfOrder,
     ConcurrentWrite,
@@ -27,9 +30,13 @@ from domain.errors import (
     GovernanceError,
     InvalidInput,
     LedgerError,
+    MotionClosed,
     NotFound,
     NotLatest,
+    NotTheProposer,
+    PortfolioDecisionNotRescindable,
     RescissionNotRescindable,
+    SelfApproval,
     StaleEvidence,
     StoreUnavailable,
     TransitionNotAllowed,
@@ -71,6 +78,20 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (BudgetExceeded, Problem(409, "budget-exceeded",
                              "Funding exceeds the portfolio's available budget",
                              "Not enough budget available")),
+    (BudgetBelowAllocated, Problem(409, "budget-below-allocated",
+                                   "A budget never goes below what is allocated",
+                                   "The budget would be below what is allocated")),
+    (ApprovalRequired, Problem(409, "approval-required",
+                               "The portfolio's policy requires approvals: propose a motion",
+                               "This needs the approval of other board members")),
+    (SelfApproval, Problem(409, "self-approval", "The proposer cannot vote on their own motion",
+                           "You proposed this motion, so you cannot vote on it")),
+    (AlreadyVoted, Problem(409, "already-voted", "Nobody votes twice on a motion",
+                           "You have voted on this motion already")),
+    (MotionClosed, Problem(409, "motion-closed", "The motion takes no more votes",
+                           "This motion is no longer open")),
+    (NotTheProposer, Problem(403, "not-the-proposer", "Only the proposer may withdraw a motion",
+                             "Only the board member who proposed it may withdraw it")),
     (DuplicateCode, Problem(409, "duplicate-code", "The portfolio already has this project code",
                             CONFLICTS)),
     (ConcurrentWrite, Problem(409, "concurrent-write", "Another write changed this record first",
@@ -80,6 +101,9 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
                                      "This date is earlier than the project's latest")),
     (NotLatest, Problem(409, "not-latest", "Only a project's latest decision can be rescinded",
                         "A later decision stands on this one")),
+    (PortfolioDecisionNotRescindable, Problem(409, "portfolio-decision-not-rescindable",
+                                              "A budget or policy decision cannot be rescinded",
+                                              "Rescission undoes a project's latest decision")),
     (RescissionNotRescindable, Problem(409, "rescission-not-rescindable",
                                        "A rescission cannot be rescinded",
                                        "A rescission is final")),
@@ -196,6 +220,12 @@ def members(error: Exception) -> dict[str, Any]:
             return {"code": error.code}
         case NotLatest():
             return {"latest": str(error.latest)}
+        case BudgetBelowAllocated():
+            return {"budget": money_text(error.budget), "allocated": money_text(error.allocated)}
+        case ApprovalRequired():
+            return {"motions": error.motions, "approvals_required": error.required}
+        case MotionClosed():
+            return {"motion_status": error.status, "reason": error.reason}
         case NotFound():
             return {"id": str(error.ident)}
         case EventUnreadable():
@@ -263,6 +293,7 @@ RESOURCE_PATHS = {
     "project": "/v1/projects/{id}",
     "report": "/v1/projects/{id}/health",
     "decision": "/v1/decisions/{id}",
+    "motion": "/v1/motions/{id}",
 }
 
 

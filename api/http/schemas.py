@@ -33,7 +33,8 @@ from starlette.responses import Response
 
 from domain.errors import InvalidInput
 from domain.health import StatusReport
-from domain.lifecycle import DecisionKind, Status
+from domain.lifecycle import DecisionKind, LoggedKind, Status
+from domain.portfolio import MAX_APPROVALS, MAX_MOTION_DAYS
 from domain.values import (
     CENT,
     CODE_LENGTH,
@@ -57,6 +58,8 @@ from projections.models import (
     HealthView,
     Listing,
     Moment,
+    MotionAt,
+    MotionRecord,
     PortfolioAt,
     PortfolioView,
     ProjectAt,
@@ -285,6 +288,14 @@ class ObjectiveCreate(RequestBody):
     weight: WeightIn = Decimal(1)
 
 
+class PolicyIn(RequestBody):
+    """How a portfolio decides: approvals by board members other than the proposer (0: at
+    once; 1: four eyes), and the days a motion stays open."""
+
+    approvals_required: int = Field(0, strict=True, ge=0, le=MAX_APPROVALS)
+    motion_days: int = Field(30, strict=True, ge=1, le=MAX_MOTION_DAYS)
+
+
 class PortfolioCreate(RequestBody):
     """A new portfolio: a budget envelope with a reporting cadence and strategic objectives."""
 
@@ -294,6 +305,7 @@ class PortfolioCreate(RequestBody):
     reporting_cadence_days: int = Field(45, strict=True, ge=1, le=366)
     objectives: list[ObjectiveCreate] = Field([], max_length=MAX_OBJECTIVES)
     created_on: BusinessDate = None
+    policy: PolicyIn | None = None
 
 
 class ProjectCreate(RequestBody):
@@ -372,6 +384,54 @@ class RescissionCreate(RequestBody):
     meeting: Name | None = None
 
 
+class BudgetCreate(RequestBody):
+    """A revision of the portfolio's budget envelope (a decision of kind `budget`), never below
+    what the portfolio has allocated."""
+
+    budget: MoneyIn
+    rationale: RequiredProse
+    decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
+    meeting: Name | None = None
+
+
+class PolicyCreate(RequestBody):
+    """A change of the portfolio's policy (a decision of kind `policy`)."""
+
+    approvals_required: int = Field(strict=True, ge=0, le=MAX_APPROVALS)
+    motion_days: int = Field(strict=True, ge=1, le=MAX_MOTION_DAYS)
+    rationale: RequiredProse
+    decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
+    meeting: Name | None = None
+
+
+class MotionCreate(RequestBody):
+    """A decision moved as a motion: a decision's body (`project_id`, `kind`, `amount`...), or
+    `kind: budget` with `budget`, or `kind: policy` with `policy`."""
+
+    kind: LoggedKind
+    project_id: UUID | None = Field(None, description="Decisions on a project only.")
+    amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
+    budget: MoneyIn | None = Field(None, description="Kind budget only: the new envelope.")
+    policy: PolicyIn | None = Field(None, description="Kind policy only: the new policy.")
+    rationale: RequiredProse
+    decided_on: DateIn | None = Field(
+        None, description="Defaults to the day it is carried; never in the future.")
+    meeting: Name | None = None
+
+
+class VoteCreate(RequestBody):
+    """A board member's vote on a motion; the proposer never votes."""
+
+    vote: Literal["approve", "reject"]
+    comment: Prose | None = None
+
+
+class WithdrawalCreate(RequestBody):
+    """The proposer takes an open motion back."""
+
+    reason: Prose | None = None
+
+
 # Responses: the ledger's read models (projections.models) under the API's names, each adding
 # only its name and the docstring its OpenAPI entry shows; `answering` checks an answer against
 # the documented model, reading the read model's attributes.
@@ -431,6 +491,14 @@ class DecisionPublic(DecisionAt):
     """A decision as read on its own; `position` is where it stands in the log."""
 
 
+class MotionItem(MotionRecord):
+    """A motion as listed: where it stands, its approvals and rejections."""
+
+
+class MotionPublic(MotionAt):
+    """A motion as read on its own."""
+
+
 class EventPublic(EventRecord):
     """A stored event as an auditor reads it. An event the ledger cannot read (its stored row
     was altered outside the ledger) is listed too, at its position, as type `Unreadable`: with
@@ -451,6 +519,10 @@ class ProjectPage(models.Page[ProjectItem]):
 
 class DecisionPage(models.Page[DecisionItem]):
     """Decisions, oldest first."""
+
+
+class MotionPage(models.Page[MotionItem]):
+    """Motions in the order proposed."""
 
 
 class HealthTrend(models.Page[HealthItem]):
@@ -477,6 +549,7 @@ RESPONSES: dict[type[BaseModel], type[BaseModel]] = {
     PortfolioPage: models.Page[PortfolioView], ProjectPage: models.Page[ProjectView],
     DecisionPage: models.Page[DecisionRecord], HealthTrend: models.Page[HealthView],
     HistoryPage: Listing[EventRecord], ServiceHealth: ServiceStatus,
+    MotionItem: MotionRecord, MotionPublic: MotionAt, MotionPage: models.Page[MotionRecord],
 }
 
 

@@ -16,7 +16,7 @@ from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.problems import Problem, problem
 from api.web.rendering import PageRoute, page, see_other
 from domain.errors import Conflict, InvalidInput, NotFound, StaleEvidence
-from domain.lifecycle import DecisionKind
+from domain.lifecycle import LoggedKind
 from projections.models import DecisionAt
 from projections.service import LedgerService
 
@@ -37,7 +37,9 @@ class Amendment:
 def rescindable(service: LedgerService, decision: DecisionAt) -> bool:
     """Whether the board may rescind the decision now: its project's latest, not itself a
     rescission, its project still where the decision left it."""
-    if decision.kind is DecisionKind.RESCIND or decision.rescinded_by is not None:
+    if decision.project_id is None or decision.kind == LoggedKind.RESCIND or (
+        decision.rescinded_by is not None
+    ):
         return False
     latest = service.decision_log(project_id=str(decision.project_id), newest_first=True,
                                   limit=1).items
@@ -51,7 +53,7 @@ def decision_view(request: Request, service: LedgerService, session: Session,
                   refused: Problem | None = None, refused_form: str = "") -> Response:
     decision = service.decision(decision_id, **travel.at)
     portfolio = service.portfolio(decision.portfolio_id)
-    project = service.project(decision.project_id)
+    project = None if decision.project_id is None else service.project(decision.project_id)
     may_amend = session.decides and not travel.past
     return page(
         request, "decision.html", status=refused.status if refused else 200, session=session,
@@ -61,7 +63,7 @@ def decision_view(request: Request, service: LedgerService, session: Session,
         may_correct=may_amend,
         may_rescind=may_amend and rescindable(service, decision),
         correction=correction or Amendment(decision.rationale, decision.meeting or ""),
-        rescission=rescission or Amendment(version=str(project.version)),
+        rescission=rescission or Amendment(version=str(project.version) if project else ""),
         refused=refused, refused_form=refused_form, today=service.today(),
     )
 

@@ -11,7 +11,8 @@ RATING_SEVERITY = {"red": 3, "amber": 2, "green": 1, "unknown": 0}
 STATUS_ORDER = ("proposed", "active", "paused", "discontinued", "completed")
 NONE = "\u2013"  # an en dash where there is no figure
 KIND_WORDS = {"fund": "Funded", "pause": "Paused", "resume": "Resumed",
-              "discontinue": "Discontinued", "rescind": "Rescission"}
+              "discontinue": "Discontinued", "budget": "Budget revised",
+              "policy": "Policy changed", "rescind": "Rescission"}
 
 
 def decimal(value: Any) -> Decimal | None:

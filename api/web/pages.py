@@ -150,6 +150,8 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         health_chart=charts.bars("by-health", "Projects in delivery by health", health_bars),
         csv_href=travel.href(f"/portfolios/{portfolio_id}/projects.csv", **chosen.given()),
         may_propose=session.may(Role.MANAGER, Role.BOARD) and not travel.past,
+        may_decide=session.decides and not travel.past,
+        motions=service.motions(portfolio_id=portfolio_id, status="open", **travel.at).items,
         notice="Portfolio opened: propose its first project below." if just_opened else "",
     )
 
@@ -248,6 +250,7 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         trend_chart=charts.health_trend("trend", trend) if trend else None,
         kinds=kinds, kind_words=kind, may_decide=session.decides and not travel.past
         and bool(kinds), form=form or DecisionForm(), refused=refused,
+        governed=found.portfolio.policy.approvals_required > 0,
         may_report=session.may(Role.MANAGER) and not travel.past
         and project.status.is_delivering,
         report_form=report_form, report_refused=report_refused, ratings=("green", "amber", "red"),

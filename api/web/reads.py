@@ -84,7 +84,8 @@ def annotated(entries: list[DecisionRecord], portfolios: dict[UUID, PortfolioVie
     """Decisions with their portfolio's name and currency and a link to their project."""
     named = {ident: (p.name, p.currency) for ident, p in portfolios.items()}
     return [Entry(entry, *named.get(entry.portfolio_id, ("", "")),
-                  href=href(f"/projects/{entry.project_id}"),
+                  href=href(f"/projects/{entry.project_id}" if entry.project_id
+                            else f"/portfolios/{entry.portfolio_id}"),
                   decision_href=href(f"/decisions/{entry.id}"))
             for entry in entries]
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from domain.motion import Motion
 from domain.project import Project
 from projections.audit import merkle
 from projections.audit.heads import ALGORITHM, HeadSigner, head_and_position
@@ -134,6 +135,10 @@ def _choose(
     return chosen
 
 
+# The events that name the portfolio their aggregate belongs to: a project's, a motion's.
+PROPOSALS = (Project.ProjectProposed.__name__, Motion.Proposed.__name__)
+
+
 def _selected(
     originator_id: UUID | str,
     record: dict[str, Any],
@@ -144,7 +149,7 @@ def _selected(
     """Whether the filters keep an event; one that cannot be read, and so cannot be dated,
     is kept by any bounds in time."""
     if filters.portfolio_id is not None:
-        if record["type"] == Project.ProjectProposed.__name__ and (
+        if record["type"] in PROPOSALS and (
             record["data"].get("portfolio_id") == str(filters.portfolio_id)
         ):
             members.add(originator_id)

@@ -29,7 +29,12 @@ PORTFOLIO_COLUMNS = (
     "created_by",
     "allocated",
     "created_on",
+    "policy",
+    "budgets",
+    "policies",
 )
+# `policy` is the policy in force as recorded; `budgets` and `policies` every envelope and
+# policy with the business date each took effect (`[[date, value], ...]`), for a read on a date.
 # `effective_on`: the business date the row's status and funding took effect (a report's row
 # keeps it; its report took effect on `period_end`). `allocated`: what the project holds of its
 # portfolio's budget (its funding, none once discontinued).
@@ -48,14 +53,15 @@ MEMBER_COLUMNS = (
 )
 MEMBER_FIELDS = ("project_id", "portfolio_id", "code", "name", "status", "funded", "allocated")
 HEALTH_BANDS = ("green", "amber", "red", "unknown")
-PORTFOLIO_EVENTS = (Portfolio.PortfolioCreated, Portfolio.Decision)
+PORTFOLIO_EVENTS = (Portfolio.PortfolioCreated, Portfolio.Decision, Portfolio.BudgetRevised,
+                    Portfolio.PolicyChanged)
 
 
 class PortfolioComposition(View):
     """Answers: what is in the portfolio, what is it funded with, how healthy is it?"""
 
     name = "composition"
-    version = 2  # business dates: a portfolio's created_on, its members' effective_on
+    version = 3  # 2: business dates (created_on, effective_on); 3: budgets revised, policies
     tables = (
         "composition_portfolios",
         "composition_registry",
@@ -141,7 +147,26 @@ class PortfolioComposition(View):
             "created_by": event.actor,
             "allocated": "0.00",
             "created_on": created_on,
+            "policy": json.dumps(event.policy),
+            "budgets": json.dumps([[created_on, str(event.budget)]]),
+            "policies": json.dumps([[created_on, event.policy]]),
         }
+        self._portfolio_row(row, event, position)
+
+    @process_event.register
+    def _(self, event: Portfolio.BudgetRevised, sql: Sql, position: int) -> None:
+        row = self.portfolio_history.following(str(event.originator_id))
+        row["budget"] = str(event.budget)
+        budgets = json.loads(row["budgets"])
+        row["budgets"] = json.dumps([*budgets, [event.decided_on.isoformat(), str(event.budget)]])
+        self._portfolio_row(row, event, position)
+
+    @process_event.register
+    def _(self, event: Portfolio.PolicyChanged, sql: Sql, position: int) -> None:
+        row = self.portfolio_history.following(str(event.originator_id))
+        row["policy"] = json.dumps(event.policy)
+        policies = json.loads(row["policies"])
+        row["policies"] = json.dumps([*policies, [event.decided_on.isoformat(), event.policy]])
         self._portfolio_row(row, event, position)
 
     @process_event.register
@@ -312,7 +337,21 @@ def allocated_on(sql: Sql, rows: list[Row], position: int, on: date) -> list[Row
     held: dict[str, Decimal] = {row["portfolio_id"]: Decimal("0.00") for row in rows}
     for member in PortfolioComposition.members_on(sql, list(held), position, on):
         held[member["portfolio_id"]] += Decimal(member["allocated"])
-    return [{**row, "allocated": str(held[row["portfolio_id"]])} for row in rows]
+    return [{**row, "allocated": str(held[row["portfolio_id"]]),
+             "budget": in_force_on(row["budgets"], on, row["budget"]),
+             "policy": json.dumps(in_force_on(row["policies"], on, json.loads(row["policy"])))}
+            for row in rows]
+
+
+def in_force_on(dated: str, on: date, latest: Any) -> Any:
+    """Of `[[date, value], ...]` (in the order recorded), the value in force at the end of a
+    business date: the latest dated on or before it (of two on one date, the later recorded);
+    before any of them, the first."""
+    entries = json.loads(dated)
+    day = on.isoformat()
+    chosen = max(((when, index) for index, (when, _) in enumerate(entries) if when <= day),
+                 default=None)
+    return latest if not entries else entries[chosen[1] if chosen else 0][1]
 
 
 def summarise(portfolio: Row, members: list[Row]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
 from domain.portfolio import Portfolio
 from domain.project import Project
@@ -33,6 +34,13 @@ COLUMNS = (
     "status_after",
     "evidence",
     "rescinds",
+    "budget_before",
+    "budget_after",
+    "policy_before",
+    "policy_after",
+    "motion_id",
+    "proposed_by",
+    "approved_by",
 )
 # A correction of a decision's words: who, when, why, and the words (rationale and meeting, as
 # JSON) in force before it and after it; the decision's own row keeps the words it was recorded
@@ -40,6 +48,7 @@ COLUMNS = (
 CORRECTION_COLUMNS = (
     "decision_id", "position", "recorded_at", "corrected_by", "reason", "before", "after",
 )
+LOGGED = (Portfolio.Decision, Portfolio.BudgetRevised, Portfolio.PolicyChanged)
 KINDS = {
     Portfolio.ProjectFunded: "fund",
     Portfolio.ProjectPaused: "pause",
@@ -54,8 +63,12 @@ def plain(value: Any) -> Any:
     """Evidence as JSON: decimals and dates as strings, exactly as recorded."""
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return instant(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     return value
@@ -65,11 +78,25 @@ def text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+NO_CHANGE = {"budget_before": None, "budget_after": None, "policy_before": None,
+             "policy_after": None}
+
+
+def carried(event: Any) -> Row:
+    """The motion that carried a decision, its proposer and its approvals (none: recorded at
+    once)."""
+    return {
+        "motion_id": str(event.motion_id) if event.motion_id else None,
+        "proposed_by": event.proposed_by,
+        "approved_by": json.dumps([plain(signature) for signature in event.approved_by]),
+    }
+
+
 class DecisionLog(View):
     """Answers: every decision, with its reasons and evidence, filterable and in order."""
 
     name = "decisions"
-    version = 2  # rescissions (`rescinds`) and corrections of words
+    version = 3  # rescissions and corrections; budget and policy decisions; motions
     reads_from = frozenset({"timeline"})  # `begin` reads when the log took each decision
     tables = ("decisions", "decision_projects", "decision_corrections")
     schema = (
@@ -95,11 +122,12 @@ class DecisionLog(View):
         self.words: dict[str, Words] = {}  # the words in force of decisions seen lately
 
     def begin(self, sql: Sql, batch: Sequence[tuple[Any, int]]) -> None:
-        decisions = [(e, position) for e, position in batch if isinstance(e, Portfolio.Decision)]
+        decisions = [(e, position) for e, position in batch if isinstance(e, LOGGED)]
         corrections = [
             (e, position) for e, position in batch if isinstance(e, Portfolio.DecisionCorrected)
         ]
-        unknown = {str(e.project_id) for e, _ in decisions} - self.projects.keys()
+        unknown = {str(e.project_id) for e, _ in decisions
+                   if isinstance(e, Portfolio.Decision)} - self.projects.keys()
         self.projects.update(
             (row["project_id"], row)
             for row in rows_in(sql, "SELECT * FROM decision_projects", "project_id", unknown)
@@ -171,6 +199,8 @@ class DecisionLog(View):
             "status_after": event.status_after,
             "evidence": json.dumps(plain(event.evidence)),
             "rescinds": text(getattr(event, "rescinds", None)),
+            **NO_CHANGE,
+            **carried(event),
         }
         self.words[row["decision_id"]] = {"rationale": event.rationale, "meeting": event.meeting}
         self.pending.add("decisions", row)
@@ -192,6 +222,51 @@ class DecisionLog(View):
             "before": json.dumps(before),
             "after": json.dumps(after),
         })
+
+    @process_event.register
+    def _(self, event: Portfolio.BudgetRevised, sql: Sql, position: int) -> None:
+        self.words[str(event.decision_id)] = {"rationale": event.rationale,
+                                               "meeting": event.meeting}
+        self.pending.add("decisions", {
+            **self.portfolio_decision(event, position, "budget"),
+            "budget_before": str(event.budget_before),
+            "budget_after": str(event.budget),
+        })
+
+    @process_event.register
+    def _(self, event: Portfolio.PolicyChanged, sql: Sql, position: int) -> None:
+        self.words[str(event.decision_id)] = {"rationale": event.rationale,
+                                               "meeting": event.meeting}
+        self.pending.add("decisions", {
+            **self.portfolio_decision(event, position, "policy"),
+            "policy_before": json.dumps(event.policy_before),
+            "policy_after": json.dumps(event.policy),
+        })
+
+    def portfolio_decision(self, event: Any, position: int, kind: str) -> Row:
+        """A decision on the portfolio itself: no project, no status."""
+        return {
+            "decision_id": str(event.decision_id),
+            "position": position,
+            "portfolio_id": str(event.originator_id),
+            "project_id": None,
+            "project_code": None,
+            "project_name": None,
+            "kind": kind,
+            "amount": None,
+            "released": None,
+            "rationale": event.rationale,
+            "meeting": event.meeting,
+            "decided_by": event.actor,
+            "decided_on": event.decided_on.isoformat(),
+            "recorded_at": self.recorded.get(position) or instant(event.timestamp),
+            "status_before": None,
+            "status_after": None,
+            "evidence": json.dumps(plain(event.evidence)),
+            "rescinds": None,
+            **NO_CHANGE,
+            **carried(event),
+        }
 
     # Reads
 

@@ -25,6 +25,10 @@ WRITERS = {
     "record decision": {Role.BOARD, Role.ADMIN},
     "correct decision": {Role.BOARD, Role.ADMIN},
     "rescind decision": {Role.BOARD, Role.ADMIN},
+    "revise budget": {Role.BOARD, Role.ADMIN},
+    "change policy": {Role.BOARD, Role.ADMIN},
+    "propose motion": {Role.BOARD, Role.ADMIN},
+    "vote on motion": {Role.BOARD, Role.ADMIN},
 }
 
 

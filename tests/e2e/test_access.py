@@ -17,6 +17,22 @@ def stage(api: Api, write: str) -> Callable[[Role], httpx.Response]:
     if write == "create portfolio":
         return lambda role: api.post("/v1/portfolios", {"name": "P", "budget": "10"}, role)
     portfolio = api.portfolio()
+    if write == "revise budget":
+        return lambda role: api.post(f"/v1/portfolios/{portfolio['id']}/budget",
+                                     {"budget": "2000000", "rationale": "Grant"}, role)
+    if write == "change policy":
+        return lambda role: api.post(f"/v1/portfolios/{portfolio['id']}/policy",
+                                     {"approvals_required": 1, "motion_days": 30,
+                                      "rationale": "Four eyes"}, role)
+    motion = {"kind": "budget", "budget": "2000000", "rationale": "Grant"}
+    if write == "propose motion":
+        return lambda role: api.post(f"/v1/portfolios/{portfolio['id']}/motions", motion, role)
+    if write == "vote on motion":  # proposed by another board member: every role may try
+        proposer = api.tokens.create("board:proposer", Role.BOARD)
+        proposed = api.client.post(f"/v1/portfolios/{portfolio['id']}/motions", json=motion,
+                                   headers={"Authorization": f"Bearer {proposer}"}).json()
+        return lambda role: api.post(f"/v1/motions/{proposed['id']}/votes",
+                                     {"vote": "approve"}, role)
     if write == "propose project":
         body = {"portfolio_id": portfolio["id"], "name": "X", "requested_budget": "1"}
         return lambda role: api.post("/v1/projects", body, role)
@@ -65,7 +81,7 @@ def test_every_role_reads_portfolios_projects_health_composition_and_decisions(
              f"/v1/portfolios/{project['portfolio_id']}/composition", "/v1/projects",
              f"/v1/projects/{project['id']}", f"/v1/projects/{project['id']}/health",
              f"/v1/projects/{project['id']}/reports", "/v1/decisions",
-             f"/v1/decisions/{decision_id}"]
+             f"/v1/decisions/{decision_id}", "/v1/motions"]
 
     assert [api.get(path, role).status_code for path in paths] == [200] * len(paths)
 
@@ -74,7 +90,7 @@ def test_every_route_but_healthz_needs_a_token(api: Api) -> None:
     project = api.active_project()
     decision_id = api.get("/v1/decisions").json()["items"][0]["id"]
     ids = {"portfolio_id": project["portfolio_id"], "project_id": project["id"],
-           "decision_id": decision_id}
+           "decision_id": decision_id, "motion_id": decision_id}
     routes = api.client.get("/openapi.json").json()["paths"]
 
     for path, operations in routes.items():

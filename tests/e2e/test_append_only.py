@@ -73,6 +73,28 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
         f"/decisions/{ids['page_rescinded_funding']}/rescission",
         form={"csrf": ids["csrf"], "reason": "in error", "decided_on": "", "meeting": "",
               "version": "2"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/budget"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/budget", {"budget": "5000000", "rationale": "Grant"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/policy"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/policy",
+        {"approvals_required": 0, "motion_days": 10, "rationale": "Shorter motions"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/motions"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['portfolio']}/motions",
+        {"kind": "budget", "budget": "6000000", "rationale": "Another grant"}),
+    ("POST", "/v1/motions/{motion_id}/votes"): lambda api, ids: Call(
+        f"/v1/motions/{ids['to_vote']}/votes", {"vote": "approve", "comment": "Agreed"}),
+    ("POST", "/v1/motions/{motion_id}/withdrawal"): lambda api, ids: Call(
+        f"/v1/motions/{ids['to_withdraw']}/withdrawal", {"reason": "Later"}),
+    ("POST", "/projects/{project_id}/motions"): lambda api, ids: Call(
+        f"/projects/{ids['active']}/motions",
+        form={"csrf": ids["csrf"], "kind": "pause", "rationale": "Review first",
+              "version": str(api.get(f"/v1/projects/{ids['active']}").json()["version"])}),
+    ("POST", "/motions/{motion_id}/votes"): lambda api, ids: Call(
+        f"/motions/{ids['to_vote_on_the_page']}/votes",
+        form={"csrf": ids["csrf"], "vote": "reject", "comment": "Not now"}),
+    ("POST", "/portfolios/{portfolio_id}/budget"): lambda api, ids: Call(
+        f"/portfolios/{ids['portfolio']}/budget",
+        form={"csrf": ids["csrf"], "budget": "9,000,000", "rationale": "From the page"}),
     ("POST", "/portfolios"): lambda api, ids: Call(
         "/portfolios", form={"csrf": ids["csrf"], "name": "From the page", "budget": "5,000",
                              "currency": "USD", "reporting_cadence_days": "30"}),
@@ -130,10 +152,22 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
     fundings = {code: api.fund(funded)["id"] for code, funded in (
         ("ACT", active), ("FIN", finishing), ("PAU", paused_later), ("RES", rescinded),
         ("PGR", rescinded_on_the_page))}
+    motions = f"/v1/portfolios/{portfolio['id']}/motions"
+    proposer = api.tokens.create("board:proposer", Role.BOARD)
+    to_vote = api.client.post(motions, json={"kind": "budget", "budget": "3000000",
+                                             "rationale": "Grant"},
+                              headers={"Authorization": f"Bearer {proposer}"}).json()
+    on_the_page = api.client.post(motions, json={"kind": "budget", "budget": "3500000",
+                                                 "rationale": "Grant"},
+                                  headers={"Authorization": f"Bearer {proposer}"}).json()
+    to_withdraw = api.post(motions, {"kind": "budget", "budget": "4000000",
+                                     "rationale": "Grant"}).json()
     return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
             "active_funding": fundings["ACT"], "rescinded_funding": fundings["RES"],
             "page_rescinded_funding": fundings["PGR"],
+            "to_vote": to_vote["id"], "to_withdraw": to_withdraw["id"],
+            "to_vote_on_the_page": on_the_page["id"],
             "token": api.secrets[Role.ADMIN]}
 
 

@@ -529,3 +529,54 @@ def test_a_viewer_reads_a_decisions_page_without_forms(tab: Tab) -> None:
     assert tab.page.locator("textarea, form[method=post][action*='/decisions/']").count() == 0
     tab.shot("decision-as-viewer")
     tab.assert_clean()
+def test_four_eyes_on_the_pages_one_board_member_proposes_another_approves(
+    tab: Tab, browser: Any
+) -> None:
+    served, page = tab.served, tab.page
+    service = served.service
+    portfolio = service.create_portfolio(
+        actor="board-chair", name="Four-eyes Programme", budget=Decimal("2000000"),
+        policy={"approvals_required": 1, "motion_days": 30})
+    project = service.propose_project(actor="pmo", portfolio_id=portfolio.id, name="Citizen portal",
+                                      code="FE-01", requested_budget=Decimal("500000"))
+    tab.sign_in(Role.BOARD)  # board-web proposes
+    tab.open(f"/projects/{project.id}")
+    assert "Propose a motion" in tab.text("#decide-h")
+    page.get_by_label("Fund").check()
+    page.get_by_label("Amount to fund").fill("450,000")
+    page.get_by_label("Rationale").fill("Business case reviewed at the March board")
+    tab.shot("motion-form")
+    page.get_by_role("button", name="Propose motion").click()
+    page.wait_for_url(re.compile(rf".*/portfolios/{portfolio.id}.*"))
+    motion = page.locator(".motion")
+    assert "Business case reviewed" in motion.inner_text()
+    assert motion.get_by_role("button", name="Approve").count() == 0  # not for the proposer
+    assert "You proposed this motion" in motion.inner_text()
+    assert "1 approval by board members other than its proposer" in tab.text("#policy")
+    tab.shot("motion-proposed")
+    tab.assert_clean()
+
+    second = served.app.state.tokens.create("board-second", Role.BOARD)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                  timezone_id="UTC")
+    try:
+        other = context.new_page()
+        other.set_default_timeout(10_000)
+        other.goto(served.url("/"))
+        other.get_by_label("Token").fill(second)
+        other.get_by_role("button", name="Sign in").click()
+        other.wait_for_url(served.url("/"))
+        other.goto(served.url(f"/portfolios/{portfolio.id}"))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        other.screenshot(path=str(SCREENSHOTS / "motion-to-approve.png"), full_page=True)
+        other.get_by_label("Comment").fill("Agreed: within the envelope")
+        other.get_by_role("button", name="Approve").click()
+        other.wait_for_url(re.compile(rf".*/portfolios/{portfolio.id}.*"))
+        assert "No motion is open." in other.locator(".motions").inner_text()
+        other.goto(served.url(f"/decisions?portfolio_id={portfolio.id}"))
+        log = other.locator("main").inner_text()
+        assert "proposed by board-web" in log and "board-second" in log
+        other.screenshot(path=str(SCREENSHOTS / "motion-carried-log.png"), full_page=True)
+    finally:
+        context.close()
+    assert service.project(project.id).status == "active"

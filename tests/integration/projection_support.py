@@ -468,6 +468,7 @@ def fund_past_the_checks(
         Portfolio.ProjectFunded, decision_id=decision_id, project_id=project_id,
         rationale=rationale, decided_on=date.today(), meeting=None, actor=BOARD,
         status_before=before, status_after=after, evidence={}, amount=amount,
+        motion_id=None, proposed_by=None, approved_by=[],
     )
     recordings = app._save_all(portfolio, project)  # as a write is saved, past its checks
     halves = {r.domain_event.originator_id: r.notification.id for r in recordings}

@@ -92,7 +92,7 @@ def test_a_version_1_portfolio_is_left_as_stored_and_takes_new_decisions(
     assert "reporting_cadence_days" not in stored_state(ledger, portfolio_id)
 
 
-def test_a_new_portfolio_is_stored_as_version_3_with_its_own_cadence_and_date(
+def test_a_new_portfolio_is_stored_as_version_4_with_its_cadence_date_and_policy(
     ledger: PortfolioLedger,
 ) -> None:
     portfolio_id = ledger.create_portfolio(
@@ -101,8 +101,9 @@ def test_a_new_portfolio_is_stored_as_version_3_with_its_own_cadence_and_date(
 
     state = stored_state(ledger, portfolio_id)
 
-    assert state["class_version"] == 3
+    assert state["class_version"] == 4
     assert state["reporting_cadence_days"] == 30
+    assert state["policy"] == {"approvals_required": 0, "motion_days": 30}
     assert state["created_on"] == ledger.today()
     assert ledger.portfolio(portfolio_id).reporting_cadence_days == 30
 
@@ -263,3 +264,23 @@ def test_snapshots_taken_before_business_dates_load_with_the_days_they_were_reco
     assert (project.proposed_on, project.last_decided_on) == (date(2024, 2, 1),
                                                               date(2024, 3, 10))
     assert project.completed_on is None
+
+
+# Policies and motions: portfolios and decisions stored before them
+
+
+def test_portfolios_and_decisions_stored_before_policies_read_back_with_the_defaults(
+    ledger: PortfolioLedger,
+) -> None:
+    old = store_version_1_portfolio(ledger)
+    older = store_version_2_portfolio(ledger)
+    project_id = store_version_1_project(ledger, older, completed=False)
+
+    assert ledger.portfolio(old).policy == {"approvals_required": 0, "motion_days": 30}
+    assert ledger.portfolio(older).policy == {"approvals_required": 0, "motion_days": 30}
+    funded = next(e for e in ledger.repository.event_store.get(older)
+                  if isinstance(e, Portfolio.ProjectFunded))
+    assert (funded.motion_id, funded.proposed_by, funded.approved_by) == (None, None, [])
+    # Recorded at once, as before: the default policy requires no approvals.
+    ledger.decide(older, project_id, DecisionKind.PAUSE, rationale="Review", actor="board:b")
+    assert ledger.project(project_id).status is Status.PAUSED

@@ -139,3 +139,50 @@ def test_every_format_shows_the_corrections_and_the_rescission() -> None:
     assert (rows[0]["rescinded_by"], rows[1]["rescinds"]) == (str(D2), str(D1))
     assert '"reason": "a typo in the minutes"' in rows[0]["corrections"]
     assert rows[1]["corrections"] == "[]" and rows[1]["released"] == "150000.00"
+def test_budget_and_policy_decisions_and_carried_motions_say_what_and_who() -> None:
+    signed = {"name": "board:ben", "role": "board", "meaning": "approval",
+              "recorded_at": datetime(2026, 3, 31, 8, 0, tzinfo=UTC), "comment": "Agreed"}
+    budget = decision(kind="budget", project_id=None, project_code=None, project_name=None,
+                      amount=None, status_before=None, status_after=None,
+                      budget_before="500000.00", budget_after="750000.00",
+                      evidence={"budget": "500000.00", "allocated": "0.00",
+                                "policy": {"approvals_required": 1, "motion_days": 30}},
+                      motion_id=UUID(int=99), proposed_by="board:ana", approved_by=[signed])
+    policy = decision(id=D2, kind="policy", project_id=None, amount=None, status_before=None,
+                      status_after=None, policy_before={"approvals_required": 0,
+                                                        "motion_days": 30},
+                      policy_after={"approvals_required": 1, "motion_days": 7})
+
+    text = render(review(budget, policy), "md")
+
+    assert "Budget revised from USD 500,000.00 to USD 750,000.00" in text
+    assert "Policy changed from 0 approvals required, motions open 30 days to 1 approval" in text
+    assert "proposed by board:ana, approved by board:ben (board, approval" in text
+    assert "budget 500,000.00; allocated 0.00; 1 approvals required" in text
+    rows = list(csv.DictReader(io.StringIO(render(review(budget), "csv"))))
+    assert (rows[0]["kind"], rows[0]["budget_after"], rows[0]["proposed_by"]) == (
+        "budget", "750000.00", "board:ana")
+    assert "board:ben" in rows[0]["approved_by"]
+    assert "Budget revised" in render(review(budget), "html")
+
+
+def test_motions_are_listed_with_their_votes() -> None:
+    from projections.models import MotionRecord
+
+    at = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
+    motion = MotionRecord(
+        id=UUID(int=99), portfolio_id=UUID(int=11), kind="fund", project_id=UUID(int=21),
+        amount="150000.00", budget=None, policy=None, rationale="Business case",
+        decided_on=None, meeting=None, proposed_by="board:ana", proposed_role="board",
+        proposed_at=at, evidence={}, status="rejected", reason=None, approvals=[],
+        rejections=[{"name": "board:ben", "role": "board", "recorded_at": at,
+                     "meaning": "rejection", "comment": "Not yet"}],
+        required=1, expires_at=at, decision_id=None, withdrawn_by=None,
+        withdrawal_reason=None, position=8)
+    chosen = Review("Digital services", "every decision", "USD", [], {}, HEAD, [motion])
+
+    for fmt in ("md", "html"):
+        text = render(chosen, fmt)
+        assert "Fund USD 150,000.00" in text and "rejected" in text
+        assert "board:ben (board, rejection, 31 Mar 2026, 08:00:00 UTC): Not yet" in text
+        assert "proposed by board:ana (board)" in text

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api.http import schemas
-from api.http.routes import audit, decisions, operations, portfolios, projects
+from api.http.routes import audit, decisions, governance, operations, portfolios, projects
 from projections.models import Composition, PortfolioAt, ProjectStanding, ProjectView, ReadModel
 
 
@@ -47,7 +47,7 @@ def test_every_response_body_has_exactly_the_fields_of_its_read_model() -> None:
 
 def test_every_json_route_answers_with_a_response_body_derived_from_a_read_model() -> None:
     answered = set()
-    for module in (portfolios, projects, decisions, operations, audit):
+    for module in (portfolios, projects, decisions, governance, operations, audit):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             model = route.response_model
@@ -78,7 +78,8 @@ def test_a_response_body_writes_a_read_model_as_the_read_model_writes_itself() -
         as_of=now, position=7, id=uuid4(), name="Digital", currency="USD",
         budget=Decimal("1000"), allocated=Decimal("0.5"), available=Decimal("999.5"),
         reporting_cadence_days=45, objectives=[{"key": "k", "title": "T", "weight": "1.5"}],
-        created_on=now.date(), created_at=now, created_by="board", version=1)
+        policy={"approvals_required": 1, "motion_days": 30}, created_on=now.date(),
+        created_at=now, created_by="board", version=1)
     body = TypeAdapter(schemas.PortfolioPublic)
 
     written = body.dump_json(body.validate_python(portfolio, from_attributes=True))

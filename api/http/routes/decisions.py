@@ -28,7 +28,7 @@ from api.http.schemas import (
     DecisionPublic,
     RescissionCreate,
 )
-from domain.lifecycle import DecisionKind
+from domain.lifecycle import DecisionKind, LoggedKind
 from domain.values import NAME_LENGTH
 from projections.models import DecisionAt, DecisionRecord, Page
 
@@ -103,7 +103,7 @@ def list_decisions(
     _: ViewerDep,
     portfolio_id: UUID | None = None,
     project_id: UUID | None = None,
-    kind: DecisionKind | None = None,
+    kind: LoggedKind | None = None,
     decided_by: DecidedByQuery = None,
     since: DateOrInstantQuery = None,
     until: DateOrInstantQuery = None,
