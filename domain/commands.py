@@ -125,6 +125,12 @@ class Rescind:
     meeting: str | None = None
     expected_version: int | None = None
     evidence_on: date | None = None
+    approval: Approval | None = None
+
+    @property
+    def rationale(self) -> str:
+        """A rescission's reason is its rationale."""
+        return self.reason
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,7 @@ class ChangePolicy:
     decision_id: UUID = field(default_factory=uuid4)
 
 
-Proposal = Decide | ReviseBudget | ChangePolicy
+Proposal = Decide | ReviseBudget | ChangePolicy | Rescind
 """What a motion may carry: one of the board's decisions, applied by its own step."""
 
 

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.commands import Approval, ChangePolicy, Decide, Proposal, ReviseBudget
+from domain.commands import Approval, ChangePolicy, Decide, Proposal, Rescind, ReviseBudget
 from domain.errors import AlreadyVoted, InvalidInput, MotionClosed, NotTheProposer, SelfApproval
 from domain.lifecycle import DecisionKind, LoggedKind
 from domain.values import PROSE_LENGTH, actor_name, text
@@ -252,6 +252,9 @@ def terms_of(proposal: Proposal) -> tuple[LoggedKind, dict[str, Any]]:
             return LoggedKind.BUDGET, {"budget": proposal.budget, **words}
         case ChangePolicy():
             return LoggedKind.POLICY, {"policy": dict(proposal.policy), **words}
+        case Rescind():
+            return LoggedKind.RESCIND, {
+                "project_id": proposal.project_id, "rescinds": proposal.decision_id, **words}
 
 
 def _words(motion: Motion) -> dict[str, Any]:
@@ -278,6 +281,14 @@ def _policy(motion: Motion, actor: str, approval: Approval) -> Proposal:
                         approval=approval, **_words(motion))
 
 
+def _rescind(motion: Motion, actor: str, approval: Approval) -> Proposal:
+    words = _words(motion)
+    return Rescind(motion.portfolio_id, motion.terms["project_id"], motion.terms["rescinds"],
+                   words["rationale"], actor, decided_on=words["decided_on"],
+                   meeting=words["meeting"],
+                   expected_version=motion.evidence.get("project_version"), approval=approval)
+
+
 # Each kind of motion, and the command that carries it.
 CARRIES: dict[LoggedKind, Callable[[Motion, str, Approval], Proposal]] = {
     LoggedKind.FUND: _decide,
@@ -286,4 +297,5 @@ CARRIES: dict[LoggedKind, Callable[[Motion, str, Approval], Proposal]] = {
     LoggedKind.DISCONTINUE: _decide,
     LoggedKind.BUDGET: _budget,
     LoggedKind.POLICY: _policy,
+    LoggedKind.RESCIND: _rescind,
 }

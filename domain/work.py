@@ -35,7 +35,7 @@ from domain.errors import (
     ProjectNotFound,
     StaleEvidence,
 )
-from domain.lifecycle import DECIDABLE, DecisionKind, status_after
+from domain.lifecycle import DECIDABLE, DecisionKind, Status, status_after
 from domain.motion import Motion, checked_vote
 from domain.portfolio import Portfolio, check_policy
 from domain.project import Project
@@ -201,6 +201,7 @@ class Work:
             rationale_field="reason",
         )
         portfolio = self.portfolio(command.portfolio_id)
+        portfolio.check_direct(command.approval is not None)
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
         taken = rescind_on_project(
@@ -211,7 +212,7 @@ class Work:
             actor=command.actor,
             assessed_on=command.evidence_on or self.today,
         )
-        taken.record(portfolio)
+        taken.record(portfolio, command.approval)
         return taken
 
     def correct_decision(self, command: CorrectDecision) -> Portfolio:
@@ -306,6 +307,21 @@ class Work:
                 proposal = Decide(portfolio.id, project.id, terms.kind, terms.rationale,
                                   proposal.actor, amount=terms.amount,
                                   decided_on=proposal.decided_on, meeting=terms.meeting)
+                project_id = project.id
+                evidence = evidence_of(portfolio, project, self.today)
+            case Rescind():
+                terms = Terms.checked(DecisionKind.RESCIND, rationale=proposal.reason,
+                                      today=self.today, decided_on=proposal.decided_on,
+                                      meeting=proposal.meeting, rationale_field="reason")
+                project = self.project(proposal.project_id)
+                check_version(project, command.expected_version)
+                if project.portfolio_id != portfolio.id:
+                    raise InvalidInput("rescinds", f"decision {proposal.decision_id} is not in "
+                                       f"portfolio {portfolio.id}")
+                project.check_rescindable(proposal.decision_id)
+                project.check_dated("decided_on", terms.decided_on)
+                if project.status is Status.DISCONTINUED and project.funded:
+                    portfolio.check_budget(project.funded)
                 project_id = project.id
                 evidence = evidence_of(portfolio, project, self.today)
             case ReviseBudget() | ChangePolicy():

@@ -290,6 +290,8 @@ class MotionRecord(ReadModel):
     portfolio_id: UUID
     kind: LoggedKind
     project_id: UUID | None
+    rescinds: UUID | None = Field(None, description="Kind rescind: the decision it would "
+                                  "rescind.")
     amount: Money | None
     budget: Money | None
     policy: Policy | None

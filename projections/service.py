@@ -238,6 +238,7 @@ def motion_fields(row: Row, at: datetime) -> dict[str, Any]:
         "portfolio_id": row["portfolio_id"],
         "kind": row["kind"],
         "project_id": row["project_id"],
+        "rescinds": terms.get("rescinds"),
         "amount": terms.get("amount"),
         "budget": terms.get("budget"),
         "policy": terms.get("policy"),
@@ -615,12 +616,30 @@ class LedgerService:
         self, portfolio_id: UUID, kind: LoggedKind, *, actor: str, role: str,
         expected_version: int | None = None, **body: Any,
     ) -> MotionAt:
-        """Move a decision (`project_id`, `amount`...), a budget (`budget`) or a policy
-        (`policy`) as a motion; `role` is the proposer's."""
-        proposal = proposal_of(portfolio_id, kind, actor, body)
+        """Move a decision (`project_id`, `amount`...), a budget (`budget`), a policy
+        (`policy`) or a rescission (`rescinds`) as a motion; `role` is the proposer's."""
+        if kind is LoggedKind.RESCIND:
+            proposal: Proposal = self._rescission_of(portfolio_id, actor, body)
+        else:
+            proposal = proposal_of(portfolio_id, kind, actor, body)
         recorded = self.app.propose_motion(
             ProposeMotion(proposal, actor=actor, role=role, expected_version=expected_version))
         return self._motion_shown(recorded)
+
+    def _rescission_of(self, portfolio_id: UUID, actor: str, body: dict[str, Any]) -> Rescind:
+        """The rescission a motion of kind `rescind` would carry: of a project's decision in
+        this portfolio."""
+        if body.get("rescinds") is None:
+            raise InvalidInput("rescinds", "is required for a motion of kind rescind")
+        rescinded = self.decision(body["rescinds"])
+        if rescinded.portfolio_id != portfolio_id:
+            raise InvalidInput("rescinds", f"decision {rescinded.id} is not in portfolio "
+                               f"{portfolio_id}")
+        if rescinded.project_id is None:
+            raise PortfolioDecisionNotRescindable(rescinded.id, rescinded.kind.value)
+        return Rescind(portfolio_id, rescinded.project_id, rescinded.id,
+                       body.get("rationale") or "", actor, decided_on=body.get("decided_on"),
+                       meeting=body.get("meeting"))
 
     def vote(
         self, motion_id: UUID, vote: str, *, actor: str, role: str, comment: str | None = None

@@ -406,10 +406,13 @@ class PolicyCreate(RequestBody):
 
 class MotionCreate(RequestBody):
     """A decision moved as a motion: a decision's body (`project_id`, `kind`, `amount`...), or
-    `kind: budget` with `budget`, or `kind: policy` with `policy`."""
+    `kind: budget` with `budget`, or `kind: policy` with `policy`, or `kind: rescind` with
+    `rescinds` (the project's latest decision; `rationale` is the reason)."""
 
     kind: LoggedKind
     project_id: UUID | None = Field(None, description="Decisions on a project only.")
+    rescinds: UUID | None = Field(None, description="Kind rescind only: the decision it "
+                                  "would rescind.")
     amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
     budget: MoneyIn | None = Field(None, description="Kind budget only: the new envelope.")
     policy: PolicyIn | None = Field(None, description="Kind policy only: the new policy.")

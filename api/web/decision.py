@@ -113,7 +113,8 @@ def rescind(
     decided_on: Annotated[str, Form()] = "", meeting: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
 ) -> Response:
-    """Rescind the project's latest decision, on the version of the evidence the page showed."""
+    """Rescind the project's latest decision, on the version of the evidence the page showed;
+    under a policy that requires approvals, propose the rescission as a motion."""
     check_form(request, session, csrf)
     form = Amendment(reason=reason, meeting=meeting, decided_on=decided_on, version=version)
     try:
@@ -123,10 +124,17 @@ def rescind(
             expected = int(version)
         except ValueError:
             raise InvalidInput("version", "is missing: reload the page") from None
+        on = params.day(decided_on.strip(), "decided_on")
+        rescinded = service.decision(decision_id)
+        if service.portfolio(rescinded.portfolio_id).policy.approvals_required:
+            motion = service.propose_motion(
+                rescinded.portfolio_id, LoggedKind.RESCIND, actor=session.name,
+                role=session.role.value, expected_version=expected, rescinds=decision_id,
+                rationale=reason, decided_on=on, meeting=meeting or None)
+            return see_other(f"/portfolios/{rescinded.portfolio_id}#motion-{motion.id}")
         recorded = service.rescind(
             decision_id, actor=session.name, reason=reason, meeting=meeting or None,
-            decided_on=params.day(decided_on.strip(), "decided_on"),
-            expected_version=expected)
+            decided_on=on, expected_version=expected)
     except (InvalidInput, Conflict, StaleEvidence, NotFound) as error:
         currency = service.portfolio(service.decision(decision_id).portfolio_id).currency
         return decision_view(request, service, session, travel, decision_id, rescission=form,

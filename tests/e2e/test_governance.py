@@ -397,3 +397,62 @@ def test_motions_read_on_a_business_date_stand_as_at_its_end(api: Api) -> None:
     assert yesterday["items"] == [] and yesterday["effective_on"] == days_ago(1)
     assert [m["id"] for m in today["items"]] == [motion["id"]]
     assert api.get(f"/v1/motions/{motion['id']}", effective_on=days_ago(1)).status_code == 404
+
+
+# Rescission under a policy that requires approvals
+
+
+def test_under_approvals_a_rescission_is_a_motion_of_kind_rescind_carried_by_another(
+    api: Api,
+) -> None:
+    ana, ben = Member(api, "board:ana"), Member(api, "board:ben")
+    portfolio = governed(api)
+    project = api.project(portfolio["id"])
+    funding = ana.propose(portfolio["id"], kind="fund", project_id=project["id"],
+                          amount="150000").json()
+    fund_id = ben.vote(funding["id"]).json()["decision_id"]
+    before = api.get(f"/v1/portfolios/{portfolio['id']}/composition").json()
+
+    direct = ana.post(f"/v1/decisions/{fund_id}/rescission", {"reason": "In error"})
+    assert (direct.status_code, problem_type(direct)) == (409, "approval-required")
+    unchanged = api.get(f"/v1/portfolios/{portfolio['id']}/composition").json()
+    assert {**unchanged, "as_of": None} == {**before, "as_of": None}
+
+    moved = ana.propose(portfolio["id"], kind="rescind", rescinds=fund_id,
+                        rationale="Recorded in error")
+    assert moved.status_code == 201, moved.text
+    motion = moved.json()
+    assert (motion["kind"], motion["rescinds"], motion["project_id"]) == (
+        "rescind", fund_id, project["id"])
+    carried = ben.vote(motion["id"], comment="Agreed")
+    assert carried.status_code == 201, carried.text
+
+    rescission = api.get(f"/v1/decisions/{carried.json()['decision_id']}").json()
+    assert (rescission["kind"], rescission["rescinds"], rescission["released"]) == (
+        "rescind", fund_id, "150000.00")
+    assert (rescission["motion_id"], rescission["proposed_by"]) == (motion["id"], "board:ana")
+    assert [a["name"] for a in rescission["approved_by"]] == ["board:ben"]
+    assert api.get(f"/v1/decisions/{fund_id}").json()["rescinded_by"] == rescission["id"]
+    after = api.get(f"/v1/portfolios/{portfolio['id']}/composition").json()
+    assert (after["allocated"], after["available"]) == ("0.00", "1000000.00")
+    assert api.get(f"/v1/projects/{project['id']}").json()["status"] == "proposed"
+
+
+def test_a_motion_to_rescind_a_decision_that_is_not_the_latest_is_refused(api: Api) -> None:
+    ana, ben = Member(api, "board:ana"), Member(api, "board:ben")
+    portfolio = governed(api)
+    project = api.project(portfolio["id"])
+    fund = ben.vote(ana.propose(portfolio["id"], kind="fund", project_id=project["id"],
+                                amount="1000").json()["id"]).json()["decision_id"]
+    ben.vote(ana.propose(portfolio["id"], kind="pause", project_id=project["id"]).json()["id"])
+    budget = api.post(f"/v1/portfolios/{api.portfolio()['id']}/budget",
+                      {"budget": "5", "rationale": "Trim"}).json()
+
+    stale = ana.propose(portfolio["id"], kind="rescind", rescinds=fund, rationale="Undo")
+    missing = ana.propose(portfolio["id"], kind="rescind", rationale="Undo")
+    other = ana.propose(portfolio["id"], kind="rescind", rescinds=budget["id"],
+                        rationale="Undo")
+
+    assert (stale.status_code, problem_type(stale)) == (409, "not-latest")
+    assert missing.status_code == 422
+    assert other.status_code == 422

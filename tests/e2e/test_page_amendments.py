@@ -137,3 +137,26 @@ def test_only_board_members_see_the_forms_and_may_post_them(site: Site, role: Ro
     assert not CORRECT.search(shown.text) and not RESCIND.search(shown.text)
     assert (corrected.status_code, rescinded.status_code) == (403, 403)
     assert site.events() == events
+
+
+def test_under_approvals_the_page_proposes_the_rescission_as_a_motion(site: Site) -> None:
+    board = site.browser(Role.BOARD)
+    decision_id = latest_decision(site, "CS-01")
+    portfolio_id = site.service.decision(decision_id).portfolio_id
+    site.service.change_policy(portfolio_id, actor="board-chair", approvals_required=1,
+                               motion_days=30, rationale="Four eyes from now on")
+    shown = board.get(f"/decisions/{decision_id}")
+    version = VERSION.search(shown.text)
+    assert "Propose rescission" in shown.text and version
+
+    answer = board.post(f"/decisions/{decision_id}/rescission", data={
+        "csrf": csrf(shown), "reason": "Recorded against the wrong project", "decided_on": "",
+        "meeting": "", "version": version.group(1)})
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"/portfolios/{portfolio_id}#motion-")
+    motions = site.service.motions(portfolio_id=portfolio_id).items
+    assert [(m.kind, m.rescinds, m.status, m.proposed_by) for m in motions] == [
+        ("rescind", decision_id, "open", "board-web")]
+    assert site.service.decision(decision_id).rescinded_by is None
+    assert site.service.project(site.project("CS-01")).status == "active"
