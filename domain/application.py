@@ -26,12 +26,15 @@ from eventsourcing.utils import TopicError
 
 from domain.batch import Batch
 from domain.commands import (
+    AssessProject,
     Command,
     CompleteProject,
     Decide,
     OpenPortfolio,
     ProposeProject,
+    RecordScenario,
     ReportStatus,
+    SetWeights,
 )
 from domain.errors import (
     ConcurrentWrite,
@@ -39,6 +42,7 @@ from domain.errors import (
     EventUnreadable,
     PortfolioNotFound,
     ProjectNotFound,
+    ScenarioNotFound,
     StoreUnavailable,
 )
 from domain.health import StatusReport
@@ -46,6 +50,7 @@ from domain.hooks import EachWrite
 from domain.lifecycle import DecisionKind, Status
 from domain.portfolio import Portfolio
 from domain.project import Project
+from domain.scenario import Scenario
 from domain.transcodings import DateAsISO
 from domain.values import utc_today as utc_today  # the default clock, named here too
 from domain.work import Work
@@ -230,8 +235,10 @@ class PortfolioLedger(Application[UUID]):
         decided_on: date | None = None,
         meeting: str | None = None,
         expected_version: int | None = None,
+        scenario_id: UUID | None = None,
     ) -> RecordedDecision:
-        """Record a board decision on the portfolio and the project in one atomic write."""
+        """Record a board decision on the portfolio and the project in one atomic write (citing
+        the scenario that advised it, if one did)."""
         command = Decide(
             portfolio_id,
             project_id,
@@ -242,6 +249,7 @@ class PortfolioLedger(Application[UUID]):
             decided_on=decided_on,
             meeting=meeting,
             expected_version=expected_version,
+            scenario_id=scenario_id,
         )
         for _ in range(DECISION_RETRIES):
             work = self._work()
@@ -273,6 +281,20 @@ class PortfolioLedger(Application[UUID]):
                 evidence=taken.evidence,
             )
         raise ConcurrentWrite
+
+    # Decision support: the objectives' weights, assessments, scenarios
+
+    def set_weights(self, command: SetWeights) -> Recorded:
+        portfolio = self._work().set_weights(command)
+        return self._recorded(portfolio, self._save(portfolio))
+
+    def assess_project(self, command: AssessProject) -> Recorded:
+        project = self._work().assess_project(command)
+        return self._recorded(project, self._save(project))
+
+    def record_scenario(self, command: RecordScenario) -> Recorded:
+        scenario = self._work().record_scenario(command)
+        return self._recorded(scenario, self._save(scenario))
 
     # Batches of commands: an import, the demo
 
@@ -308,6 +330,9 @@ class PortfolioLedger(Application[UUID]):
 
     def project(self, project_id: UUID, version: int | None = None) -> Project:
         return self._get(Project, project_id, version, ProjectNotFound)
+
+    def scenario(self, scenario_id: UUID) -> Scenario:
+        return self._get(Scenario, scenario_id, None, ScenarioNotFound)
 
     def is_recorded(self, ident: UUID) -> bool:
         """Whether any event is recorded under this id."""

@@ -60,6 +60,10 @@ class DecisionNotFound(NotFound):
     kind = "decision"
 
 
+class ScenarioNotFound(NotFound):
+    kind = "scenario"
+
+
 class InvalidInput(GovernanceError):
     """A value breaks a rule of its own, whatever the state of the ledger."""
 

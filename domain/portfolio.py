@@ -13,12 +13,14 @@ from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from domain.errors import BudgetExceeded, InvalidInput
 from domain.lifecycle import DecisionKind
+from domain.scoring import initial_weights, weighting_data
 from domain.values import (
     CODE_LENGTH,
     CURRENCY_LENGTH,
     MAX_OBJECTIVES,
     MAX_WEIGHT,
     NAME_LENGTH,
+    PROSE_LENGTH,
     actor_name,
     money,
     number,
@@ -26,6 +28,7 @@ from domain.values import (
     text,
     utc_today,
 )
+from domain.weights import Weighting
 
 ZERO = Decimal("0.00")
 # Values a copy of a portfolio may share with the original: nothing can change them in place.
@@ -40,12 +43,19 @@ class Portfolio(Aggregate):
     """
 
     # Version 2 keeps the business date it was opened on; a snapshot taken before has none.
-    class_version = 2
+    # Version 3 keeps the weights in force and the day they took effect.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A version 1 snapshot: the portfolio was opened on the day it was recorded."""
         state["opened_on"] = recorded_on(state, "_created_on")
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A version 2 snapshot: no weights were ever set, the objectives' own are in force."""
+        state["weights"] = initial_weights(state["objectives"])
+        state["weights_on"] = state["opened_on"]
 
     class PortfolioCreated(Aggregate.Created):
         name: str
@@ -100,6 +110,22 @@ class Portfolio(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.allocations.pop(str(self.project_id), None)
 
+    class WeightsSet(Aggregate.Event):
+        """The board set the objectives' weights: directly, or from pairwise comparisons
+        (with their consistency ratio), in force from `decided_on`."""
+
+        method: str  # "direct" or "ahp"
+        weights: dict[str, Decimal]
+        comparisons: list[dict[str, Any]]
+        consistency_ratio: Decimal | None
+        rationale: str
+        decided_on: date
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.weights = dict(self.weights)
+            aggregate.weights_on = self.decided_on
+
     class Snapshot(AggregateSnapshot):
         """The portfolio at one version, its allocations as exact decimal strings.
 
@@ -142,6 +168,8 @@ class Portfolio(Aggregate):
         self.created_by = actor
         self.opened_on = created_on
         self.allocations: dict[str, Decimal] = {}
+        self.weights = initial_weights(objectives)
+        self.weights_on = created_on
 
     @classmethod
     def open(
@@ -208,6 +236,25 @@ class Portfolio(Aggregate):
 
     def objective_keys(self) -> set[str]:
         return {objective["key"] for objective in self.objectives}
+
+    def set_weights(
+        self, weighting: Weighting, *, method: str, rationale: str, decided_on: date, actor: str
+    ) -> None:
+        """Put weights in force from `decided_on`: never before the weights now in force."""
+        if decided_on < self.weights_on:
+            raise InvalidInput(
+                "decided_on",
+                f"{decided_on.isoformat()} is before {self.weights_on.isoformat()}, the day the"
+                " weights now in force took effect",
+            )
+        self.trigger_event(
+            self.WeightsSet,
+            method=method,
+            **weighting_data(weighting),
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            decided_on=decided_on,
+            actor=actor_name(actor),
+        )
 
     def check_budget(self, amount: Decimal) -> None:
         if amount > self.available:

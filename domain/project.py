@@ -38,7 +38,13 @@ class Project(Aggregate):
     """
 
     # Version 2 keeps the business dates; a snapshot taken before has none of them.
-    class_version = 2
+    # Version 3 keeps the date of its latest assessment.
+    class_version = 3
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A version 2 snapshot: the project was never assessed."""
+        state["last_assessed_on"] = None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -122,6 +128,19 @@ class Project(Aggregate):
             if self.amount is not None:
                 aggregate.funded += self.amount
 
+    class ProjectAssessed(Aggregate.Event):
+        """A board member or manager scored the project 0-5 against the portfolio's objectives
+        (and, optionally, its monetary benefit); the latest assessment counts."""
+
+        scores: dict[str, int]
+        benefit: Decimal | None
+        rationale: str
+        assessed_on: date
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_assessed_on = self.assessed_on
+
     class ProjectCompleted(Aggregate.Event):
         summary: str
         actor: str
@@ -174,6 +193,7 @@ class Project(Aggregate):
         self.proposed_on = proposed_on
         self.last_decided_on: date | None = None
         self.completed_on: date | None = None
+        self.last_assessed_on: date | None = None
 
     @classmethod
     def propose(
@@ -282,6 +302,32 @@ class Project(Aggregate):
             decided_on=decided_on,
         )
         return after
+
+    def assess(
+        self,
+        scores: dict[str, int],
+        *,
+        benefit: Decimal | None,
+        rationale: str,
+        assessed_on: date,
+        actor: str,
+    ) -> None:
+        """Record an assessment (scores already checked against the portfolio's objectives),
+        dated on or after the proposal and the project's latest assessment."""
+        if assessed_on < self.proposed_on:
+            raise BusinessDateOutOfOrder("assessed_on", assessed_on, self.proposed_on,
+                                         "the date the project was proposed")
+        if self.last_assessed_on is not None and assessed_on < self.last_assessed_on:
+            raise BusinessDateOutOfOrder("assessed_on", assessed_on, self.last_assessed_on,
+                                         "the date of the project's latest assessment")
+        self.trigger_event(
+            self.ProjectAssessed,
+            scores=scores,
+            benefit=None if benefit is None else money(benefit, "benefit"),
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            assessed_on=assessed_on,
+            actor=actor_name(actor),
+        )
 
     def complete(self, summary: str, actor: str, completed_on: date | None = None) -> None:
         """Close the project as delivered on `completed_on` (by default the day recorded)."""

@@ -9,12 +9,15 @@ from typing import Protocol, TypeVar
 from uuid import UUID
 
 from domain.commands import (
+    AssessProject,
     Command,
     CompleteProject,
     Decide,
     OpenPortfolio,
     ProposeProject,
+    RecordScenario,
     ReportStatus,
+    SetWeights,
 )
 from domain.decisions import Taken, Terms, take_on_project
 from domain.errors import (
@@ -22,13 +25,17 @@ from domain.errors import (
     InvalidInput,
     PortfolioNotFound,
     ProjectNotFound,
+    ScenarioNotFound,
     StaleEvidence,
 )
 from domain.portfolio import Portfolio
 from domain.project import Project
+from domain.scenario import Scenario, advise
+from domain.scoring import checked_scores
 from domain.values import business_date
+from domain.weights import direct, from_comparisons
 
-Held = Portfolio | Project
+Held = Portfolio | Project | Scenario
 H = TypeVar("H", Portfolio, Project)
 NEW = -1  # a touch of an aggregate that came into hand during the group
 
@@ -39,6 +46,8 @@ class Reads(Protocol):
     def portfolio(self, portfolio_id: UUID, version: int | None = None) -> Portfolio: ...
 
     def project(self, project_id: UUID, version: int | None = None) -> Project: ...
+
+    def scenario(self, scenario_id: UUID) -> Scenario: ...
 
     def is_recorded(self, ident: UUID) -> bool: ...
 
@@ -73,6 +82,12 @@ class Work:
                 return self.decide(command)
             case CompleteProject():
                 return self.complete_project(command)
+            case SetWeights():
+                return self.set_weights(command)
+            case AssessProject():
+                return self.assess_project(command)
+            case RecordScenario():
+                return self.record_scenario(command)
 
     # The steps, one per command
 
@@ -144,6 +159,13 @@ class Work:
         portfolio = self.portfolio(command.portfolio_id)
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
+        advised: dict[str, str] = {}
+        if command.scenario_id is not None:
+            scenario = self.scenario(command.scenario_id)
+            if scenario.portfolio_id != portfolio.id:
+                raise InvalidInput("scenario_id", f"scenario {scenario.id} is not one of"
+                                   f" portfolio {portfolio.id}")
+            advised = {"scenario_id": str(scenario.id), "scenario_name": scenario.name}
         taken = take_on_project(
             terms,
             portfolio,
@@ -151,8 +173,54 @@ class Work:
             actor=command.actor,
             assessed_on=command.evidence_on or self.today,
         )
+        taken.evidence.update(advised)
         taken.record(portfolio)
         return taken
+
+    def set_weights(self, command: SetWeights) -> Portfolio:
+        """The objectives' weights, given directly or by pairwise comparisons (never both)."""
+        portfolio = self.portfolio(command.portfolio_id)
+        keys = [objective["key"] for objective in portfolio.objectives]
+        if not keys:
+            raise InvalidInput("weights", "the portfolio has no objectives to weigh")
+        if (command.weights is None) == (command.comparisons is None):
+            raise InvalidInput("weights", "give either weights or comparisons, not both")
+        decided_on = business_date(command.decided_on, self.today, "decided_on")
+        if command.weights is not None:
+            weighting, method = direct(keys, command.weights), "direct"
+        else:
+            weighting = from_comparisons(keys, command.comparisons or (),
+                                         accept_inconsistent=command.accept_inconsistent)
+            method = "ahp"
+        portfolio.set_weights(weighting, method=method, rationale=command.rationale,
+                              decided_on=decided_on, actor=command.actor)
+        return portfolio
+
+    def assess_project(self, command: AssessProject) -> Project:
+        project = self.project(command.project_id)
+        portfolio = self.portfolio(project.portfolio_id)
+        scores = checked_scores(command.scores, portfolio.objective_keys())
+        assessed_on = business_date(command.assessed_on, self.today, "assessed_on")
+        project.assess(scores, benefit=command.benefit, rationale=command.rationale,
+                       assessed_on=assessed_on, actor=command.actor)
+        return project
+
+    def record_scenario(self, command: RecordScenario) -> Scenario:
+        """The exact best selection over the candidates as weighed, recorded as advised."""
+        portfolio = self.portfolio(command.portfolio_id)
+        if command.scenario_id in self.held:
+            raise InvalidInput("scenario_id", f"{command.scenario_id} is recorded already")
+        advice = advise(
+            command.candidates,
+            budget=portfolio.budget if command.budget is None else command.budget,
+            maximize=command.maximize,
+            include=command.include,
+            exclude=command.exclude,
+            requires=command.requires,
+        )
+        scenario = Scenario.record(portfolio_id=portfolio.id, name=command.name, advice=advice,
+                                   actor=command.actor, scenario_id=command.scenario_id)
+        return self._hold_new(scenario)
 
     # In hand
 
@@ -161,6 +229,15 @@ class Work:
 
     def project(self, project_id: UUID) -> Project:
         return self._get(Project, project_id, ProjectNotFound)
+
+    def scenario(self, scenario_id: UUID) -> Scenario:
+        """A scenario recorded, or recorded earlier in this batch."""
+        found = self.held.get(scenario_id)
+        if found is None:
+            return self.reads.scenario(scenario_id)
+        if not isinstance(found, Scenario):
+            raise ScenarioNotFound(scenario_id)
+        return found
 
     def load(self, cls: type[H], ident: UUID, version: int | None = None) -> H:
         """The aggregate as recorded (at `version`, if given), read again."""
@@ -192,6 +269,12 @@ class Work:
         if self.touches is not None and ident not in self.touches:
             self.touches[ident] = len(found.pending_events)
         return found
+
+    def _hold_new(self, scenario: Scenario) -> Scenario:
+        self.held[scenario.id] = scenario
+        if self.touches is not None:
+            self.touches[scenario.id] = NEW
+        return scenario
 
     def _hold(self, aggregate: H) -> H:
         self.held[aggregate.id] = aggregate
