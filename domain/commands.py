@@ -123,6 +123,7 @@ class AssessProject:
     actor: str
     benefit: Decimal | None = None
     assessed_on: date | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,10 @@ class Work:
         check_version(project, command.expected_version)
         advised: dict[str, str] = {}
         if command.scenario_id is not None:
-            scenario = self.scenario(command.scenario_id)
+            try:
+                scenario = self.scenario(command.scenario_id)
+            except ScenarioNotFound:
+                raise InvalidInput("scenario_id", f"no scenario {command.scenario_id}") from None
             if scenario.portfolio_id != portfolio.id:
                 raise InvalidInput("scenario_id", f"scenario {scenario.id} is not one of"
                                    f" portfolio {portfolio.id}")
@@ -198,6 +201,7 @@ class Work:
 
     def assess_project(self, command: AssessProject) -> Project:
         project = self.project(command.project_id)
+        check_version(project, command.expected_version)
         portfolio = self.portfolio(project.portfolio_id)
         scores = checked_scores(command.scores, portfolio.objective_keys())
         assessed_on = business_date(command.assessed_on, self.today, "assessed_on")

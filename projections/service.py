@@ -568,10 +568,12 @@ class LedgerService:
         rationale: str,
         benefit: Decimal | None = None,
         assessed_on: date | None = None,
+        expected_version: int | None = None,
     ) -> ProjectAt:
         """Score a project 0-5 per objective of its portfolio (the latest assessment counts)."""
         recorded = self.app.assess_project(AssessProject(
-            project_id, scores, rationale, actor, benefit=benefit, assessed_on=assessed_on))
+            project_id, scores, rationale, actor, benefit=benefit, assessed_on=assessed_on,
+            expected_version=expected_version))
         written = Written("assessment", project_id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.project(project_id))
 

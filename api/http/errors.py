@@ -25,6 +25,8 @@ from domain.errors import (
     DuplicateCode,
     EventUnreadable,
     GovernanceError,
+    InconsistentComparisons,
+    Infeasible,
     InvalidInput,
     LedgerError,
     NotFound,
@@ -86,6 +88,10 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (StaleEvidence, Problem(412, "stale-evidence", "The project changed since you read it",
                             "This project changed since you opened the page")),
     (NotFound, Problem(404, "not-found", "Not found")),
+    (InconsistentComparisons, Problem(422, "inconsistent-comparisons",
+                                      "The pairwise comparisons are too inconsistent",
+                                      "These comparisons contradict each other")),
+    (Infeasible, Problem(422, "infeasible", "No selection meets these constraints")),
     (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),  # pages name the field
     (GovernanceError, Problem(422, "refused", "A governance rule refused the request",
                               NO_ANSWER)),
@@ -187,6 +193,11 @@ def members(error: Exception) -> dict[str, Any]:
             return {"field": field_path(error.field), "latest": error.latest.isoformat()}
         case DuplicateCode():
             return {"code": error.code}
+        case InconsistentComparisons():
+            return {"consistency_ratio": str(error.consistency_ratio),
+                    "limit": str(error.limit)}
+        case Infeasible():
+            return {"constraints": error.constraints}
         case NotFound():
             return {"id": str(error.ident)}
         case EventUnreadable():
@@ -254,6 +265,9 @@ RESOURCE_PATHS = {
     "project": "/v1/projects/{id}",
     "report": "/v1/projects/{id}/health",
     "decision": "/v1/decisions/{id}",
+    "weights": "/v1/portfolios/{id}",
+    "assessment": "/v1/projects/{id}",
+    "scenario": "/v1/scenarios/{id}",
 }
 
 
