@@ -13,7 +13,14 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api.http import schemas
-from api.http.routes import audit, decisions, operations, portfolios, projects
+from api.http.routes import (
+    audit,
+    decision_support,
+    decisions,
+    operations,
+    portfolios,
+    projects,
+)
 from projections.models import Composition, PortfolioAt, ProjectStanding, ProjectView, ReadModel
 
 
@@ -47,7 +54,7 @@ def test_every_response_body_has_exactly_the_fields_of_its_read_model() -> None:
 
 def test_every_json_route_answers_with_a_response_body_derived_from_a_read_model() -> None:
     answered = set()
-    for module in (portfolios, projects, decisions, operations, audit):
+    for module in (portfolios, projects, decisions, decision_support, operations, audit):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             model = route.response_model
