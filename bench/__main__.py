@@ -20,7 +20,7 @@ from bench.stores import STORES, Store, postgres_problem
 
 # In the order they run: B4 and B8 rebuild the shared logs' views, which B7 and B5 then read.
 FIGURES = ("b1_record", "b2_http_writes", "b3_import", "b4_rebuild", "b7_seal", "b8_memory",
-           "b5_as_of", "b6_http_reads", "b9_load")
+           "b5_as_of", "b6_http_reads", "b9_load", "b10_selection")
 OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -41,7 +41,7 @@ def figures(only: str | None) -> list[ModuleType]:
     chosen = [importlib.import_module(f"bench.{name}") for name in FIGURES
               if wanted is None or name.split("_")[0].upper() in wanted]
     if wanted and not chosen:
-        raise SystemExit(f"no figure among {only!r}: use B1..B9")
+        raise SystemExit(f"no figure among {only!r}: use B1..B10")
     return chosen
 
 

@@ -21,13 +21,15 @@ from uuid import UUID
 
 import numpy as np
 import scipy
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import coo_array, csr_array, vstack
 
 from domain.errors import Infeasible, InvalidInput
 
 MIN_POINTS = 2
 MONEY_PLACES = 2
+# Fix by reduced costs when at least this many candidates are undecided.
+REDUCE_FROM = 1
 MAX_POINTS = 50
 # Integers a double holds exactly: every sum the programme forms stays below this.
 EXACT_LIMIT = 2**53
@@ -114,7 +116,9 @@ def frontier(
     requires: Sequence[Requirement] = (),
 ) -> list[FrontierPoint]:
     """The exact best value at `points` evenly spaced budgets, from 0 (or, with `include`, the
-    cost of what it pins) to the total cost of the candidates that may be selected."""
+    cost of what it pins) to the total cost of the candidates that may be selected; budgets
+    rounded down to the cent. `selected_count` counts one best selection at that budget (the
+    solver's: a frontier solves once a point, without `select`'s tie-breaking stages)."""
     if isinstance(points, bool) or not isinstance(points, int) or not (
             MIN_POINTS <= points <= MAX_POINTS):
         raise InvalidInput("points", f"must be a whole number from {MIN_POINTS} to {MAX_POINTS}")
@@ -129,7 +133,7 @@ def frontier(
     for index in range(points):
         at = high if index == points - 1 else (low + step * index).quantize(
             quantum, rounding=ROUND_FLOOR)
-        best = problem.solve(max(at, low))
+        best = problem.solve(max(at, low), tie_break=False)
         value = best.total_value
         if result and value < result[-1].value:  # the optimum never falls; a solver fault does
             raise RuntimeError(f"the best value fell from {result[-1].value} to {value}")
@@ -302,8 +306,10 @@ class Problem:
         if broken:
             raise Infeasible(broken)
 
-    def solve(self, budget: Decimal) -> Selection:
-        """The proven optimum: best value, then least cost, then the earliest ids."""
+    def solve(self, budget: Decimal, *, tie_break: bool = True) -> Selection:
+        """The proven optimum: best value, then least cost, then the earliest ids; without
+        `tie_break`, the best value only (one solve), with the solver's own choice among
+        the selections reaching it."""
         n = len(self.candidates)
         if n == 0:
             return Selection((), self.zero_cost, self.zero_value, solver_name())
@@ -325,8 +331,11 @@ class Problem:
             upper[index[ident]] = 0
         rows: list[tuple[np.ndarray, float, float]] = [(costs, -np.inf, float(limit))]
         dependency = self.dependency_matrix(index)
+        self.fix_by_reduced_costs(values, costs, float(limit), dependency, lower, upper)
         x = np.zeros(n)
-        for objective, maximise in ((values, True), (costs, False), (ranks, False)):
+        stages = ((values, True), (costs, False), (ranks, False)) if tie_break else (
+            (values, True),)
+        for objective, maximise in stages:
             x = self.run(objective, maximise, rows, dependency, Bounds(lower, upper))
             # The next stage keeps this one's optimum: integers, so the bound is exact.
             best = float(round(float(objective @ x)))
@@ -345,6 +354,64 @@ class Problem:
         signs = np.tile([1.0, -1.0], len(pairs))
         matrix = coo_array((signs, (row_ids, columns)), shape=(len(pairs), len(index)))
         return LinearConstraint(matrix.tocsr(), -np.inf, 0)
+
+    def fix_by_reduced_costs(self, values: np.ndarray, costs: np.ndarray, limit: float,
+                             dependency: LinearConstraint | None, lower: np.ndarray,
+                             upper: np.ndarray) -> None:
+        """Fix, in place, the candidates no selection of the best value can differ on.
+
+        The linear relaxation bounds every selection's value: moving a candidate off its
+        relaxed value costs at least its reduced cost. A feasible selection (the relaxation
+        rounded down, then filled greedily) is a floor under the best value; a candidate whose
+        reduced cost exceeds the gap between the two (with a margin for rounding) keeps its
+        relaxed value in every selection at least that good, so in every optimum and every
+        tie the later stages choose among. The programme left is small, and HiGHS proves it
+        quickly; nothing is fixed when the relaxation or the floor is not clean.
+        """
+        free = lower < upper
+        if free.sum() < REDUCE_FROM:
+            return
+        matrix = csr_array(costs[None, :])
+        bounds_ub = [limit]
+        if dependency is not None:
+            matrix = csr_array(vstack([matrix, dependency.A]))
+            bounds_ub += [0.0] * dependency.A.shape[0]
+        relaxed = linprog(-values, A_ub=matrix, b_ub=bounds_ub,
+                          bounds=np.column_stack([lower, upper]), method="highs")
+        if relaxed.status != 0:
+            return
+        ceiling = -float(relaxed.fun)
+        floor = self.greedy(np.floor(relaxed.x + 1e-9), values, costs, int(limit), lower, upper)
+        if floor is None:
+            return
+        gap = ceiling - float(values @ floor)
+        margin = gap + 1 + 1e-6 * abs(ceiling)
+        at_lower = np.asarray(relaxed.lower.marginals)
+        at_upper = -np.asarray(relaxed.upper.marginals)
+        upper[free & (at_lower > margin)] = 0
+        lower[free & (at_upper > margin)] = 1
+
+    def greedy(self, start: np.ndarray, values: np.ndarray, costs: np.ndarray, limit: int,
+               lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+        """`start` checked in integers, then filled by value per cost with candidates whose
+        needs are already in; None if `start` breaks a constraint."""
+        x: np.ndarray = np.clip(start, lower, upper)
+        index = {c.id: i for i, c in enumerate(self.candidates)}
+        needs: dict[int, list[int]] = {}
+        for requirement in self.requires:
+            needs.setdefault(index[requirement.project], []).append(index[requirement.needs])
+        integer_costs = [self.scaled(c.cost, self.cost_places) for c in self.candidates]
+        spent = sum(cost for cost, chosen in zip(integer_costs, x, strict=True) if chosen)
+        if spent > limit or (x < lower).any() or any(
+                x[p] and not x[q] for p, qs in needs.items() for q in qs):
+            return None
+        ratio = values / np.maximum(costs, 1)
+        for i in sorted(range(len(x)), key=lambda i: (-ratio[i], i)):
+            if not x[i] and upper[i] and spent + integer_costs[i] <= limit and all(
+                    x[q] for q in needs.get(i, ())):
+                x[i] = 1
+                spent += integer_costs[i]
+        return x
 
     @staticmethod
     def run(objective: np.ndarray, maximise: bool, rows: list[tuple[np.ndarray, float, float]],
