@@ -85,3 +85,24 @@ def test_the_board_runs_a_scenario_and_sees_it_beside_the_plan(site: Site) -> No
         "csrf": csrf(page) if 'name="csrf"' in page.text else "", "name": "No"})
     assert forbidden.status_code == 403
     assert site.events() == events
+
+
+def test_the_board_weighs_the_objectives_by_comparison_and_sees_the_ratio(site: Site) -> None:
+    portfolio_id = strategy_office(site)
+    board = site.browser(Role.BOARD)
+    shown = board.get(f"/portfolios/{portfolio_id}/decision-support")
+    assert 'id="ahp-form"' in shown.text
+    answer = board.post(f"/portfolios/{portfolio_id}/weights", data={
+        "csrf": csrf(shown), "pair-0": "savings:3", "rationale": "Savings first this year"})
+    assert answer.status_code == 303, answer.text
+    weighed = board.get(answer.headers["location"])
+    assert "From pairwise comparisons (AHP), consistency ratio 0.0000" in weighed.text
+    assert "0.750000" in weighed.text  # savings now weighs three quarters
+    ranking = weighed.text[weighed.text.index('id="ranking"'):]
+    assert re.findall(r'class="code">(SO-\d)<', ranking)[0] == "SO-2"
+
+    events = site.events()
+    blank = board.post(f"/portfolios/{portfolio_id}/weights", data={
+        "csrf": csrf(shown), "pair-0": "1", "rationale": " "})
+    assert 'id="weights-problem"' in blank.text
+    assert site.events() == events
