@@ -106,3 +106,29 @@ def test_the_board_weighs_the_objectives_by_comparison_and_sees_the_ratio(site: 
         "csrf": csrf(shown), "pair-0": "1", "rationale": " "})
     assert 'id="weights-problem"' in blank.text
     assert site.events() == events
+
+
+def test_a_manager_assesses_a_project_from_its_page(site: Site) -> None:
+    portfolio_id = strategy_office(site)
+    project = next(p for p in site.service.every(site.service.projects,
+                                                 portfolio_id=portfolio_id) if p.code == "SO-4")
+    manager = site.browser(Role.MANAGER)
+    shown = manager.get(f"/projects/{project.id}")
+    assert 'id="assess-h"' in shown.text and "1.0000" in shown.text
+    answer = manager.post(f"/projects/{project.id}/assessments", data={
+        "csrf": csrf(shown), "score-citizens": "5", "score-savings": "", "benefit": "1,000,000",
+        "rationale": "Re-scored after the pilot"})
+    assert answer.status_code == 303, answer.text
+    assessed = manager.get(answer.headers["location"])
+    assert "3.3333" in assessed.text and "1,000,000" in assessed.text
+
+    events = site.events()
+    refused = manager.post(f"/projects/{project.id}/assessments", data={
+        "csrf": csrf(shown), "score-citizens": "9", "rationale": "Too high"})
+    assert refused.status_code == 422 and 'id="assess-problem"' in refused.text
+    viewer = site.browser(Role.VIEWER)
+    seen = viewer.get(f"/projects/{project.id}")
+    assert 'id="assess-h"' not in seen.text
+    assert viewer.post(f"/projects/{project.id}/assessments", data={
+        "csrf": csrf(seen), "score-citizens": "1", "rationale": "No"}).status_code == 403
+    assert site.events() == events
