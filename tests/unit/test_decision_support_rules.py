@@ -98,7 +98,7 @@ def test_assessments_never_go_back_before_the_latest(ledger: PortfolioLedger) ->
     with pytest.raises(BusinessDateOutOfOrder):
         ledger.assess_project(AssessProject(a, {"cx": 3}, "Before the proposal", BOARD,
                                             assessed_on=TODAY - timedelta(days=55)))
-    with pytest.raises(InvalidInput, match="scores.nope"):
+    with pytest.raises(InvalidInput, match=r"scores\.nope"):
         ledger.assess_project(AssessProject(a, {"nope": 3}, "Unknown", BOARD))
     assert ledger.project(a).last_assessed_on == TODAY - timedelta(days=5)
 
