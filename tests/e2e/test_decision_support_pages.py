@@ -132,3 +132,19 @@ def test_a_manager_assesses_a_project_from_its_page(site: Site) -> None:
     assert viewer.post(f"/projects/{project.id}/assessments", data={
         "csrf": csrf(seen), "score-citizens": "1", "rationale": "No"}).status_code == 403
     assert site.events() == events
+
+
+def test_the_decision_log_says_which_scenario_advised_a_decision(site: Site) -> None:
+    portfolio_id = strategy_office(site)
+    service = site.service
+    advised = service.record_scenario(portfolio_id, actor="board:chair", name="Lean year",
+                                      maximize="score", budget=Decimal("1500000"))
+    team = next(p for p in service.every(service.projects, portfolio_id=portfolio_id)
+                if p.code == "SO-3")
+    service.decide(portfolio_id, team.id, DecisionKind.FUND, actor="board:chair",
+                   rationale="As the scenario advised", amount=Decimal("400000"),
+                   scenario_id=advised.id)
+    log = site.browser(Role.AUDITOR).get("/decisions", params={"portfolio_id": str(portfolio_id)})
+    assert log.status_code == 200, log.text
+    assert "Advised by scenario" in log.text and "Lean year" in log.text
+    assert f"scenario={advised.id}" in log.text
