@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from domain.project import Project
+from domain.scenario import Scenario
 from projections.audit import merkle
 from projections.audit.heads import ALGORITHM, HeadSigner, head_and_position
 from projections.audit.seal import READ_BATCH, SealedTree, event_leaf, stored_events
@@ -27,6 +28,8 @@ from projections.views.timeline import Timeline
 
 NDJSON = "application/x-ndjson"  # the media type of an audit bundle
 BUNDLE_FORMAT = "portfolio-ledger-bundle:v1"
+# The events that make an aggregate one of a portfolio's: its projects, and its scenarios.
+MEMBERS_CREATED = (Project.ProjectProposed.__name__, Scenario.ScenarioRecorded.__name__)
 
 # A stored event as the ledger lists it (`projections.service.event_item`).
 Describe = Callable[[Notification], dict[str, Any]]
@@ -121,7 +124,7 @@ def _selected(
     """Whether the filters keep an event; one that cannot be read, and so cannot be dated,
     is kept by any bounds in time."""
     if filters.portfolio_id is not None:
-        if record["type"] == Project.ProjectProposed.__name__ and (
+        if record["type"] in MEMBERS_CREATED and (
             record["data"].get("portfolio_id") == str(filters.portfolio_id)
         ):
             members.add(originator_id)

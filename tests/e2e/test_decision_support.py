@@ -290,6 +290,12 @@ def test_scenarios_are_in_the_sealed_log_and_the_audit_bundle(api_on_store: Api)
     bundle = api.get("/v1/audit/export", Role.AUDITOR)
     assert bundle.status_code == 200
     assert '"ScenarioRecorded"' in bundle.text and made["id"] in bundle.text
+    own = api.get("/v1/audit/export", Role.AUDITOR, portfolio_id=pid)
+    assert own.status_code == 200
+    assert '"ScenarioRecorded"' in own.text and made["id"] in own.text
+    elsewhere = scored_portfolio(api)["id"]
+    other = api.get("/v1/audit/export", Role.AUDITOR, portfolio_id=elsewhere)
+    assert '"ScenarioRecorded"' not in other.text
 
 
 WRITES = {
