@@ -36,7 +36,7 @@ from domain.commands import (
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind, Status
 from domain.project import Project
-from domain.scenario import Weighed
+from domain.scenario import Weighed, advise
 from domain.scoring import initial_weights, score
 from projections.service import LedgerService
 
@@ -214,6 +214,7 @@ class DemoStory:
         self.assessing = random.Random(seed + 1)
         self.scenario_id = uuid5(DEMO_IDS, f"{seed}/scenario")
         self.citing: UUID | None = None  # the portfolio whose next decision cites the scenario
+        self.advised: set[UUID] = set()  # the projects the scenario selects
         self.weights: dict[UUID, dict[str, Decimal]] = {}
         self.scores: dict[UUID, dict[str, int]] = {}
 
@@ -248,7 +249,8 @@ class DemoStory:
             meeting = f"Board {start:%Y-%m}"
             if month == max(0, self.months - 3) and self.portfolios:
                 # Before this meeting the board asks for the best selection of the first
-                # portfolio's candidates for less; its next decision there cites it.
+                # portfolio's candidates for less; its next decision there that follows
+                # the advice cites it.
                 yield self.scenario(stories, meeting)
             for story in stories:
                 yield from self.decide(story, month, meeting_day(start), meeting)
@@ -279,10 +281,13 @@ class DemoStory:
             if story.portfolio_id == portfolio_id and story.project_id in self.scores
             and story.status not in (Status.DISCONTINUED, Status.COMPLETED)
         )
-        self.citing = portfolio_id
         # A tighter budget than the envelope: what would the board keep with 70% of the cost?
         total = sum((c.cost for c in candidates), Decimal(0)) * Decimal("0.7")
         budget = (total / 100_000).to_integral_value() * 100_000
+        # The advice as the ledger will record it (the same pure function), so the decision
+        # that cites it is one that follows it.
+        self.advised = set(advise(candidates, budget=budget, maximize="score").result["selected"])
+        self.citing = portfolio_id
         return RecordScenario(portfolio_id, f"Best for {budget:,.0f} before {meeting}",
                               "score", candidates, self.actor, budget=budget,
                               scenario_id=self.scenario_id)
@@ -324,7 +329,9 @@ class DemoStory:
         def decision(kind: DecisionKind, reasons: str, amount: Decimal | None = None) -> Decide:
             # The evidence is the project's health on the meeting's day: the board then had
             # that month's reports in front of it.
-            cites = self.citing is not None and self.citing == story.portfolio_id
+            follows = (story.project_id in self.advised) == (
+                kind in (DecisionKind.FUND, DecisionKind.RESUME))
+            cites = self.citing == story.portfolio_id and follows
             if cites:
                 self.citing = None
             return Decide(story.portfolio_id, story.project_id, kind,
