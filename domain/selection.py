@@ -7,9 +7,14 @@ scores in ten-thousandths), with the MIP gap at 0, so the optimum is proven, nev
 approximated; the selection is then checked, and its totals computed, in Decimal.
 
 Which optimum, when several selections share the best value: the one of least total cost;
-among those, the one whose candidates come earliest in the order of their ids (the least sum of
-their ranks, 1 for the smallest id); a tie left after that is settled by the solver on a model
-built in id order, so the same candidates give the same selection whatever order they come in.
+among those, the one with the least sum of its candidates' ranks in id order (1 for the
+smallest id), which favours fewer candidates and earlier ids; a tie left after that is settled
+by the solver on a model built in id order, so the same candidates give the same selection
+whatever order they come in. Each stage is a proven optimum holding the earlier ones.
+
+Before solving, candidates that no selection of the best value can differ on are fixed by the
+linear relaxation's reduced costs (exact: every optimum, and every tie, keeps them), which
+turns 2,000 candidates from tens of seconds into about a second.
 """
 
 from __future__ import annotations
