@@ -271,7 +271,8 @@ def weighed(items: Sequence[RankedProject], maximize: str) -> tuple[Weighed, ...
             code=item.code,
             status=item.status.value,
             cost=item.cost,
-            value=((item.score if maximize == "score" else item.benefit) or Decimal(0)),
+            value=(item.score or Decimal("0.0000")) if maximize == "score"
+            else (item.benefit or Decimal("0.00")),
         )
         for item in items
     )

@@ -247,7 +247,7 @@ def test_the_frontier_never_falls_and_marks_the_plan_of_record(api: Api) -> None
     assert api.get(f"/v1/portfolios/{pid}/frontier", points=51).status_code == 422
     assert api.get(f"/v1/portfolios/{pid}/frontier", maximize="cost").status_code == 422
     by_benefit = api.get(f"/v1/portfolios/{pid}/frontier", maximize="benefit", points=2).json()
-    assert [p["value"] for p in by_benefit["points"]] == ["0", "0"]
+    assert [p["value"] for p in by_benefit["points"]] == ["0.00", "0.00"]
 
 
 def test_a_decision_advised_by_a_scenario_shows_it(api_on_store: Api) -> None:
