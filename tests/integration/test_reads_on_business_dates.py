@@ -467,6 +467,7 @@ def test_a_store_whose_views_have_the_old_shape_rebuilds_them_when_the_ledger_op
         assert reopened.project(project.id).status == "active"
         versions = reopened.database.read("SELECT projection, version FROM projection_versions")
         assert {row["projection"]: row["version"] for row in versions} == {
-            "timeline": 1, "health": 2, "composition": 2, "decisions": 1, "seal": 1}
+            "timeline": 1, "health": 2, "composition": 2, "decisions": 1, "scoring": 1,
+            "seal": 1}
     finally:
         reopened.close()
