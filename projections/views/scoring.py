@@ -17,7 +17,7 @@ from domain.portfolio import Portfolio
 from domain.project import Project
 from domain.scenario import Scenario
 from domain.scoring import initial_weights
-from projections.framework import IN_CHUNK, Pending, View, in_force
+from projections.framework import Pending, View, in_force
 from projections.store.database import Row, Sql, instant
 
 WEIGHT_COLUMNS = ("portfolio_id", "valid_from", "decided_on", "method", "weights",
@@ -235,19 +235,24 @@ class DecisionSupport(View):
         """The latest assessment in force of each project (with its portfolio), if assessed."""
         _, assessment_row, params = in_force_rows(sql, on, position)
         wanted = sorted(set(project_ids))
-        found: dict[str, Row] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
-            rows = sql.execute(
-                "SELECT m.project_id, m.portfolio_id, a.scores, a.benefit, a.assessed_on,"
-                " a.assessed_at FROM scoring_members m"
-                " JOIN scoring_assessments a ON a.project_id = m.project_id"
-                f" AND a.valid_from = {assessment_row}"
-                f" WHERE m.project_id IN ({', '.join('?' * len(chunk))})",
-                [*params[len(params) // 2:], *chunk],
-            ).all()
-            found.update((row["project_id"], row) for row in rows)
-        return found
+        if not wanted:
+            return {}
+        # One statement whatever the number of ids: the ids go as one array (PostgreSQL) or
+        # one JSON list (SQLite), so a page of twenty reads as a page of two does.
+        listed: list[str] | str
+        if sql.dialect == "postgresql":
+            ids, listed = "SELECT unnest(?::text[])", wanted
+        else:
+            ids, listed = "SELECT value FROM json_each(?)", json.dumps(wanted)
+        rows = sql.execute(
+            "SELECT m.project_id, m.portfolio_id, a.scores, a.benefit, a.assessed_on,"
+            " a.assessed_at FROM scoring_members m"
+            " JOIN scoring_assessments a ON a.project_id = m.project_id"
+            f" AND a.valid_from = {assessment_row}"
+            f" WHERE m.project_id IN ({ids})",
+            [*params[len(params) // 2:], listed],
+        ).all()
+        return {row["project_id"]: row for row in rows}
 
     @staticmethod
     def scenario(sql: Sql, scenario_id: str, position: int) -> Row | None:
