@@ -26,6 +26,7 @@ from eventsourcing.utils import TopicError
 
 from domain.batch import Batch
 from domain.commands import (
+    AssessProject,
     CastVote,
     ChangePolicy,
     Command,
@@ -35,9 +36,11 @@ from domain.commands import (
     OpenPortfolio,
     ProposeMotion,
     ProposeProject,
+    RecordScenario,
     ReportStatus,
     Rescind,
     ReviseBudget,
+    SetWeights,
     WithdrawMotion,
 )
 from domain.decisions import Taken
@@ -48,6 +51,7 @@ from domain.errors import (
     MotionNotFound,
     PortfolioNotFound,
     ProjectNotFound,
+    ScenarioNotFound,
     StoreUnavailable,
 )
 from domain.health import StatusReport
@@ -56,6 +60,7 @@ from domain.lifecycle import DecisionKind, Status
 from domain.motion import Motion
 from domain.portfolio import Portfolio
 from domain.project import Project
+from domain.scenario import Scenario
 from domain.transcodings import DateAsISO
 from domain.values import utc_today as utc_today  # the default clock, named here too
 from domain.work import Work
@@ -250,8 +255,10 @@ class PortfolioLedger(Application[UUID]):
         decided_on: date | None = None,
         meeting: str | None = None,
         expected_version: int | None = None,
+        scenario_id: UUID | None = None,
     ) -> RecordedDecision:
-        """Record a board decision on the portfolio and the project in one atomic write."""
+        """Record a board decision on the portfolio and the project in one atomic write (citing
+        the scenario that advised it, if one did)."""
         command = Decide(
             portfolio_id,
             project_id,
@@ -262,6 +269,7 @@ class PortfolioLedger(Application[UUID]):
             decided_on=decided_on,
             meeting=meeting,
             expected_version=expected_version,
+            scenario_id=scenario_id,
         )
         return self._take(command, lambda work: work.decide(command))
 
@@ -357,6 +365,20 @@ class PortfolioLedger(Application[UUID]):
                             recorded_at=recorded_at(last))
         raise ConcurrentWrite
 
+    # Decision support: the objectives' weights, assessments, scenarios
+
+    def set_weights(self, command: SetWeights) -> Recorded:
+        portfolio = self._work().set_weights(command)
+        return self._recorded(portfolio, self._save(portfolio))
+
+    def assess_project(self, command: AssessProject) -> Recorded:
+        project = self._work().assess_project(command)
+        return self._recorded(project, self._save(project))
+
+    def record_scenario(self, command: RecordScenario) -> Recorded:
+        scenario = self._work().record_scenario(command)
+        return self._recorded(scenario, self._save(scenario))
+
     # Batches of commands: an import, the demo
 
     def record(self, commands: Sequence[Command]) -> int:
@@ -394,6 +416,9 @@ class PortfolioLedger(Application[UUID]):
 
     def motion(self, motion_id: UUID, version: int | None = None) -> Motion:
         return self._get(Motion, motion_id, version, MotionNotFound)
+
+    def scenario(self, scenario_id: UUID) -> Scenario:
+        return self._get(Scenario, scenario_id, None, ScenarioNotFound)
 
     def is_recorded(self, ident: UUID) -> bool:
         """Whether any event is recorded under this id."""

@@ -16,6 +16,9 @@ from uuid import UUID, uuid4
 
 from domain.health import StatusReport
 from domain.lifecycle import DecisionKind
+from domain.scenario import Weighed
+from domain.selection import Requirement
+from domain.weights import Comparison
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Decide:
     expected_version: int | None = None
     evidence_on: date | None = None
     approval: Approval | None = None
+    scenario_id: UUID | None = None  # the scenario that advised it, if one did
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,51 @@ class WithdrawMotion:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class SetWeights:
+    """Weigh the portfolio's objectives: directly (`weights`) or by pairwise comparisons
+    (`comparisons`, AHP), in force from `decided_on`."""
+
+    portfolio_id: UUID
+    rationale: str
+    actor: str
+    weights: dict[str, Any] | None = None
+    comparisons: tuple[Comparison, ...] | None = None
+    accept_inconsistent: bool = False
+    decided_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AssessProject:
+    """Score a project 0-5 against its portfolio's objectives, with its monetary benefit."""
+
+    project_id: UUID
+    scores: dict[str, Any]
+    rationale: str
+    actor: str
+    benefit: Decimal | None = None
+    assessed_on: date | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordScenario:
+    """Solve and record a scenario over the candidates as weighed now (`budget`: by default
+    the portfolio's envelope). It is recorded under `scenario_id`, so a decision of the same
+    batch can cite it."""
+
+    portfolio_id: UUID
+    name: str
+    maximize: str
+    candidates: tuple[Weighed, ...]
+    actor: str
+    budget: Decimal | None = None
+    include: tuple[UUID, ...] = ()
+    exclude: tuple[UUID, ...] = ()
+    requires: tuple[Requirement, ...] = ()
+    scenario_id: UUID = field(default_factory=uuid4)
+
+
 Command = (OpenPortfolio | ProposeProject | ReportStatus | Decide | Rescind | CorrectDecision
            | CompleteProject | ReviseBudget | ChangePolicy | ProposeMotion | CastVote
-           | WithdrawMotion)
+           | WithdrawMotion | SetWeights | AssessProject | RecordScenario)

@@ -64,6 +64,10 @@ class MotionNotFound(NotFound):
     kind = "motion"
 
 
+class ScenarioNotFound(NotFound):
+    kind = "scenario"
+
+
 class InvalidInput(GovernanceError):
     """A value breaks a rule of its own, whatever the state of the ledger."""
 

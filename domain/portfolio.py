@@ -13,12 +13,14 @@ from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from domain.errors import ApprovalRequired, BudgetBelowAllocated, BudgetExceeded, InvalidInput
 from domain.lifecycle import DecisionKind
+from domain.scoring import initial_weights, weighting_data
 from domain.values import (
     CODE_LENGTH,
     CURRENCY_LENGTH,
     MAX_OBJECTIVES,
     MAX_WEIGHT,
     NAME_LENGTH,
+    PROSE_LENGTH,
     actor_name,
     money,
     number,
@@ -26,6 +28,7 @@ from domain.values import (
     text,
     utc_today,
 )
+from domain.weights import Weighting
 
 ZERO = Decimal("0.00")
 DEFAULT_POLICY: dict[str, int] = {"approvals_required": 0, "motion_days": 30}
@@ -43,8 +46,9 @@ class Portfolio(Aggregate):
     """
 
     # Version 2 keeps the business date it was opened on; a snapshot taken before has none.
-    # Version 3 keeps its policy (how many approvals a change needs) and the ids of its own
-    # decisions (budget revisions, policy changes), which a correction may name.
+    # Version 3 keeps its policy (how many approvals a change needs), the ids of its own
+    # decisions (budget revisions, policy changes), which a correction may name, and the
+    # weights in force with the day they took effect.
     class_version = 3
 
     @staticmethod
@@ -54,10 +58,12 @@ class Portfolio(Aggregate):
 
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
-        """A snapshot taken before policies: the default policy (no approvals) applied, and no
-        decision of its own yet."""
+        """A snapshot taken before policies and weights: the default policy (no approvals)
+        applied, no decision of its own yet, and the objectives' own weights in force."""
         state["policy"] = dict(DEFAULT_POLICY)
         state["own_decisions"] = []
+        state["weights"] = initial_weights(state["objectives"])
+        state["weights_on"] = state["opened_on"]
 
     class PortfolioCreated(Aggregate.Created):
         name: str
@@ -197,6 +203,22 @@ class Portfolio(Aggregate):
         corrected: dict[str, str | None]
         actor: str
 
+    class WeightsSet(Aggregate.Event):
+        """The board set the objectives' weights: directly, or from pairwise comparisons
+        (with their consistency ratio), in force from `decided_on`."""
+
+        method: str  # "direct" or "ahp"
+        weights: dict[str, Decimal]
+        comparisons: list[dict[str, Any]]
+        consistency_ratio: Decimal | None
+        rationale: str
+        decided_on: date
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.weights = dict(self.weights)
+            aggregate.weights_on = self.decided_on
+
     class Snapshot(AggregateSnapshot):
         """The portfolio at one version, its allocations as exact decimal strings.
 
@@ -242,6 +264,8 @@ class Portfolio(Aggregate):
         self.allocations: dict[str, Decimal] = {}
         self.policy = dict(policy)
         self.own_decisions: list[str] = []  # its budget revisions and policy changes
+        self.weights = initial_weights(objectives)
+        self.weights_on = created_on
 
     @classmethod
     def open(
@@ -314,6 +338,25 @@ class Portfolio(Aggregate):
 
     def objective_keys(self) -> set[str]:
         return {objective["key"] for objective in self.objectives}
+
+    def set_weights(
+        self, weighting: Weighting, *, method: str, rationale: str, decided_on: date, actor: str
+    ) -> None:
+        """Put weights in force from `decided_on`: never before the weights now in force."""
+        if decided_on < self.weights_on:
+            raise InvalidInput(
+                "decided_on",
+                f"{decided_on.isoformat()} is before {self.weights_on.isoformat()}, the day the"
+                " weights now in force took effect",
+            )
+        self.trigger_event(
+            self.WeightsSet,
+            method=method,
+            **weighting_data(weighting),
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            decided_on=decided_on,
+            actor=actor_name(actor),
+        )
 
     def check_budget(self, amount: Decimal) -> None:
         if amount > self.available:

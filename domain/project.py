@@ -62,7 +62,8 @@ class Project(Aggregate):
     """
 
     # Version 2 keeps the business dates; a snapshot taken before has none of them. Version 3
-    # keeps its decisions (which, and what each changed), for a rescission and a correction.
+    # keeps its decisions (which, and what each changed), for a rescission and a correction,
+    # and the date of its latest assessment.
     class_version = 3
 
     @staticmethod
@@ -79,8 +80,10 @@ class Project(Aggregate):
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """A version 2 snapshot does not say which decisions the project had: none if it was
-        never decided on, else unknown (None), and the ledger reads it from its events."""
+        never decided on, else unknown (None), and the ledger reads it from its events. It
+        was never assessed."""
         state["decisions"] = [] if state["last_decided_on"] is None else None
+        state["last_assessed_on"] = None
 
     class ProjectProposed(Aggregate.Created):
         portfolio_id: UUID
@@ -158,6 +161,19 @@ class Project(Aggregate):
                     "status_before": self.status_before, "status_after": self.status_after,
                 })
 
+    class ProjectAssessed(Aggregate.Event):
+        """A board member or manager scored the project 0-5 against the portfolio's objectives
+        (and, optionally, its monetary benefit); the latest assessment counts."""
+
+        scores: dict[str, int]
+        benefit: Decimal | None
+        rationale: str
+        assessed_on: date
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_assessed_on = self.assessed_on
+
     class ProjectCompleted(Aggregate.Event):
         summary: str
         actor: str
@@ -214,6 +230,7 @@ class Project(Aggregate):
         # reads one. None only when loaded from a snapshot that did not keep them (the ledger
         # then reads the project from its events).
         self.decisions: list[dict[str, Any]] | None = []
+        self.last_assessed_on: date | None = None
 
     @classmethod
     def propose(
@@ -365,6 +382,32 @@ class Project(Aggregate):
             decided_on=decided_on,
         )
         return rescinded, rescinded.status_before
+
+    def assess(
+        self,
+        scores: dict[str, int],
+        *,
+        benefit: Decimal | None,
+        rationale: str,
+        assessed_on: date,
+        actor: str,
+    ) -> None:
+        """Record an assessment (scores already checked against the portfolio's objectives),
+        dated on or after the proposal and the project's latest assessment."""
+        if assessed_on < self.proposed_on:
+            raise BusinessDateOutOfOrder("assessed_on", assessed_on, self.proposed_on,
+                                         "the date the project was proposed")
+        if self.last_assessed_on is not None and assessed_on < self.last_assessed_on:
+            raise BusinessDateOutOfOrder("assessed_on", assessed_on, self.last_assessed_on,
+                                         "the date of the project's latest assessment")
+        self.trigger_event(
+            self.ProjectAssessed,
+            scores=scores,
+            benefit=None if benefit is None else money(benefit, "benefit"),
+            rationale=text(rationale, "rationale", required=True, max_length=PROSE_LENGTH) or "",
+            assessed_on=assessed_on,
+            actor=actor_name(actor),
+        )
 
     def complete(self, summary: str, actor: str, completed_on: date | None = None) -> None:
         """Close the project as delivered on `completed_on` (by default the day recorded)."""

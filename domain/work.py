@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.commands import (
     Approval,
+    AssessProject,
     CastVote,
     ChangePolicy,
     Command,
@@ -19,9 +20,11 @@ from domain.commands import (
     OpenPortfolio,
     ProposeMotion,
     ProposeProject,
+    RecordScenario,
     ReportStatus,
     Rescind,
     ReviseBudget,
+    SetWeights,
     WithdrawMotion,
 )
 from domain.decisions import Taken, Terms, Words, evidence_of, rescind_on_project, take_on_project
@@ -33,15 +36,19 @@ from domain.errors import (
     MotionNotFound,
     PortfolioNotFound,
     ProjectNotFound,
+    ScenarioNotFound,
     StaleEvidence,
 )
 from domain.lifecycle import DECIDABLE, DecisionKind, Status, status_after
 from domain.motion import Motion, checked_vote
 from domain.portfolio import Portfolio, check_policy
 from domain.project import Project
+from domain.scenario import Scenario, advise
+from domain.scoring import checked_scores
 from domain.values import NAME_LENGTH, PROSE_LENGTH, actor_name, business_date, text
+from domain.weights import direct, from_comparisons
 
-Held = Portfolio | Project | Motion
+Held = Portfolio | Project | Motion | Scenario
 H = TypeVar("H", Portfolio, Project, Motion)
 NEW = -1  # a touch of an aggregate that came into hand during the group
 
@@ -54,6 +61,8 @@ class Reads(Protocol):
     def project(self, project_id: UUID, version: int | None = None) -> Project: ...
 
     def motion(self, motion_id: UUID, version: int | None = None) -> Motion: ...
+
+    def scenario(self, scenario_id: UUID) -> Scenario: ...
 
     def is_recorded(self, ident: UUID) -> bool: ...
 
@@ -103,6 +112,12 @@ class Work:
                 return self.correct_decision(command)
             case CompleteProject():
                 return self.complete_project(command)
+            case SetWeights():
+                return self.set_weights(command)
+            case AssessProject():
+                return self.assess_project(command)
+            case RecordScenario():
+                return self.record_scenario(command)
 
     # The steps, one per command
 
@@ -179,6 +194,16 @@ class Work:
         portfolio.check_direct(command.approval is not None)
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
+        advised: dict[str, str] = {}
+        if command.scenario_id is not None:
+            try:
+                scenario = self.scenario(command.scenario_id)
+            except ScenarioNotFound:
+                raise InvalidInput("scenario_id", f"no scenario {command.scenario_id}") from None
+            if scenario.portfolio_id != portfolio.id:
+                raise InvalidInput("scenario_id", f"scenario {scenario.id} is not one of"
+                                   f" portfolio {portfolio.id}")
+            advised = {"scenario_id": str(scenario.id), "scenario_name": scenario.name}
         taken = take_on_project(
             terms,
             portfolio,
@@ -186,6 +211,7 @@ class Work:
             actor=command.actor,
             assessed_on=command.evidence_on or self.today,
         )
+        taken.evidence.update(advised)
         taken.record(portfolio, command.approval)
         return taken
 
@@ -380,6 +406,52 @@ class Work:
         """The version of the motion's project now (None for a motion on the portfolio)."""
         return None if motion.project_id is None else self.project(motion.project_id).version
 
+    def set_weights(self, command: SetWeights) -> Portfolio:
+        """The objectives' weights, given directly or by pairwise comparisons (never both)."""
+        portfolio = self.portfolio(command.portfolio_id)
+        keys = [objective["key"] for objective in portfolio.objectives]
+        if not keys:
+            raise InvalidInput("weights", "the portfolio has no objectives to weigh")
+        if (command.weights is None) == (command.comparisons is None):
+            raise InvalidInput("weights", "give either weights or comparisons, not both")
+        decided_on = business_date(command.decided_on, self.today, "decided_on")
+        if command.weights is not None:
+            weighting, method = direct(keys, command.weights), "direct"
+        else:
+            weighting = from_comparisons(keys, command.comparisons or (),
+                                         accept_inconsistent=command.accept_inconsistent)
+            method = "ahp"
+        portfolio.set_weights(weighting, method=method, rationale=command.rationale,
+                              decided_on=decided_on, actor=command.actor)
+        return portfolio
+
+    def assess_project(self, command: AssessProject) -> Project:
+        project = self.project(command.project_id)
+        check_version(project, command.expected_version)
+        portfolio = self.portfolio(project.portfolio_id)
+        scores = checked_scores(command.scores, portfolio.objective_keys())
+        assessed_on = business_date(command.assessed_on, self.today, "assessed_on")
+        project.assess(scores, benefit=command.benefit, rationale=command.rationale,
+                       assessed_on=assessed_on, actor=command.actor)
+        return project
+
+    def record_scenario(self, command: RecordScenario) -> Scenario:
+        """The exact best selection over the candidates as weighed, recorded as advised."""
+        portfolio = self.portfolio(command.portfolio_id)
+        if command.scenario_id in self.held:
+            raise InvalidInput("scenario_id", f"{command.scenario_id} is recorded already")
+        advice = advise(
+            command.candidates,
+            budget=portfolio.budget if command.budget is None else command.budget,
+            maximize=command.maximize,
+            include=command.include,
+            exclude=command.exclude,
+            requires=command.requires,
+        )
+        scenario = Scenario.record(portfolio_id=portfolio.id, name=command.name, advice=advice,
+                                   actor=command.actor, scenario_id=command.scenario_id)
+        return self._hold_new(scenario)
+
     # In hand
 
     def portfolio(self, portfolio_id: UUID) -> Portfolio:
@@ -390,6 +462,15 @@ class Work:
 
     def motion(self, motion_id: UUID) -> Motion:
         return self._get(Motion, motion_id, MotionNotFound)
+
+    def scenario(self, scenario_id: UUID) -> Scenario:
+        """A scenario recorded, or recorded earlier in this batch."""
+        found = self.held.get(scenario_id)
+        if found is None:
+            return self.reads.scenario(scenario_id)
+        if not isinstance(found, Scenario):
+            raise ScenarioNotFound(scenario_id)
+        return found
 
     def load(self, cls: type[H], ident: UUID, version: int | None = None) -> H:
         """The aggregate as recorded (at `version`, if given), read again."""
@@ -422,6 +503,12 @@ class Work:
         if self.touches is not None and ident not in self.touches:
             self.touches[ident] = len(found.pending_events)
         return found
+
+    def _hold_new(self, scenario: Scenario) -> Scenario:
+        self.held[scenario.id] = scenario
+        if self.touches is not None:
+            self.touches[scenario.id] = NEW
+        return scenario
 
     def _hold(self, aggregate: H) -> H:
         self.held[aggregate.id] = aggregate

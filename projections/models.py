@@ -86,6 +86,21 @@ class Signature(ReadModel):
     comment: str | None = None
 
 
+class WeightsInForce(ReadModel):
+    """The objectives' weights in force (summing to 1): the objectives' own, normalised, until
+    the board sets them directly or by pairwise comparison (AHP, with its consistency ratio)."""
+
+    weights: dict[str, DecimalText]
+    method: Literal["objectives", "direct", "ahp"]
+    consistency_ratio: DecimalText | None = Field(
+        description="AHP only: CI / RI; above 0.10 only when accepted explicitly.")
+    comparisons: list[dict[str, Any]]
+    rationale: str | None
+    decided_on: date = Field(description="The business date they took effect.")
+    set_by: str
+    set_at: datetime
+
+
 class PortfolioView(ReadModel):
     """A portfolio as listed."""
 
@@ -105,7 +120,9 @@ class PortfolioView(ReadModel):
 
 
 class PortfolioAt(PortfolioView, Moment):
-    """A portfolio as the ledger had it at `as_of`."""
+    """A portfolio as the ledger had it at `as_of`, with the objectives' weights in force."""
+
+    weights: WeightsInForce | None = None
 
 
 class ProjectView(ReadModel):
@@ -131,6 +148,10 @@ class ProjectView(ReadModel):
     proposed_at: datetime
     proposed_by: str
     version: int
+    score: DecimalText | None = Field(
+        None, description="The weighted sum of its latest assessment's scores under the weights"
+        " in force, 4 places; null until it is assessed.")
+    benefit: Money | None = Field(None, description="Its latest assessment's monetary benefit.")
 
     @property
     def overdue(self) -> bool:
@@ -228,6 +249,13 @@ class Correction(ReadModel):
     after: DecisionWords
 
 
+class ScenarioCited(ReadModel):
+    """A scenario a decision cites: "advised by scenario S"."""
+
+    id: UUID
+    name: str
+
+
 class DecisionRecord(ReadModel):
     """A recorded board decision: who, when, why, and the evidence the board had; its words
     as last corrected (`corrections` lists each correction), and the rescission that undid it."""
@@ -268,6 +296,8 @@ class DecisionRecord(ReadModel):
     proposed_by: str | None = Field(None, description="Who proposed the motion that carried it.")
     approved_by: list[Signature] = Field(
         [], description="The approvals that carried it, each `meaning: approval`.")
+    advised_by: ScenarioCited | None = Field(
+        None, description="The scenario the decision cites, if one advised it.")
 
 
 class DecisionAt(DecisionRecord):
@@ -319,6 +349,86 @@ class MotionAt(MotionRecord):
 
     as_of: datetime
     effective_on: date | None = EFFECTIVE_ON
+
+
+class RankedProject(ReadModel):
+    """A candidate (neither discontinued nor completed) as ranked: by score, then benefit per
+    cost, then code. `cost` is its requested budget."""
+
+    project_id: UUID
+    code: str | None
+    name: str
+    status: Status
+    score: DecimalText | None
+    benefit: Money | None
+    cost: Money
+    benefit_per_cost: DecimalText | None
+    rank: int
+    assessed_at: datetime | None
+
+
+class Ranking(Moment):
+    """A portfolio's candidates ranked, under the weights in force."""
+
+    portfolio_id: UUID
+    weights: WeightsInForce
+    items: list[RankedProject]
+
+
+class ScenarioChanges(ReadModel):
+    """What the scenario changes against the plan of record."""
+
+    start: list[UUID] = Field(description="Proposed projects it selects.")
+    stop: list[UUID] = Field(description="Active or paused projects it leaves out.")
+    keep: list[UUID] = Field(description="The other projects it selects.")
+
+
+class ScenarioView(ReadModel):
+    """A scenario the board ran: its inputs, the proven best selection and what it changes."""
+
+    id: UUID
+    portfolio_id: UUID
+    name: str
+    inputs: dict[str, Any]
+    status: Literal["optimal"]
+    selected: list[UUID]
+    total_cost: Money
+    total_value: DecimalText
+    solver: str
+    changes: ScenarioChanges
+    recorded_at: datetime
+    recorded_by: str
+    position: int
+
+
+class ScenarioAt(ScenarioView):
+    """A scenario as read on its own."""
+
+    as_of: datetime
+
+
+class FrontierPointView(ReadModel):
+    budget: Money
+    value: DecimalText
+    selected_count: int
+
+
+class PlanOfRecord(ReadModel):
+    """The current funded selection (active and paused projects): its cost and value."""
+
+    cost: Money
+    value: DecimalText
+    selected_count: int
+
+
+class Frontier(Moment):
+    """The exact best value at evenly spaced budgets, never falling as the budget grows, and
+    where the plan of record stands."""
+
+    portfolio_id: UUID
+    maximize: Literal["score", "benefit"]
+    points: list[FrontierPointView]
+    plan_of_record: PlanOfRecord
 
 
 class EventRecord(ReadModel):

@@ -18,14 +18,17 @@ from eventsourcing.utils import TopicError
 from domain.application import UNREADABLE, PortfolioLedger, Recorded, RecordedDecision
 from domain.batch import Batch
 from domain.commands import (
+    AssessProject,
     CastVote,
     ChangePolicy,
     CorrectDecision,
     Decide,
     Proposal,
     ProposeMotion,
+    RecordScenario,
     Rescind,
     ReviseBudget,
+    SetWeights,
     WithdrawMotion,
 )
 from domain.errors import (
@@ -38,12 +41,17 @@ from domain.errors import (
     PortfolioDecisionNotRescindable,
     PortfolioNotFound,
     ProjectNotFound,
+    ScenarioNotFound,
     StoreUnavailable,
 )
 from domain.health import StatusReport
-from domain.lifecycle import DecisionKind, LoggedKind
+from domain.lifecycle import DecisionKind, LoggedKind, Status
 from domain.motion import MotionStatus
 from domain.project import Project
+from domain.scenario import DELIVERING, Weighed
+from domain.scoring import SCORE_PLACES, score
+from domain.selection import Candidate, Requirement, frontier
+from domain.weights import Comparison
 from projections.audit import proofs
 from projections.audit import verify as verification
 from projections.audit.bundle import Filters, bundle_lines
@@ -61,6 +69,8 @@ from projections.models import (
     DecisionRecord,
     DecisionWords,
     EventRecord,
+    Frontier,
+    FrontierPointView,
     HaltedProjection,
     HealthAt,
     HealthView,
@@ -69,14 +79,20 @@ from projections.models import (
     MotionAt,
     MotionRecord,
     Page,
+    PlanOfRecord,
     PortfolioAt,
     PortfolioView,
     ProjectAt,
     ProjectStanding,
     ProjectView,
+    RankedProject,
+    Ranking,
     ReadModel,
     ReportRecorded,
+    ScenarioAt,
+    ScenarioView,
     ServiceStatus,
+    WeightsInForce,
 )
 from projections.store.database import Database, Row, Sql, parse_instant
 from projections.store.idempotency import IdempotencyStore
@@ -87,17 +103,20 @@ from projections.views.composition import PortfolioComposition, summarise
 from projections.views.decisions import DecisionLog
 from projections.views.health import REPORT_COLUMNS, ProjectHealth, stale
 from projections.views.motions import MotionBook
+from projections.views.scoring import DecisionSupport, weights_in
 from projections.views.timeline import Timeline
 
 MAX_LIMIT = 1000
 T = TypeVar("T")
 # The views, in the order they are kept; `rebuild --help` names them without opening a store.
-VIEWS = (Timeline, ProjectHealth, PortfolioComposition, DecisionLog, MotionBook, Seal)
+VIEWS = (Timeline, ProjectHealth, PortfolioComposition, DecisionLog, MotionBook, DecisionSupport,
+         Seal)
 VIEW_NAMES = tuple(view.name for view in VIEWS)
 Shown = TypeVar("Shown", bound=ReadModel)
 # The view that answers for each kind of write just recorded.
 SHOWN_BY = {"portfolio": "composition", "project": "health", "report": "health",
-            "decision": "decisions", "motion": "motions"}
+            "decision": "decisions", "motion": "motions", "weights": "scoring",
+            "assessment": "scoring", "scenario": "scoring"}
 
 
 def page(items: list[T], rows: list[Row], limit: int, key: str, moment: Moment) -> Page[T]:
@@ -166,6 +185,9 @@ def decision_fields(
     """A decision from its row, its corrections (oldest first) and its rescission, if any."""
     corrected = [correction(c) for c in corrections or ()]
     words = corrected[-1].after if corrected else None
+    evidence = json.loads(row["evidence"])
+    advised = ({"id": evidence["scenario_id"], "name": evidence.get("scenario_name", "")}
+               if "scenario_id" in evidence else None)
     return {
         "id": row["decision_id"],
         "portfolio_id": row["portfolio_id"],
@@ -183,7 +205,8 @@ def decision_fields(
         "position": row["position"],
         "status_before": row["status_before"],
         "status_after": row["status_after"],
-        "evidence": json.loads(row["evidence"]),
+        "evidence": evidence,
+        "advised_by": advised,
         "rescinds": row["rescinds"],
         "rescinded_by": rescinded_by,
         "corrections": corrected,
@@ -300,12 +323,105 @@ def portfolio_view(row: Row) -> PortfolioView:
     return PortfolioView(**portfolio_fields(row))
 
 
-def project_view(row: Row, today: date) -> ProjectView:
-    return ProjectView(**project_fields(row, today))
+def project_view(row: Row, today: date, **scored: Any) -> ProjectView:
+    return ProjectView(**project_fields(row, today), **scored)
 
 
-def project_standing(row: Row, today: date) -> ProjectStanding:
-    return ProjectStanding(**project_fields(row, today), cpi=row["cpi"], spi=row["spi"])
+def project_standing(row: Row, today: date, **scored: Any) -> ProjectStanding:
+    return ProjectStanding(**project_fields(row, today), **scored, cpi=row["cpi"],
+                           spi=row["spi"])
+
+
+def project_scores(sql: Sql, rows: list[Row], moment: Moment) -> dict[str, dict[str, Any]]:
+    """Each assessed project's score (under its portfolio's weights in force) and benefit."""
+    assessed = DecisionSupport.assessments(sql, [r["project_id"] for r in rows], moment.position,
+                                           moment.effective_on)
+    weights = DecisionSupport.weights_of(sql, [a["portfolio_id"] for a in assessed.values()],
+                                         moment.position, moment.effective_on)
+    return {
+        ident: {
+            "score": score(weights.get(a["portfolio_id"], {}), json.loads(a["scores"])),
+            "benefit": None if a["benefit"] is None else Decimal(a["benefit"]),
+        }
+        for ident, a in assessed.items()
+    }
+
+
+def weights_in_force(row: Row) -> WeightsInForce:
+    return WeightsInForce(
+        weights=weights_in(row),
+        method=row["method"],
+        consistency_ratio=row["consistency_ratio"],
+        comparisons=json.loads(row["comparisons"]),
+        rationale=row["rationale"],
+        decided_on=row["decided_on"],
+        set_by=row["set_by"],
+        set_at=parse_instant(row["set_at"]),
+    )
+
+
+CANDIDATE = frozenset(s.value for s in Status) - {Status.DISCONTINUED.value,
+                                                 Status.COMPLETED.value}
+
+
+def ranked(rows: list[Row], weights: dict[str, Decimal]) -> list[RankedProject]:
+    """The candidates among the rows, by score, then benefit per cost, then code."""
+    items: list[dict[str, Any]] = []
+    for row in rows:
+        if row["status"] not in CANDIDATE:
+            continue
+        assessed = row["scores"] is not None
+        cost = Decimal(row["requested_budget"])
+        benefit = Decimal(row["benefit"]) if row["benefit"] is not None else None
+        items.append({
+            "project_id": row["project_id"],
+            "code": row["code"],
+            "name": row["name"],
+            "status": row["status"],
+            "score": score(weights, json.loads(row["scores"])) if assessed else None,
+            "benefit": benefit,
+            "cost": cost,
+            "benefit_per_cost": (benefit / cost).quantize(SCORE_PLACES)
+            if benefit is not None and cost > 0 else None,
+            "assessed_at": parse_instant(row["assessed_at"]) if assessed else None,
+        })
+    items.sort(key=lambda i: (-(i["score"] or 0), -(i["benefit_per_cost"] or 0),
+                              i["code"] is None, i["code"] or ""))
+    return [RankedProject(**item, rank=rank) for rank, item in enumerate(items, start=1)]
+
+
+def weighed(items: Sequence[RankedProject], maximize: str) -> tuple[Weighed, ...]:
+    """The ranked candidates as a scenario weighs them: unassessed, each is worth 0."""
+    return tuple(
+        Weighed(
+            project_id=item.project_id,
+            code=item.code,
+            status=item.status.value,
+            cost=item.cost,
+            value=(item.score or Decimal("0.0000")) if maximize == "score"
+            else (item.benefit or Decimal("0.00")),
+        )
+        for item in items
+    )
+
+
+def scenario_fields(row: Row) -> dict[str, Any]:
+    result = json.loads(row["result"])
+    return {
+        "id": row["scenario_id"],
+        "portfolio_id": row["portfolio_id"],
+        "name": row["name"],
+        "inputs": json.loads(row["inputs"]),
+        "status": result["status"],
+        "selected": result["selected"],
+        "total_cost": Decimal(result["total_cost"]),
+        "total_value": Decimal(result["total_value"]),
+        "solver": row["solver"],
+        "changes": result["changes"],
+        "recorded_at": parse_instant(row["recorded_at"]),
+        "recorded_by": row["recorded_by"],
+        "position": row["position"],
+    }
 
 
 def health_view(row: Row, today: date) -> HealthView:
@@ -659,6 +775,145 @@ class LedgerService:
         written = Written("motion", recorded.id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.motion(recorded.id))
 
+    # Decision support: weights, assessments, scenarios
+
+    def set_weights(
+        self,
+        portfolio_id: UUID,
+        *,
+        actor: str,
+        rationale: str,
+        weights: dict[str, Any] | None = None,
+        comparisons: Sequence[dict[str, Any]] | None = None,
+        accept_inconsistent: bool = False,
+        decided_on: date | None = None,
+    ) -> PortfolioAt:
+        """Weigh the portfolio's objectives, directly or by pairwise comparisons (AHP)."""
+        recorded = self.app.set_weights(SetWeights(
+            portfolio_id, rationale, actor, weights=weights,
+            comparisons=None if comparisons is None else tuple(
+                Comparison(c["more"], c["less"], c["ratio"]) for c in comparisons),
+            accept_inconsistent=accept_inconsistent, decided_on=decided_on,
+        ))
+        written = Written("weights", portfolio_id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.portfolio(portfolio_id))
+
+    def assess_project(
+        self,
+        project_id: UUID,
+        *,
+        actor: str,
+        scores: dict[str, Any],
+        rationale: str,
+        benefit: Decimal | None = None,
+        assessed_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> ProjectAt:
+        """Score a project 0-5 per objective of its portfolio (the latest assessment counts)."""
+        recorded = self.app.assess_project(AssessProject(
+            project_id, scores, rationale, actor, benefit=benefit, assessed_on=assessed_on,
+            expected_version=expected_version))
+        written = Written("assessment", project_id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.project(project_id))
+
+    def scenario_command(
+        self,
+        portfolio_id: UUID,
+        *,
+        actor: str,
+        name: str,
+        maximize: str,
+        budget: Decimal | None = None,
+        include: Sequence[UUID] = (),
+        exclude: Sequence[UUID] = (),
+        requires: Sequence[tuple[UUID, UUID]] = (),
+    ) -> RecordScenario:
+        """A scenario over the portfolio's candidates as ranked now (for a batch to record)."""
+        ranking = self.ranking(portfolio_id)
+        return RecordScenario(
+            portfolio_id=portfolio_id,
+            name=name,
+            maximize=maximize,
+            candidates=weighed(ranking.items, maximize),
+            actor=actor,
+            budget=budget,
+            include=tuple(include),
+            exclude=tuple(exclude),
+            requires=tuple(Requirement(project, needs) for project, needs in requires),
+        )
+
+    def record_scenario(self, portfolio_id: UUID, *, actor: str, **terms: Any) -> ScenarioAt:
+        """The exact best selection of the portfolio's candidates under the budget (by default
+        its envelope), recorded with its inputs and result."""
+        recorded = self.app.record_scenario(
+            self.scenario_command(portfolio_id, actor=actor, **terms))
+        written = Written("scenario", recorded.id, recorded.position, recorded.recorded_at)
+        return self._shown(written, lambda: self.scenario(recorded.id))
+
+    def scenario(self, scenario_id: UUID, as_of: datetime | None = None) -> ScenarioAt:
+        with self._reading("scoring", as_of) as (sql, moment):
+            row = DecisionSupport.scenario(sql, str(scenario_id), moment.position)
+        if row is None:
+            raise ScenarioNotFound(scenario_id)
+        return ScenarioAt(**scenario_fields(row), as_of=moment.as_of)
+
+    def scenarios(
+        self, portfolio_id: UUID, as_of: datetime | None = None, cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[ScenarioView]:
+        """A portfolio's scenarios in the order recorded."""
+        with self._reading("scoring", as_of) as (sql, moment):
+            if DecisionSupport.weights(sql, str(portfolio_id), moment.position, None) is None:
+                raise PortfolioNotFound(portfolio_id)
+            rows = DecisionSupport.scenarios(sql, str(portfolio_id), moment.position,
+                                             after=cursor_position(cursor), limit=limit)
+        return page([ScenarioView(**scenario_fields(r)) for r in rows], rows, limit, "position",
+                    moment)
+
+    def ranking(
+        self, portfolio_id: UUID, as_of: datetime | None = None, *,
+        effective_on: date | None = None,
+    ) -> Ranking:
+        """The portfolio's candidates (neither discontinued nor completed) by score, then
+        benefit per cost, then code, under the weights in force at the point read."""
+        with self._reading("scoring", as_of, effective_on) as (sql, moment):
+            ident = str(portfolio_id)
+            weights_row = DecisionSupport.weights(sql, ident, moment.position, effective_on)
+            if weights_row is None:
+                raise PortfolioNotFound(portfolio_id)
+            rows = DecisionSupport.standings(sql, ident, moment.position, effective_on)
+        return Ranking(
+            portfolio_id=portfolio_id,
+            **moment_fields(moment),
+            weights=weights_in_force(weights_row),
+            items=ranked(rows, weights_in(weights_row)),
+        )
+
+    def frontier(
+        self, portfolio_id: UUID, *, points: int = 10, maximize: str = "score",
+        as_of: datetime | None = None, effective_on: date | None = None,
+    ) -> Frontier:
+        """The exact best value at `points` evenly spaced budgets, from 0 to the candidates'
+        total cost, and the plan of record (the active and paused projects) beside it."""
+        ranking = self.ranking(portfolio_id, as_of, effective_on=effective_on)
+        candidates = weighed(ranking.items, maximize)
+        best = frontier([Candidate(c.project_id, c.cost, c.value, c.code or "")
+                         for c in candidates], points)
+        plan = [c for c in candidates if c.status in DELIVERING]
+        return Frontier(
+            portfolio_id=portfolio_id,
+            as_of=ranking.as_of, position=ranking.position, effective_on=ranking.effective_on,
+            maximize=maximize,  # type: ignore[arg-type]
+            points=[FrontierPointView(budget=p.budget, value=p.value,
+                                      selected_count=p.selected_count) for p in best],
+            plan_of_record=PlanOfRecord(
+                cost=sum((c.cost for c in plan), Decimal("0.00")),
+                value=sum((c.value for c in plan), Decimal(0)).quantize(
+                    SCORE_PLACES if maximize == "score" else Decimal("0.01")),
+                selected_count=len(plan),
+            ),
+        )
+
     # Questions
 
     @contextmanager
@@ -683,9 +938,12 @@ class LedgerService:
                 else PortfolioComposition.portfolio_on(
                     sql, str(portfolio_id), moment.position, effective_on)
             )
+            weights = DecisionSupport.weights(sql, str(portfolio_id), moment.position,
+                                              effective_on)
         if row is None:
             raise PortfolioNotFound(portfolio_id)
-        return PortfolioAt(**portfolio_fields(row), **moment_fields(moment))
+        return PortfolioAt(**portfolio_fields(row), **moment_fields(moment),
+                           weights=None if weights is None else weights_in_force(weights))
 
     def portfolios(
         self, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100, *,
@@ -731,7 +989,9 @@ class LedgerService:
     ) -> ProjectAt:
         with self._reading("health", as_of, effective_on) as (sql, moment):
             row = self._project_row(sql, project_id, moment)
-        return ProjectAt(**project_fields(row, judged_on(moment)), **moment_fields(moment))
+            scored = project_scores(sql, [row], moment)
+        return ProjectAt(**project_fields(row, judged_on(moment)), **moment_fields(moment),
+                         **scored.get(row["project_id"], {}))
 
     @staticmethod
     def _project_row(sql: Sql, project_id: UUID, moment: Moment) -> Row:
@@ -775,7 +1035,7 @@ class LedgerService:
 
     def _projects(
         self,
-        item: Callable[[Row, date], T],
+        item: Callable[..., T],
         portfolio_id: UUID | None,
         status: str | None,
         health: str | None,
@@ -797,8 +1057,10 @@ class LedgerService:
                 if effective_on is None
                 else ProjectHealth.projects_on(sql, moment.position, effective_on, **query)
             )
+            scored = project_scores(sql, rows, moment)
         today = judged_on(moment)
-        return page([item(r, today) for r in rows], rows, limit, "first_position", moment)
+        return page([item(r, today, **scored.get(r["project_id"], {})) for r in rows], rows,
+                    limit, "first_position", moment)
 
     def project_health(
         self, project_id: UUID, as_of: datetime | None = None, *,

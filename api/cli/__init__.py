@@ -7,11 +7,22 @@ import os
 import sys
 from collections.abc import Sequence
 
-from api.cli import audit, demo, follow, importing, motions, portfolios, rebuild, serve, tokens
+from api.cli import (
+    audit,
+    demo,
+    follow,
+    importing,
+    motions,
+    portfolios,
+    rebuild,
+    scenario,
+    serve,
+    tokens,
+)
 from api.cli.common import PRODUCT, UNUSABLE, CannotRun, HelpFormatter, fail, product_version
 from domain.errors import LedgerError
 
-VERBS = (serve, demo, importing, portfolios, motions, tokens, rebuild, audit, follow)
+VERBS = (serve, demo, importing, portfolios, motions, scenario, tokens, rebuild, audit, follow)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -24,16 +24,20 @@ from uuid import UUID, uuid5
 from api.auth.tokens import Role, TokenExists, TokenStore
 from api.importing import CHUNK_EVENTS
 from domain.commands import (
+    AssessProject,
     Command,
     CompleteProject,
     Decide,
     OpenPortfolio,
     ProposeProject,
+    RecordScenario,
     ReportStatus,
 )
 from domain.health import Rating, StatusReport
 from domain.lifecycle import DecisionKind, Status
 from domain.project import Project
+from domain.scenario import Weighed, advise
+from domain.scoring import initial_weights, score
 from projections.service import LedgerService
 
 DEMO_SEED = 2026
@@ -205,6 +209,14 @@ class DemoStory:
             prefix = theme.prefix if edition == 1 else f"{theme.prefix}{edition}"
             self.portfolios.append((theme, name, prefix, uuid5(DEMO_IDS, f"{seed}/{name}")))
         self.projects_per_portfolio = projects
+        # Assessments draw from a generator of their own, so the rest of the story is the same
+        # with them as it was before them.
+        self.assessing = random.Random(seed + 1)
+        self.scenario_id = uuid5(DEMO_IDS, f"{seed}/scenario")
+        self.citing: UUID | None = None  # the portfolio whose next decision cites the scenario
+        self.advised: set[UUID] = set()  # the projects the scenario selects
+        self.weights: dict[UUID, dict[str, Decimal]] = {}
+        self.scores: dict[UUID, dict[str, int]] = {}
 
     def pick(self, options: tuple[str, ...]) -> str:
         return options[self.rng.randrange(len(options))]
@@ -216,6 +228,8 @@ class DemoStory:
             own = [self.plan(theme, portfolio_id, prefix, index, proposals)
                    for index in range(self.projects_per_portfolio)]
             stories.extend(own)
+            self.weights[portfolio_id] = initial_weights(
+                [{"key": key, "weight": weight} for key, _, weight in theme.objectives])
             budget = sum((story.requested for story in own), Decimal(0)) * Decimal("1.1")
             yield OpenPortfolio(
                 name=name,
@@ -229,12 +243,54 @@ class DemoStory:
         for month in range(self.months):
             start = month_start(self.first, month)
             end = month_start(self.first, month + 1) - timedelta(days=1)
-            yield from (p for p in proposals if p.planned_start == start)
+            proposed = [p for p in proposals if p.planned_start == start]
+            yield from proposed
+            yield from (self.assess(p) for p in proposed)
             meeting = f"Board {start:%Y-%m}"
+            if month == max(0, self.months - 3) and self.portfolios:
+                # Before this meeting the board asks for the best selection of the first
+                # portfolio's candidates for less; its next decision there that follows
+                # the advice cites it.
+                yield self.scenario(stories, meeting)
             for story in stories:
                 yield from self.decide(story, month, meeting_day(start), meeting)
             for story in stories:
                 yield from self.report(story, month, end)
+
+    def assess(self, proposal: ProposeProject) -> AssessProject:
+        """A proposal scored on the day it is proposed: high on the objectives it serves."""
+        rng = self.assessing
+        keys = list(self.weights[proposal.portfolio_id])
+        scores = {key: rng.randint(3, 5) if key in proposal.objectives else rng.randint(0, 2)
+                  for key in keys}
+        project_id = Project.create_id(proposal.portfolio_id, proposal.code)
+        self.scores[project_id] = scores
+        benefit = (proposal.requested_budget * Decimal(rng.randint(8, 30)) / 10).quantize(
+            Decimal(1000))
+        return AssessProject(project_id, scores, "Scored against the portfolio's objectives"
+                             " at the proposal's review.", self.actor, benefit=benefit,
+                             assessed_on=proposal.proposed_on)
+
+    def scenario(self, stories: list[Story], meeting: str) -> RecordScenario:
+        portfolio_id = self.portfolios[0][3]
+        weights = self.weights[portfolio_id]
+        candidates = tuple(
+            Weighed(story.project_id, story.code, story.status.value, story.requested,
+                    score(weights, self.scores.get(story.project_id, {})))
+            for story in stories
+            if story.portfolio_id == portfolio_id and story.project_id in self.scores
+            and story.status not in (Status.DISCONTINUED, Status.COMPLETED)
+        )
+        # A tighter budget than the envelope: what would the board keep with 70% of the cost?
+        total = sum((c.cost for c in candidates), Decimal(0)) * Decimal("0.7")
+        budget = (total / 100_000).to_integral_value() * 100_000
+        # The advice as the ledger will record it (the same pure function), so the decision
+        # that cites it is one that follows it.
+        self.advised = set(advise(candidates, budget=budget, maximize="score").result["selected"])
+        self.citing = portfolio_id
+        return RecordScenario(portfolio_id, f"Best for {budget:,.0f} before {meeting}",
+                              "score", candidates, self.actor, budget=budget,
+                              scenario_id=self.scenario_id)
 
     def plan(self, theme: Theme, portfolio_id: UUID, prefix: str, index: int,
              proposals: list[ProposeProject]) -> Story:
@@ -273,9 +329,15 @@ class DemoStory:
         def decision(kind: DecisionKind, reasons: str, amount: Decimal | None = None) -> Decide:
             # The evidence is the project's health on the meeting's day: the board then had
             # that month's reports in front of it.
+            follows = (story.project_id in self.advised) == (
+                kind in (DecisionKind.FUND, DecisionKind.RESUME))
+            cites = self.citing == story.portfolio_id and follows
+            if cites:
+                self.citing = None
             return Decide(story.portfolio_id, story.project_id, kind,
                           self.pick(RATIONALES[reasons]), self.actor, amount=amount,
-                          decided_on=day, meeting=meeting, evidence_on=day)
+                          decided_on=day, meeting=meeting, evidence_on=day,
+                          scenario_id=self.scenario_id if cites else None)
 
         if story.status is Status.PROPOSED and month == story.proposed:
             if story.profile not in ("rejected", "pending"):

@@ -15,7 +15,15 @@ from api.bootstrap import open_ledger
 from api.http import errors, openapi
 from api.http.access_log import AccessLog
 from api.http.body_limit import RequestBodyLimit
-from api.http.routes import audit, decisions, governance, operations, portfolios, projects
+from api.http.routes import (
+    audit,
+    decision_support,
+    decisions,
+    governance,
+    operations,
+    portfolios,
+    projects,
+)
 from api.settings import Settings
 
 DESCRIPTION = (
@@ -49,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(RequestBodyLimit, max_bytes=chosen.max_body_bytes)
     app.add_middleware(AccessLog)  # outermost: it times and logs every answer, a 413 too
-    for module in (portfolios, projects, decisions, governance, audit, operations):
+    for module in (portfolios, projects, decisions, governance, decision_support, audit,
+                   operations):
         app.include_router(module.router)
     app.include_router(web.router)
     # pages get pages

@@ -28,6 +28,8 @@ from domain.errors import (
     DuplicateCode,
     EventUnreadable,
     GovernanceError,
+    InconsistentComparisons,
+    Infeasible,
     InvalidInput,
     LedgerError,
     MotionClosed,
@@ -117,6 +119,10 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], Problem], ...] = (
     (StaleEvidence, Problem(412, "stale-evidence", "The project changed since you read it",
                             "This project changed since you opened the page")),
     (NotFound, Problem(404, "not-found", "Not found")),
+    (InconsistentComparisons, Problem(422, "inconsistent-comparisons",
+                                      "The pairwise comparisons are too inconsistent",
+                                      "These comparisons contradict each other")),
+    (Infeasible, Problem(422, "infeasible", "No selection meets these constraints")),
     (InvalidInput, Problem(422, "invalid-input", "A field is invalid")),  # pages name the field
     (GovernanceError, Problem(422, "refused", "A governance rule refused the request",
                               NO_ANSWER)),
@@ -226,6 +232,11 @@ def members(error: Exception) -> dict[str, Any]:
             return {"motions": error.motions, "approvals_required": error.required}
         case MotionClosed():
             return {"motion_status": error.status, "reason": error.reason}
+        case InconsistentComparisons():
+            return {"consistency_ratio": str(error.consistency_ratio),
+                    "limit": str(error.limit)}
+        case Infeasible():
+            return {"constraints": error.constraints}
         case NotFound():
             return {"id": str(error.ident)}
         case EventUnreadable():
@@ -294,6 +305,9 @@ RESOURCE_PATHS = {
     "report": "/v1/projects/{id}/health",
     "decision": "/v1/decisions/{id}",
     "motion": "/v1/motions/{id}",
+    "weights": "/v1/portfolios/{id}",
+    "assessment": "/v1/projects/{id}",
+    "scenario": "/v1/scenarios/{id}",
 }
 
 

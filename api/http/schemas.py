@@ -54,6 +54,7 @@ from projections.models import (
     DecisionAt,
     DecisionRecord,
     EventRecord,
+    Frontier,
     HealthAt,
     HealthView,
     Listing,
@@ -64,9 +65,12 @@ from projections.models import (
     PortfolioView,
     ProjectAt,
     ProjectView,
+    Ranking,
     Rating,
     ReadModel,
     ReportRecorded,
+    ScenarioAt,
+    ScenarioView,
     ServiceStatus,
 )
 from projections.models import Overall as Overall  # the API's words for these, as before
@@ -364,6 +368,63 @@ class DecisionCreate(RequestBody):
     rationale: RequiredProse
     decided_on: DateIn | None = Field(None, description="Defaults to today; never in the future.")
     meeting: Name | None = None
+    scenario_id: UUID | None = Field(
+        None, description="The portfolio's scenario that advised the decision, kept in its"
+        " evidence (an unknown scenario, or another portfolio's, is a 422).")
+
+
+MAX_LISTED = 10_000  # ids a scenario pins or links: more than any portfolio's candidates
+
+
+class ComparisonIn(RequestBody):
+    """`more` is `ratio` times as important as `less` (Saaty's scale: 1 equal, 9 extreme)."""
+
+    more: RequiredCode
+    less: RequiredCode
+    ratio: int = Field(strict=True, ge=1, le=9)
+
+
+class WeightsCreate(RequestBody):
+    """The objectives' weights: `weights` directly, or `comparisons` of every pair of objectives
+    exactly once (AHP); a consistency ratio above 0.10 is refused unless `accept_inconsistent`."""
+
+    weights: dict[RequiredCode, WeightIn] | None = Field(None, max_length=MAX_OBJECTIVES)
+    comparisons: list[ComparisonIn] | None = Field(
+        None, max_length=MAX_OBJECTIVES * (MAX_OBJECTIVES - 1) // 2)
+    accept_inconsistent: bool = Field(False, strict=True)
+    rationale: RequiredProse
+    decided_on: BusinessDate = None
+
+
+Score = Annotated[int, Field(strict=True, ge=0, le=5)]
+
+
+class AssessmentCreate(RequestBody):
+    """A project scored 0-5 against its portfolio's objectives; the latest assessment counts."""
+
+    scores: dict[RequiredCode, Score] = Field(max_length=MAX_OBJECTIVES)
+    benefit: MoneyIn | None = Field(None, description="Its monetary benefit, if estimated.")
+    rationale: RequiredProse
+    assessed_on: BusinessDate = None
+
+
+class RequirementIn(RequestBody):
+    """`project` may be selected only with `needs`."""
+
+    project: UUID
+    needs: UUID
+
+
+class ScenarioCreate(RequestBody):
+    """What the board asks: the best selection of candidates within `budget` (by default the
+    portfolio's envelope), maximising their total score or benefit."""
+
+    name: RequiredName
+    budget: MoneyIn | None = None
+    maximize: Literal["score", "benefit"] = "score"
+    include: list[UUID] = Field([], max_length=MAX_LISTED)
+    exclude: list[UUID] = Field([], max_length=MAX_LISTED)
+    requires: list[RequirementIn] = Field([], max_length=MAX_LISTED)
 
 
 class CorrectionCreate(RequestBody):
@@ -537,6 +598,26 @@ class HistoryPage(Listing[EventPublic]):
     `Unreadable` at its position."""
 
 
+class RankingPublic(Ranking):
+    """A portfolio's candidates ranked, under the weights in force."""
+
+
+class ScenarioItem(ScenarioView):
+    """A scenario the board ran: its inputs, the proven best selection and what it changes."""
+
+
+class ScenarioPublic(ScenarioAt):
+    """A scenario as read on its own."""
+
+
+class ScenarioPage(models.Page[ScenarioItem]):
+    """A portfolio's scenarios, in the order recorded."""
+
+
+class FrontierPublic(Frontier):
+    """The exact best value at evenly spaced budgets, and where the plan of record stands."""
+
+
 class ServiceHealth(ServiceStatus):
     """Whether the API can reach its store, how far its views trail the log, and which views
     are halted (`status` is then `degraded`: writes are still recorded, the other views current).
@@ -553,6 +634,8 @@ RESPONSES: dict[type[BaseModel], type[BaseModel]] = {
     DecisionPage: models.Page[DecisionRecord], HealthTrend: models.Page[HealthView],
     HistoryPage: Listing[EventRecord], ServiceHealth: ServiceStatus,
     MotionItem: MotionRecord, MotionPublic: MotionAt, MotionPage: models.Page[MotionRecord],
+    RankingPublic: Ranking, ScenarioItem: ScenarioView, ScenarioPublic: ScenarioAt,
+    ScenarioPage: models.Page[ScenarioView], FrontierPublic: Frontier,
 }
 
 
@@ -581,3 +664,7 @@ class ProblemDetails(BaseModel):
     available: str | None = Field(None, description="409 budget-exceeded: the available budget.")
     requested: str | None = Field(None, description="409 budget-exceeded: the amount asked.")
     current_version: int | None = Field(None, description="412: the project's version now.")
+    consistency_ratio: str | None = Field(
+        None, description="422 inconsistent-comparisons: the comparisons' consistency ratio.")
+    constraints: list[str] | None = Field(
+        None, description="422 infeasible: each constraint no selection can meet.")

@@ -17,6 +17,7 @@ from uuid import UUID
 from api.importing.mapping import Mapping
 from api.importing.rows import FileRows, ImportRow, ProjectRows, RowError
 from domain.commands import (
+    AssessProject,
     Command,
     CompleteProject,
     Decide,
@@ -185,6 +186,9 @@ class Importer:
                 budget=self.mapping.portfolio_budgets.get(name) or envelope(own),
                 currency=self.mapping.currency,
                 reporting_cadence_days=self.mapping.reporting_cadence_days,
+                # The objectives the file scores, each weighing the same until the board says.
+                objectives=tuple({"key": key, "title": key, "weight": 1}
+                                 for key in self.mapping.scores),
                 actor=self.actor,
                 # Open before any of its projects was proposed, so the portfolio is there
                 # on every date its history reaches back to.
@@ -305,6 +309,14 @@ class Importer:
             except GovernanceError as error:
                 plan.refusal = Refused(target.line, error)
                 break
+        assessed = [row for row in rows if row.scores is not None or row.benefit is not None]
+        if existing is None and assessed and plan.refusal is None:
+            # A project the import proposes is assessed as its last scored row says; one in
+            # the ledger already keeps its assessments (re-reading a file records nothing).
+            last = assessed[-1]
+            plan.add(last.line, AssessProject(
+                standing.project_id, last.scores or {}, self.rationale(last.line), self.actor,
+                benefit=last.benefit, assessed_on=rows[0].proposed_on))
         return plan
 
     def first_target(self, rows: list[ImportRow]) -> Target:

@@ -23,8 +23,10 @@ REPORT_COLUMNS = (
 )
 COLUMN_KEYS = (*REQUIRED_COLUMNS, *PROJECT_COLUMNS, *REPORT_COLUMNS, "planned_duration_days")
 SCALED = ("requested_budget", "funded", "cost_variance", "planned_value", "earned_value",
-          "actual_cost")
-SECTIONS = ("columns", "scale", "thresholds", "portfolio_budgets", "portfolio", "defaults")
+          "actual_cost", "benefit")
+SECTIONS = ("columns", "scale", "thresholds", "portfolio_budgets", "portfolio", "defaults",
+            "assessment")
+SCORE = "score:"  # a row's score for an objective is read as the field `score:KEY`
 
 
 class CannotImport(LedgerError):
@@ -60,9 +62,23 @@ class Mapping:
     default_status: Status | None = None
     default_period_end: date | None = None
     default_decided_on: date | None = None
+    # [assessment]: each objective's 0-5 score column, and the benefit's (optional).
+    scores: dict[str, str] = field(default_factory=dict)
+    benefit: str | None = None
+
+    @property
+    def assesses(self) -> bool:
+        return bool(self.scores) or self.benefit is not None
+
+    def read_columns(self) -> dict[str, str]:
+        """Every field a row is read for, with its column: the scores as `score:KEY`."""
+        extra = {f"{SCORE}{key}": column for key, column in self.scores.items()}
+        if self.benefit is not None:
+            extra["benefit"] = self.benefit
+        return {**self.columns, **extra}
 
     def column(self, key: str) -> str | None:
-        return self.columns.get(key)
+        return self.read_columns().get(key)
 
     def scaled(self, key: str) -> Decimal:
         return self.scale.get(key, Decimal(1))
@@ -114,7 +130,29 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         },
         **portfolio_terms(table(data, "portfolio")),
         **defaults(table(data, "defaults")),
+        **assessment(table(data, "assessment")),
     )
+
+
+def assessment(entries: dict[str, Any]) -> dict[str, Any]:
+    """`[assessment]`: `benefit = "COLUMN"` and `[assessment.scores]`, objective key = column."""
+    unknown = sorted(set(entries) - {"benefit", "scores"})
+    if unknown:
+        raise ValueError(f"[assessment] {unknown[0]}: only benefit and [assessment.scores]")
+    chosen: dict[str, Any] = {}
+    benefit = entries.get("benefit")
+    if benefit is not None:
+        if not isinstance(benefit, str) or not benefit.strip():
+            raise ValueError("[assessment] benefit: must name a column")
+        chosen["benefit"] = benefit.strip()
+    scores = entries.get("scores", {})
+    if not isinstance(scores, dict):
+        raise ValueError("[assessment.scores] must be a table")
+    for key, column in scores.items():
+        if not isinstance(column, str) or not column.strip():
+            raise ValueError(f"[assessment.scores] {key}: must name a column")
+    chosen["scores"] = {key: column.strip() for key, column in scores.items()}
+    return chosen
 
 
 def table(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from api.importing.csvfile import CsvFile, opened, records
-from api.importing.mapping import REPORT_COLUMNS, CannotImport, Mapping
+from api.importing.mapping import REPORT_COLUMNS, SCORE, CannotImport, Mapping
 from domain.health import Rating, StatusReport
 from domain.lifecycle import Status
 from domain.values import utc_today
@@ -55,6 +55,8 @@ class ImportRow:
     report: StatusReport | None
     decided_on: date
     proposed_on: date
+    scores: dict[str, int] | None = None  # an assessment, when the mapping reads one
+    benefit: Decimal | None = None
 
 
 class Cells:
@@ -66,7 +68,7 @@ class Cells:
         # Each mapped cell unescaped and trimmed once: a row asks for most of them twice.
         self.values = {
             key: html.unescape(record.get(column, "")).strip() or None
-            for key, column in mapping.columns.items()
+            for key, column in mapping.read_columns().items()
         }
         self.problems: list[str] = []
 
@@ -267,6 +269,8 @@ def parse_row(line: int, cells: Cells) -> ImportRow | None:
     status = cells.status()
     report = parse_report(cells, requested, days)
     decided_on, proposed_on = business_dates(cells, planned_start)
+    scores = parse_scores(cells)
+    benefit = cells.money("benefit")
     if portfolio is None or code is None or name is None or requested is None:
         return None
     return ImportRow(
@@ -284,7 +288,25 @@ def parse_row(line: int, cells: Cells) -> ImportRow | None:
         report=report,
         decided_on=decided_on,
         proposed_on=proposed_on,
+        scores=scores,
+        benefit=benefit,
     )
+
+
+def parse_scores(cells: Cells) -> dict[str, int] | None:
+    """The row's 0-5 score for each objective the mapping reads (blank: not scored); None
+    when the row scores none."""
+    scores: dict[str, int] = {}
+    for key in cells.mapping.scores:
+        field = f"{SCORE}{key}"
+        value = cells.number(field)
+        if value is None:
+            continue
+        if value != value.to_integral_value() or not 0 <= value <= 5:
+            cells.problem(field, f"{cells.value(field)!r} is not a whole score from 0 to 5")
+            continue
+        scores[key] = int(value)
+    return scores or None
 
 
 def business_dates(cells: Cells, planned_start: date | None) -> tuple[date, date]:

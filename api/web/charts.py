@@ -204,3 +204,63 @@ def trend_points(reports: Sequence[HealthView]) -> list[Point]:
         Point(period_end=r.period_end, overall=r.overall, cpi=r.cpi, spi=r.spi)
         for r in reports if r.period_end is not None
     ]
+
+
+FRONTIER_STROKE = "#1d4ed8"
+PLAN_FILL = "#b45309"
+
+
+def frontier(ident: str, points: Sequence[tuple[Decimal, Decimal]], plan: tuple[Decimal, Decimal],
+             currency: str, what: str) -> Markup:
+    """The efficient frontier: the best value (y) each budget (x) can buy, as a step line, and
+    the plan of record marked as a diamond where its cost and value put it."""
+    width, height = 640, 300
+    left, right, top, bottom = 70, 610, 24, 250
+    costs = [budget for budget, _ in points] + [plan[0]]
+    values = [value for _, value in points] + [plan[1]]
+    most_cost = max(costs, default=Decimal(0)) or Decimal(1)
+    most_value = max(values, default=Decimal(0)) or Decimal(1)
+
+    def x(amount: Decimal) -> float:
+        return left + (right - left) * float(amount / most_cost)
+
+    def y(value: Decimal) -> float:
+        return bottom - (bottom - top) * float(value / most_value)
+
+    body = [f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{MUTED}"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{MUTED}"/>']
+    for share in (Decimal("0.5"), Decimal(1)):
+        level = y(most_value * share)
+        body.append(f'<line x1="{left}" y1="{level:.1f}" x2="{right}" y2="{level:.1f}" '
+                    f'stroke="{GRID}"/>')
+        body.append(text(left - 6, level + 4, f"{most_value * share:.2f}", size=11,
+                         anchor="end", fill=MUTED))
+    body.append(text(left, bottom + 18, f"{currency} 0", size=11, fill=MUTED))
+    body.append(text(right, bottom + 18, f"{currency} {compact(most_cost)}", size=11,
+                     anchor="end", fill=MUTED))
+    body.append(text((left + right) / 2, bottom + 36, f"Budget ({currency})", size=12,
+                     anchor="middle", fill=MUTED))
+    body.append(text(left, 14, f"Best total {what}", size=12, fill=MUTED))
+    if points:
+        steps: list[str] = []
+        for number, (budget, value) in enumerate(points):
+            if number:
+                steps.append(f"{x(budget):.1f},{y(points[number - 1][1]):.1f}")
+            steps.append(f"{x(budget):.1f},{y(value):.1f}")
+        body.append(f'<polyline points="{" ".join(steps)}" fill="none" '
+                    f'stroke="{FRONTIER_STROKE}" stroke-width="2.5"/>')
+        body.extend(f'<circle cx="{x(budget):.1f}" cy="{y(value):.1f}" r="3" '
+                    f'fill="{FRONTIER_STROKE}"/>' for budget, value in points)
+    px, py = x(plan[0]), y(plan[1])
+    body.append(f'<path d="M {px:.1f} {py - 8:.1f} L {px + 8:.1f} {py:.1f} L {px:.1f} '
+                f'{py + 8:.1f} L {px - 8:.1f} {py:.1f} Z" fill="{PLAN_FILL}" stroke="white"/>')
+    anchor = "end" if px > (left + right) / 2 else "start"
+    body.append(text(px + (-12 if anchor == "end" else 12), py - 10, "Plan of record",
+                     size=12, anchor=anchor, fill=PLAN_FILL, weight="600"))
+    description = (
+        "; ".join(f"at {currency} {budget:,.2f} the best {what} is {value}"
+                  for budget, value in points)
+        + f". The plan of record costs {currency} {plan[0]:,.2f} for a {what} of {plan[1]}."
+    )
+    return svg(ident, f"The best {what} each budget can buy", description, width, height,
+               "".join(body))

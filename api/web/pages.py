@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.sessions import Session
 from api.auth.tokens import Role
@@ -19,7 +20,7 @@ from api.web.deps import Board, Ledger, SignedIn, TimeTravel, Travel, check_form
 from api.web.formatting import STATUS_ORDER, compact, kind, rating
 from api.web.problems import Problem, problem
 from api.web.rendering import PageRoute, page, see_other
-from domain.errors import Conflict, InvalidInput, StaleEvidence
+from domain.errors import Conflict, GovernanceError, InvalidInput, StaleEvidence
 from domain.lifecycle import DecisionKind, Status, allowed_kinds
 from domain.values import decimal_text
 from projections.models import Overall, PortfolioView, ProjectStanding
@@ -230,7 +231,7 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
                  project_id: UUID, *, form: DecisionForm | None = None,
                  refused: Problem | None = None, recorded: str | None = None,
                  report_form: Any = None, report_refused: Problem | None = None,
-                 notice: str = "") -> Response:
+                 notice: str = "", assess_refused: Problem | None = None) -> Response:
     found = reads.project_page(service, project_id, travel.at, with_history=session.audits,
                                href=travel.href)
     project = found.project
@@ -240,7 +241,7 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         just_recorded = next(
             (d.decision for d in found.decisions if str(d.decision.id) == recorded), None)
     trend = charts.trend_points(found.reports)
-    failed = refused or report_refused
+    failed = refused or report_refused or assess_refused
     return page(
         request, "project.html", status=failed.status if failed else 200,
         session=session, travel=travel, nav="portfolios",
@@ -255,15 +256,19 @@ def project_view(request: Request, service: LedgerService, session: Session, tra
         and project.status.is_delivering,
         report_form=report_form, report_refused=report_refused, ratings=("green", "amber", "red"),
         today=service.today(), just_recorded=just_recorded, notice=notice,
+        may_assess=session.may(Role.MANAGER, Role.BOARD) and not travel.past,
+        assess_refused=assess_refused,
     )
 
 
 @router.get("/projects/{project_id}")
 def project(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
             travel: Travel, recorded: str = "", reported: str = "",
-            proposed: str = "") -> Response:
+            proposed: str = "", assessed: str = "") -> Response:
     """A project's health over time, its reports and decisions, and the board's decision form."""
     notice = ("Status report filed." if params.flag(reported, "reported") else
+              "Assessment recorded: the project's score reads under the weights in force."
+              if params.flag(assessed, "assessed") else
               "Project proposed: the board can now fund or discontinue it."
               if params.flag(proposed, "proposed") else "")
     return project_view(request, service, session, travel, project_id,
@@ -293,3 +298,36 @@ def decide(
         return project_view(request, service, session, travel, project_id, form=form,
                             refused=problem(error, currency))
     return see_other(f"/projects/{project_id}?recorded={recorded.id}#decision-recorded")
+
+
+@router.post("/projects/{project_id}/assessments")
+async def assess(request: Request, project_id: UUID, service: Ledger, session: SignedIn,
+                 travel: Travel) -> Response:
+    """Score the project 0-5 per objective of its portfolio (board, manager)."""
+    if not session.may(Role.MANAGER, Role.BOARD):
+        raise HTTPException(403, "only the board and managers assess projects")
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    check_form(request, session, form.get("csrf", ""))
+    return await run_in_threadpool(record_assessment, request, service, session, travel,
+                                   project_id, form)
+
+
+def record_assessment(request: Request, service: LedgerService, session: Session,
+                      travel: TimeTravel, project_id: UUID, form: dict[str, str]) -> Response:
+    current = service.project(project_id)
+    currency = service.portfolio(current.portfolio_id).currency
+    try:
+        scores: dict[str, Any] = {}
+        for key, value in form.items():
+            if key.startswith("score-") and value.strip():
+                if not value.strip().isdigit():
+                    raise InvalidInput(f"scores.{key[6:]}", "must be a whole number from 0 to 5")
+                scores[key[6:]] = int(value)
+        benefit = form.get("benefit", "").strip().replace(",", "")
+        service.assess_project(project_id, actor=session.name, scores=scores,
+                               rationale=form.get("rationale", ""),
+                               benefit=decimal_text(benefit, "benefit") if benefit else None)
+    except GovernanceError as error:
+        return project_view(request, service, session, travel, project_id,
+                            assess_refused=problem(error, currency, "assess it"))
+    return see_other(f"/projects/{project_id}?assessed=1#assess")

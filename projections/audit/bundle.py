@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from domain.motion import Motion
 from domain.project import Project
+from domain.scenario import Scenario
 from projections.audit import merkle
 from projections.audit.heads import ALGORITHM, HeadSigner, head_and_position
 from projections.audit.seal import READ_BATCH, SealedTree, event_leaf, stored_events
@@ -28,6 +29,10 @@ from projections.views.timeline import Timeline
 
 NDJSON = "application/x-ndjson"  # the media type of an audit bundle
 BUNDLE_FORMAT = "portfolio-ledger-bundle:v1"
+# The events that make an aggregate one of a portfolio's (they name the portfolio): its
+# projects, its motions and its scenarios.
+MEMBERS_CREATED = (Project.ProjectProposed.__name__, Motion.Proposed.__name__,
+                   Scenario.ScenarioRecorded.__name__)
 
 # A stored event as the ledger lists it (`projections.service.event_item`).
 Describe = Callable[[Notification], dict[str, Any]]
@@ -135,10 +140,6 @@ def _choose(
     return chosen
 
 
-# The events that name the portfolio their aggregate belongs to: a project's, a motion's.
-PROPOSALS = (Project.ProjectProposed.__name__, Motion.Proposed.__name__)
-
-
 def _selected(
     originator_id: UUID | str,
     record: dict[str, Any],
@@ -149,7 +150,7 @@ def _selected(
     """Whether the filters keep an event; one that cannot be read, and so cannot be dated,
     is kept by any bounds in time."""
     if filters.portfolio_id is not None:
-        if record["type"] in PROPOSALS and (
+        if record["type"] in MEMBERS_CREATED and (
             record["data"].get("portfolio_id") == str(filters.portfolio_id)
         ):
             members.add(originator_id)

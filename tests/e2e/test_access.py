@@ -90,7 +90,8 @@ def test_every_route_but_healthz_needs_a_token(api: Api) -> None:
     project = api.active_project()
     decision_id = api.get("/v1/decisions").json()["items"][0]["id"]
     ids = {"portfolio_id": project["portfolio_id"], "project_id": project["id"],
-           "decision_id": decision_id, "motion_id": decision_id}
+           "decision_id": decision_id, "motion_id": decision_id,
+           "scenario_id": project["portfolio_id"]}
     routes = api.client.get("/openapi.json").json()["paths"]
 
     for path, operations in routes.items():

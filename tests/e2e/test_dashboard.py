@@ -580,3 +580,44 @@ def test_four_eyes_on_the_pages_one_board_member_proposes_another_approves(
     finally:
         context.close()
     assert service.project(project.id).status == "active"
+def test_the_board_ranks_sees_the_frontier_and_runs_a_scenario_from_the_page(tab: Tab) -> None:
+    service, page = tab.served.service, tab.page
+    opened = service.create_portfolio(
+        actor="board:chair", name="Strategy Office", budget=Decimal("3000000"),
+        objectives=[{"key": "citizens", "title": "Citizen services", "weight": 2},
+                    {"key": "savings", "title": "Savings", "weight": 1}])
+    plans = [("SO-1", "Identity platform", "900000", {"citizens": 5, "savings": 2}, True),
+             ("SO-2", "Data centre exit", "1200000", {"citizens": 1, "savings": 5}, True),
+             ("SO-3", "Service design team", "400000", {"citizens": 4, "savings": 1}, False),
+             ("SO-4", "Records archive", "700000", {"citizens": 1, "savings": 1}, False)]
+    for code, name, cost, scores, funded in plans:
+        project = service.propose_project(actor="pmo", portfolio_id=opened.id, code=code,
+                                          name=name, requested_budget=Decimal(cost))
+        service.assess_project(project.id, actor="board:chair", scores=scores,
+                               rationale="Scored at the strategy review")
+        if funded:
+            service.decide(opened.id, project.id, DecisionKind.FUND, actor="board:chair",
+                           rationale="In the plan", amount=Decimal(cost))
+    tab.sign_in(Role.BOARD)
+    tab.open(f"/portfolios/{opened.id}")
+    page.get_by_role("link", name="Decision support").click()
+    ranked = page.locator("#ranking tbody tr")
+    assert ranked.count() == 4
+    assert "SO-1" in str(ranked.nth(0).inner_text())
+    assert "4.0000" in str(ranked.nth(0).inner_text())
+    assert page.locator("#frontier-title").count() == 1
+    assert "Plan of record" in str(page.locator("svg.chart").first.inner_html())
+    tab.shot("decision-support")
+
+    page.get_by_label("Name").fill("Two million")
+    page.get_by_label("Budget").fill("1500000")
+    page.get_by_role("button", name="Run and record the scenario").click()
+    page.wait_for_url(re.compile(r".*scenario=.*"))
+    changes = tab.text("#scenario-changes")
+    # Within 1.5m the best score is the identity platform and the design team (4.0 + 3.0):
+    # start the team, stop the data centre exit, keep the platform.
+    assert "Start\nSO-3" in changes and "Stop\nSO-2" in changes and "Keep\nSO-1" in changes
+    assert "1,300,000" in tab.text("#scenario-vs-plan")
+    tab.shot("decision-support-scenario")
+    tab.assert_clean()
+    assert len(service.scenarios(opened.id).items) == 1

@@ -665,3 +665,50 @@ def test_a_negative_amount_is_the_rows_fault_not_its_portfolios(
     assert "requested_budget (Budget)" in message and "must not be negative" in message
     assert "portfolio" not in message
     assert sorted(by_code(service)) == ["P2"]
+
+
+ASSESSED_MAPPING = SMALL_MAPPING + """
+[assessment]
+benefit = "Benefit"
+
+[assessment.scores]
+mission = "Mission"
+savings = "Savings"
+"""
+
+
+def test_an_assessment_mapping_scores_the_projects_an_import_proposes(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    data = write(tmp_path, "assessed.csv", HEADER.rstrip("\n") + ",Mission,Savings,Benefit\n"
+                 "Ops,A1,Billing,1000,,,,,,,4,2,5000\n"
+                 "Ops,A2,Payroll,2000,,,,,,,1,,\n"
+                 "Ops,A3,Portal,500,,,,,,,,,\n")
+    terms = load_mapping(write(tmp_path, "assessed.toml", ASSESSED_MAPPING))
+    import_file(service, data, terms, actor=ACTOR, on_error="stop")
+    service.catch_up()
+
+    projects = by_code(service)
+    portfolio = service.portfolio(projects["A1"].portfolio_id)
+    assert [o.key for o in portfolio.objectives] == ["mission", "savings"]
+    assert portfolio.weights is not None
+    assert portfolio.weights.weights == {"mission": Decimal("0.5"), "savings": Decimal("0.5")}
+    assert (projects["A1"].score, projects["A1"].benefit) == (Decimal("3.0000"), Decimal(5000))
+    assert (projects["A2"].score, projects["A2"].benefit) == (Decimal("0.5000"), None)
+    assert projects["A3"].score is None
+    ranked = service.ranking(portfolio.id).items
+    assert [item.code for item in ranked] == ["A1", "A2", "A3"]
+
+    # Reading the file again records nothing again.
+    head = service.head()
+    import_file(service, data, terms, actor=ACTOR, on_error="stop")
+    assert service.head() == head
+
+
+def test_a_score_out_of_range_is_the_rows_problem(service: LedgerService, tmp_path: Path) -> None:
+    data = write(tmp_path, "bad.csv", HEADER.rstrip("\n") + ",Mission,Savings,Benefit\n"
+                 "Ops,B1,Billing,1000,,,,,,,7,2,\n")
+    terms = load_mapping(write(tmp_path, "bad.toml", ASSESSED_MAPPING))
+    summary = import_file(service, data, terms, actor=ACTOR, on_error="skip")
+    assert summary.projects == 0
+    assert "score:mission (Mission)" in " ".join(e.message for e in summary.rejected)

@@ -468,6 +468,6 @@ def test_a_store_whose_views_have_the_old_shape_rebuilds_them_when_the_ledger_op
         versions = reopened.database.read("SELECT projection, version FROM projection_versions")
         assert {row["projection"]: row["version"] for row in versions} == {
             "timeline": 1, "health": 2, "composition": 3, "decisions": 3, "motions": 1,
-            "seal": 1}
+            "scoring": 1, "seal": 1}
     finally:
         reopened.close()

@@ -13,7 +13,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api.http import schemas
-from api.http.routes import audit, decisions, governance, operations, portfolios, projects
+from api.http.routes import (
+    audit,
+    decision_support,
+    decisions,
+    governance,
+    operations,
+    portfolios,
+    projects,
+)
 from projections.models import Composition, PortfolioAt, ProjectStanding, ProjectView, ReadModel
 
 
@@ -47,7 +55,8 @@ def test_every_response_body_has_exactly_the_fields_of_its_read_model() -> None:
 
 def test_every_json_route_answers_with_a_response_body_derived_from_a_read_model() -> None:
     answered = set()
-    for module in (portfolios, projects, decisions, governance, operations, audit):
+    for module in (portfolios, projects, decisions, governance, decision_support,
+                   operations, audit):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             model = route.response_model
