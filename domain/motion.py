@@ -247,7 +247,8 @@ def terms_of(proposal: Proposal) -> tuple[LoggedKind, dict[str, Any]]:
     match proposal:
         case Decide():
             return LoggedKind(proposal.kind.value), {
-                "project_id": proposal.project_id, "amount": proposal.amount, **words}
+                "project_id": proposal.project_id, "amount": proposal.amount,
+                "scenario_id": proposal.scenario_id, **words}
         case ReviseBudget():
             return LoggedKind.BUDGET, {"budget": proposal.budget, **words}
         case ChangePolicy():
@@ -268,7 +269,8 @@ def _decide(motion: Motion, actor: str, approval: Approval) -> Proposal:
     return Decide(motion.portfolio_id, motion.terms["project_id"], DecisionKind(motion.kind),
                   actor=actor, amount=amount,
                   expected_version=motion.evidence.get("project_version"),
-                  approval=approval, **_words(motion))
+                  approval=approval, scenario_id=motion.terms.get("scenario_id"),
+                  **_words(motion))
 
 
 def _budget(motion: Motion, actor: str, approval: Approval) -> Proposal:

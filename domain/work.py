@@ -194,16 +194,7 @@ class Work:
         portfolio.check_direct(command.approval is not None)
         project = self.project(command.project_id)
         check_version(project, command.expected_version)
-        advised: dict[str, str] = {}
-        if command.scenario_id is not None:
-            try:
-                scenario = self.scenario(command.scenario_id)
-            except ScenarioNotFound:
-                raise InvalidInput("scenario_id", f"no scenario {command.scenario_id}") from None
-            if scenario.portfolio_id != portfolio.id:
-                raise InvalidInput("scenario_id", f"scenario {scenario.id} is not one of"
-                                   f" portfolio {portfolio.id}")
-            advised = {"scenario_id": str(scenario.id), "scenario_name": scenario.name}
+        advised = self.advised_by(command.scenario_id, portfolio)
         taken = take_on_project(
             terms,
             portfolio,
@@ -330,11 +321,13 @@ class Work:
                 project.check_dated("decided_on", terms.decided_on)
                 if terms.amount is not None:
                     portfolio.check_budget(terms.amount)
+                advised = self.advised_by(proposal.scenario_id, portfolio)
                 proposal = Decide(portfolio.id, project.id, terms.kind, terms.rationale,
                                   proposal.actor, amount=terms.amount,
-                                  decided_on=proposal.decided_on, meeting=terms.meeting)
+                                  decided_on=proposal.decided_on, meeting=terms.meeting,
+                                  scenario_id=proposal.scenario_id)
                 project_id = project.id
-                evidence = evidence_of(portfolio, project, self.today)
+                evidence = {**evidence_of(portfolio, project, self.today), **advised}
             case Rescind():
                 terms = Terms.checked(DecisionKind.RESCIND, rationale=proposal.reason,
                                       today=self.today, decided_on=proposal.decided_on,
@@ -405,6 +398,19 @@ class Work:
     def project_version(self, motion: Motion) -> int | None:
         """The version of the motion's project now (None for a motion on the portfolio)."""
         return None if motion.project_id is None else self.project(motion.project_id).version
+
+    def advised_by(self, scenario_id: UUID | None, portfolio: Portfolio) -> dict[str, str]:
+        """The scenario a decision cites, as its evidence keeps it: one of the portfolio's."""
+        if scenario_id is None:
+            return {}
+        try:
+            scenario = self.scenario(scenario_id)
+        except ScenarioNotFound:
+            raise InvalidInput("scenario_id", f"no scenario {scenario_id}") from None
+        if scenario.portfolio_id != portfolio.id:
+            raise InvalidInput("scenario_id", f"scenario {scenario.id} is not one of"
+                               f" portfolio {portfolio.id}")
+        return {"scenario_id": str(scenario.id), "scenario_name": scenario.name}
 
     def set_weights(self, command: SetWeights) -> Portfolio:
         """The objectives' weights, given directly or by pairwise comparisons (never both)."""

@@ -305,7 +305,8 @@ def proposal_of(
     if body.get("project_id") is None:
         raise InvalidInput("project_id", f"is required for a motion of kind {kind.value}")
     return Decide(portfolio_id, body["project_id"], DecisionKind(kind.value), rationale, actor,
-                  amount=body.get("amount"), decided_on=decided_on, meeting=meeting)
+                  amount=body.get("amount"), decided_on=decided_on, meeting=meeting,
+                  scenario_id=body.get("scenario_id"))
 
 
 def moment_fields(moment: Moment) -> dict[str, Any]:

@@ -474,6 +474,9 @@ class MotionCreate(RequestBody):
     project_id: UUID | None = Field(None, description="Decisions on a project only.")
     rescinds: UUID | None = Field(None, description="Kind rescind only: the decision it "
                                   "would rescind.")
+    scenario_id: UUID | None = Field(
+        None, description="Decisions on a project only: the portfolio's scenario that advised "
+        "it, kept in the carried decision's evidence (unknown, or another portfolio's: 422).")
     amount: MoneyIn | None = Field(None, description="Fund only; greater than 0.")
     budget: MoneyIn | None = Field(None, description="Kind budget only: the new envelope.")
     policy: PolicyIn | None = Field(None, description="Kind policy only: the new policy.")

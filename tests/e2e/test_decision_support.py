@@ -333,3 +333,31 @@ def test_reads_of_unknown_portfolios_and_scenarios_are_404(api: Api) -> None:
         assert api.get(path).status_code == 404, path
     assert weigh(api, nobody, weights={"a": 1}).status_code == 404
     assert scenario(api, nobody).status_code == 404
+
+
+def test_a_motion_may_cite_the_scenario_that_advised_it(api: Api) -> None:
+    portfolio = scored_portfolio(api, policy={"approvals_required": 1, "motion_days": 30})
+    project = api.project(portfolio["id"], code="MOT")
+    assess(api, project["id"], {"growth": 4})
+    advised = scenario(api, portfolio["id"], name="Spring round").json()
+    proposer = api.tokens.create("board:proposer", Role.BOARD)
+
+    moved = api.client.post(
+        f"/v1/portfolios/{portfolio['id']}/motions",
+        json={"kind": "fund", "project_id": project["id"], "amount": "100000",
+              "rationale": "As the scenario advised", "scenario_id": advised["id"]},
+        headers={"Authorization": f"Bearer {proposer}"})
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["evidence"]["scenario_id"] == advised["id"]
+    unknown = api.client.post(
+        f"/v1/portfolios/{portfolio['id']}/motions",
+        json={"kind": "fund", "project_id": project["id"], "amount": "1",
+              "rationale": "x", "scenario_id": "00000000-0000-0000-0000-000000000000"},
+        headers={"Authorization": f"Bearer {proposer}"})
+    assert unknown.status_code == 422
+
+    carried = api.post(f"/v1/motions/{moved.json()['id']}/votes", {"vote": "approve"}, Role.BOARD)
+    assert carried.status_code == 201, carried.text
+    decision = api.get(f"/v1/decisions/{carried.json()['decision_id']}").json()
+    assert decision["advised_by"] == {"id": advised["id"], "name": "Spring round"}
+    assert decision["motion_id"] == moved.json()["id"]
