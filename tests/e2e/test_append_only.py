@@ -92,6 +92,24 @@ VALID: dict[tuple[str, str], Callable[[Api, Ids], Call]] = {
     ("POST", "/motions/{motion_id}/votes"): lambda api, ids: Call(
         f"/motions/{ids['to_vote_on_the_page']}/votes",
         form={"csrf": ids["csrf"], "vote": "reject", "comment": "Not now"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/weights"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['scored']}/weights",
+        {"weights": {"growth": 3, "risk": 1}, "rationale": "Growth first"}),
+    ("POST", "/v1/projects/{project_id}/assessments"): lambda api, ids: Call(
+        f"/v1/projects/{ids['assessed']}/assessments",
+        {"scores": {"growth": 4, "risk": 2}, "rationale": "At the review"}),
+    ("POST", "/v1/portfolios/{portfolio_id}/scenarios"): lambda api, ids: Call(
+        f"/v1/portfolios/{ids['scored']}/scenarios", {"name": "What fits"}),
+    ("POST", "/portfolios/{portfolio_id}/weights"): lambda api, ids: Call(
+        f"/portfolios/{ids['scored']}/weights",
+        form={"csrf": ids["csrf"], "rationale": "From the page", "pair-0": "growth:3"}),
+    ("POST", "/projects/{project_id}/assessments"): lambda api, ids: Call(
+        f"/projects/{ids['assessed']}/assessments",
+        form={"csrf": ids["csrf"], "score-growth": "5", "score-risk": "1", "benefit": "",
+              "rationale": "From the page"}),
+    ("POST", "/portfolios/{portfolio_id}/scenarios"): lambda api, ids: Call(
+        f"/portfolios/{ids['scored']}/scenarios",
+        form={"csrf": ids["csrf"], "name": "From the page", "budget": "", "maximize": "score"}),
     ("POST", "/portfolios/{portfolio_id}/budget"): lambda api, ids: Call(
         f"/portfolios/{ids['portfolio']}/budget",
         form={"csrf": ids["csrf"], "budget": "9,000,000", "rationale": "From the page"}),
@@ -162,7 +180,12 @@ def ledger_with_every_kind_of_target(api: Api) -> Ids:
                                   headers={"Authorization": f"Bearer {proposer}"}).json()
     to_withdraw = api.post(motions, {"kind": "budget", "budget": "4000000",
                                      "rationale": "Grant"}).json()
-    return {"portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
+    scored = api.portfolio(name="Scored", objectives=[
+        {"key": "growth", "title": "Growth", "weight": 1},
+        {"key": "risk", "title": "Lower risk", "weight": 1}])
+    assessed = api.project(scored["id"], code="SCO")
+    return {"scored": scored["id"], "assessed": assessed["id"],
+            "portfolio": portfolio["id"], "active": active["id"], "finishing": finishing["id"],
             "proposed": proposed["id"], "paused_later": paused_later["id"],
             "active_funding": fundings["ACT"], "rescinded_funding": fundings["RES"],
             "page_rescinded_funding": fundings["PGR"],
