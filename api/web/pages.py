@@ -153,6 +153,7 @@ def portfolio(request: Request, portfolio_id: UUID, service: Ledger, session: Si
         may_propose=session.may(Role.MANAGER, Role.BOARD) and not travel.past,
         may_decide=session.decides and not travel.past,
         motions=service.motions(portfolio_id=portfolio_id, status="open", **travel.at).items,
+        project_names={p.id: f"{p.code or ''} {p.name}".strip() for p in found.projects},
         notice="Portfolio opened: propose its first project below." if just_opened else "",
     )
 

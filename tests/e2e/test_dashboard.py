@@ -541,8 +541,8 @@ def test_four_eyes_on_the_pages_one_board_member_proposes_another_approves(
                                       code="FE-01", requested_budget=Decimal("500000"))
     tab.sign_in(Role.BOARD)  # board-web proposes
     tab.open(f"/projects/{project.id}")
-    assert "Propose a motion" in tab.text("#decide-h")
-    page.get_by_label("Fund").check()
+    assert "propose a motion" in tab.text("#decide-h").lower()
+    page.get_by_role("radio", name="Fund").check()
     page.get_by_label("Amount to fund").fill("450,000")
     page.get_by_label("Rationale").fill("Business case reviewed at the March board")
     tab.shot("motion-form")
@@ -610,7 +610,7 @@ def test_the_board_ranks_sees_the_frontier_and_runs_a_scenario_from_the_page(tab
     tab.shot("decision-support")
 
     page.get_by_label("Name").fill("Two million")
-    page.get_by_label("Budget").fill("1500000")
+    page.locator("#s-budget").fill("1500000")
     page.get_by_role("button", name="Run and record the scenario").click()
     page.wait_for_url(re.compile(r".*scenario=.*"))
     changes = tab.text("#scenario-changes")
