@@ -48,6 +48,7 @@ from domain.errors import (
     ConcurrentWrite,
     DuplicateCode,
     EventUnreadable,
+    MotionClosed,
     MotionNotFound,
     PortfolioNotFound,
     ProjectNotFound,
@@ -350,9 +351,18 @@ class PortfolioLedger(Application[UUID]):
         return self._govern(command, command.motion_id)
 
     def _govern(self, command: Command, ident: UUID) -> Recorded:
+        lapsed_once = False
         for _ in range(GOVERNANCE_RETRIES):
             work = self._work()
-            work.apply(command)
+            try:
+                work.apply(command)
+            except MotionClosed as closed:
+                # A motion read just before a rival's carry, its project just after, looks
+                # lapsed: read both again once, so a carried motion is refused as carried.
+                if closed.status != "lapsed" or lapsed_once:
+                    raise
+                lapsed_once = True
+                continue
             changed = sorted((a for a in work.held.values() if a.pending_events),
                              key=lambda a: SAVE_ORDER[type(a)])
             try:
