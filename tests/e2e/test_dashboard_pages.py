@@ -213,8 +213,12 @@ def test_the_event_history_shows_values_as_text_not_code(site: Site) -> None:
     shown = site.browser(Role.AUDITOR).get(f"/projects/{proposed.id}").text
 
     overview = site.browser(Role.VIEWER).get(f"/portfolios/{opened.id}").text
-    assert "Strategic objectives: Citizen experience" in overview
-    assert "(weight 2)" in overview and "Efficiency" in overview
+    assert "Strategic objectives (weights in force): Citizen experience" in overview
+    assert "(67%)" in overview and "Efficiency" in overview and "(33%)" in overview
+    site.service.set_weights(opened.id, actor=CHAIR, rationale="Efficiency first",
+                             weights={"citizen-experience": 1, "efficiency": 3})
+    reweighed = site.browser(Role.VIEWER).get(f"/portfolios/{opened.id}").text
+    assert "(25%)" in reweighed and "(75%)" in reweighed
     fields = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>",
                              shown.split('class="data history"', 1)[1]))
     assert fields["objectives"] == "citizen-experience, efficiency"
