@@ -303,3 +303,20 @@ def test_the_composition_on_each_month_end_shows_the_demo_year_unfolding(
                 changed += decided
         month = end + timedelta(days=1)
     assert changed >= 10
+
+
+def test_the_demo_assesses_its_projects_and_a_decision_cites_its_scenario(
+    demo_service: LedgerService,
+) -> None:
+    service = demo_service
+    build_demo(service, ACTOR)
+
+    advised = [d for d in decisions(service) if d.advised_by is not None]
+    assert advised, "a board meeting's decision cites the demo's scenario"
+    cited = service.scenario(advised[0].advised_by.id)  # type: ignore[union-attr]
+    assert cited.portfolio_id == advised[0].portfolio_id and cited.status == "optimal"
+    assert advised[0].project_id in cited.selected
+    assert advised[0].recorded_at > cited.recorded_at
+    ranking = service.ranking(cited.portfolio_id)
+    assert ranking.items and all(item.score is not None for item in ranking.items
+                                 if item.status == "proposed")
