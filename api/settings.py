@@ -108,6 +108,11 @@ def library_env(url: str) -> dict[str, str]:
             # Check a pooled connection before use: after a server restart or a dropped
             # connection, the next request gets a fresh one instead of an error.
             "POSTGRES_PRE_PING": "y",
+            # A write's or a catch-up's transaction does the views' work between statements
+            # (exactly once needs the rows and the tracking in one transaction): on a loaded
+            # machine a large batch can pause longer than the library's 5 seconds, which would
+            # end the session mid-batch. An abandoned transaction still ends, after a minute.
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
         }
     raise ConfigurationError(
         f"bad database URL {url!r}: the scheme must be sqlite:// or postgresql://"
