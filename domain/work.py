@@ -259,37 +259,33 @@ class Work:
 
     def revise_budget(self, command: ReviseBudget) -> Portfolio:
         """A decision of kind `budget`: the envelope revised, never below what is allocated."""
-        portfolio = self.portfolio(command.portfolio_id)
-        portfolio.check_direct(command.approval is not None)
-        words = self.portfolio_words(portfolio, command)
-        portfolio.revise_budget(
-            command.budget,
-            decision_id=command.decision_id,
-            rationale=words.rationale,
-            decided_on=words.decided_on,
-            meeting=words.meeting,
-            actor=actor_name(command.actor),
-            evidence=budget_evidence(portfolio),
-            **Approval.fields(command.approval),
-        )
+        portfolio, decision = self.own_decision(command)
+        portfolio.revise_budget(command.budget, **decision)
         return portfolio
 
     def change_policy(self, command: ChangePolicy) -> Portfolio:
         """A decision of kind `policy`: how many approvals a change needs from now on."""
+        portfolio, decision = self.own_decision(command)
+        portfolio.change_policy(command.policy, **decision)
+        return portfolio
+
+    def own_decision(
+        self, command: ReviseBudget | ChangePolicy
+    ) -> tuple[Portfolio, dict[str, Any]]:
+        """A decision on the portfolio itself, checked: the portfolio, and the fields its event
+        records beside the new budget or policy (the evidence: the envelope as it stood)."""
         portfolio = self.portfolio(command.portfolio_id)
         portfolio.check_direct(command.approval is not None)
         words = self.portfolio_words(portfolio, command)
-        portfolio.change_policy(
-            command.policy,
-            decision_id=command.decision_id,
-            rationale=words.rationale,
-            decided_on=words.decided_on,
-            meeting=words.meeting,
-            actor=actor_name(command.actor),
-            evidence=budget_evidence(portfolio),
+        return portfolio, {
+            "decision_id": command.decision_id,
+            "rationale": words.rationale,
+            "decided_on": words.decided_on,
+            "meeting": words.meeting,
+            "actor": actor_name(command.actor),
+            "evidence": budget_evidence(portfolio),
             **Approval.fields(command.approval),
-        )
-        return portfolio
+        }
 
     def portfolio_words(self, portfolio: Portfolio, command: ReviseBudget | ChangePolicy) -> Words:
         words = Words.checked(rationale=command.rationale, today=self.today,
@@ -344,13 +340,12 @@ class Work:
                 project_id = project.id
                 evidence = evidence_of(portfolio, project, self.today)
             case ReviseBudget() | ChangePolicy():
-                words = self.portfolio_words(portfolio, proposal)
+                self.portfolio_words(portfolio, proposal)  # its words and date, checked
                 if isinstance(proposal, ReviseBudget):
                     portfolio.check_budget_revision(proposal.budget)
                 else:
                     check_policy(proposal.policy)
                 evidence = budget_evidence(portfolio)
-                del words
         motion = Motion.propose(
             motion_id=command.motion_id,
             proposal=proposal,

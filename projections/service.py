@@ -678,13 +678,9 @@ class LedgerService:
     ) -> DecisionAt:
         """Rescind a project's latest decision: a decision of kind `rescind`, answered as
         recorded."""
-        rescinded = self.decision(decision_id)
-        if rescinded.project_id is None:
-            raise PortfolioDecisionNotRescindable(decision_id, rescinded.kind.value)
-        recorded = self.app.rescind(Rescind(
-            rescinded.portfolio_id, rescinded.project_id, decision_id, reason, actor,
-            decided_on=decided_on, meeting=meeting, expected_version=expected_version,
-        ))
+        recorded = self.app.rescind(self._rescission(
+            decision_id, actor, reason, decided_on=decided_on, meeting=meeting,
+            expected_version=expected_version))
         written = Written("decision", recorded.id, recorded.position, recorded.recorded_at)
         return self._shown(written, lambda: self.decision(recorded.id))
 
@@ -748,15 +744,26 @@ class LedgerService:
         this portfolio."""
         if body.get("rescinds") is None:
             raise InvalidInput("rescinds", "is required for a motion of kind rescind")
-        rescinded = self.decision(body["rescinds"])
-        if rescinded.portfolio_id != portfolio_id:
+        return self._rescission(body["rescinds"], actor, body.get("rationale") or "",
+                                decided_on=body.get("decided_on"), meeting=body.get("meeting"),
+                                portfolio_id=portfolio_id)
+
+    def _rescission(
+        self, decision_id: UUID, actor: str, reason: str, *, decided_on: date | None,
+        meeting: str | None, expected_version: int | None = None,
+        portfolio_id: UUID | None = None,
+    ) -> Rescind:
+        """The command rescinding a recorded decision: a project's (never the portfolio's
+        own), of `portfolio_id` when given."""
+        rescinded = self.decision(decision_id)
+        if portfolio_id is not None and rescinded.portfolio_id != portfolio_id:
             raise InvalidInput("rescinds", f"decision {rescinded.id} is not in portfolio "
                                f"{portfolio_id}")
         if rescinded.project_id is None:
             raise PortfolioDecisionNotRescindable(rescinded.id, rescinded.kind.value)
-        return Rescind(portfolio_id, rescinded.project_id, rescinded.id,
-                       body.get("rationale") or "", actor, decided_on=body.get("decided_on"),
-                       meeting=body.get("meeting"))
+        return Rescind(rescinded.portfolio_id, rescinded.project_id, rescinded.id, reason, actor,
+                       decided_on=decided_on, meeting=meeting,
+                       expected_version=expected_version)
 
     def vote(
         self, motion_id: UUID, vote: str, *, actor: str, role: str, comment: str | None = None
