@@ -979,11 +979,11 @@ class LedgerService:
                     raise PortfolioNotFound(portfolio_id)
                 members = PortfolioComposition.members(sql, ident, moment.position)
             else:
-                row = PortfolioComposition.portfolio_on(sql, ident, moment.position, effective_on)
-                if row is None:
+                found = PortfolioComposition.composition_on(
+                    sql, ident, moment.position, effective_on)
+                if found is None:
                     raise PortfolioNotFound(portfolio_id)
-                members = PortfolioComposition.members_on(
-                    sql, [ident], moment.position, effective_on)
+                row, members = found
         return Composition(
             portfolio_id=portfolio_id,
             **moment_fields(moment),

@@ -280,10 +280,20 @@ class PortfolioComposition(View):
     def portfolio_on(sql: Sql, portfolio_id: str, position: int, on: date) -> Row | None:
         """The portfolio as it stood on a business date: its own row as recorded by the
         position, if it was opened by then, allocating what its members held on that date."""
+        found = PortfolioComposition.composition_on(sql, portfolio_id, position, on)
+        return None if found is None else found[0]
+
+    @staticmethod
+    def composition_on(
+        sql: Sql, portfolio_id: str, position: int, on: date
+    ) -> tuple[Row, list[Row]] | None:
+        """The portfolio as it stood on a business date (`portfolio_on`) and its members then,
+        read once for both."""
         row = row_at(sql, "composition_portfolios", "portfolio_id", portfolio_id, position)
         if row is None or row["created_on"] > on.isoformat():
             return None
-        return allocated_on(sql, [row], position, on)[0]
+        members = PortfolioComposition.members_on(sql, [portfolio_id], position, on)
+        return stood_on([row], members, on)[0], members
 
     @staticmethod
     def portfolios_on(
@@ -334,8 +344,16 @@ class PortfolioComposition(View):
 def allocated_on(sql: Sql, rows: list[Row], position: int, on: date) -> list[Row]:
     """Portfolio rows allocating what their members held on a business date: decisions on
     different projects are not ordered by date, so a portfolio's own rows cannot say."""
+    members = PortfolioComposition.members_on(sql, [row["portfolio_id"] for row in rows],
+                                              position, on)
+    return stood_on(rows, members, on)
+
+
+def stood_on(rows: list[Row], members: list[Row], on: date) -> list[Row]:
+    """Portfolio rows as they stood on a business date, given their members then: the members'
+    allocations summed, and the budget and policy in force."""
     held: dict[str, Decimal] = {row["portfolio_id"]: Decimal("0.00") for row in rows}
-    for member in PortfolioComposition.members_on(sql, list(held), position, on):
+    for member in members:
         held[member["portfolio_id"]] += Decimal(member["allocated"])
     return [{**row, "allocated": str(held[row["portfolio_id"]]),
              "budget": in_force_on(row["budgets"], on, row["budget"]),

@@ -13,6 +13,7 @@ import pytest
 
 from api.settings import store_env
 from projections.service import LedgerService
+from projections.store.sqlite import PAGE_CACHE_KIB
 
 
 @pytest.fixture
@@ -54,3 +55,17 @@ def test_an_existing_ledger_file_keeps_its_mode(tmp_path: Path, usual_umask: Non
     service.close()
 
     assert mode(path) == 0o640
+
+
+def test_every_connection_to_the_ledger_file_reads_through_the_ledgers_page_cache(
+    tmp_path: Path,
+) -> None:
+    service = LedgerService(store_env(f"sqlite:///{tmp_path / 'ledger.db'}"))
+    try:
+        # Two readings at once, on two connections.
+        with service.database.reading() as first, service.database.reading() as second:
+            sizes = [sql.execute("PRAGMA cache_size").scalar() for sql in (first, second)]
+    finally:
+        service.close()
+
+    assert sizes == [-PAGE_CACHE_KIB] * 2  # in KiB when negative; SQLite's default is 2,000 KiB
